@@ -1,0 +1,184 @@
+"""Opening a database: SQLite file or SQLAlchemy URL, schema and data version.
+
+One :class:`Database` wraps one SQLAlchemy engine. SQLModel sessions and
+SQLAlchemy Core connections share it: the ORM for small records (reports,
+meta), Core and the raw DB-API connection for the bulk paths.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlmodel import SQLModel
+
+from storemon_tui.db.models import SCHEMA_VERSION, Meta
+from storemon_tui.errors import DatabaseError
+from storemon_tui.paths import default_db_path
+
+DB_ENV_VAR = "STOREMON_DB"
+
+
+def resolve_target(target: str | os.PathLike[str] | None) -> str:
+    """Turn ``--db`` / ``STOREMON_DB`` / the default into a SQLAlchemy URL."""
+    if target is None or str(target) == "":
+        target = os.environ.get(DB_ENV_VAR) or default_db_path()
+    raw = str(target)
+    if "://" in raw:
+        return raw
+    path = Path(raw).expanduser().resolve()
+    return f"sqlite:///{path}"
+
+
+def describe_url(url: str) -> str:
+    """A human-readable location with any password hidden."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    """WAL lets the app read while an import writes; NORMAL sync is crash-safe in WAL."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA cache_size=-65536")
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+@dataclass
+class Database:
+    """An opened storemon database."""
+
+    url: str
+    engine: Engine
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    @property
+    def location(self) -> str:
+        """Where the data lives, for headers and messages (password hidden)."""
+        return describe_url(self.url)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A Core connection inside one transaction, with errors made readable."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise DatabaseError(_one_line(exc, self.location)) from exc
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection for reads."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise DatabaseError(_one_line(exc, self.location)) from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _one_line(exc: SQLAlchemyError, location: str) -> str:
+    detail = str(getattr(exc, "orig", exc) or exc).strip().splitlines()
+    first = detail[0] if detail else type(exc).__name__
+    return f"database {location}: {first}"
+
+
+def open_database(target: str | os.PathLike[str] | None = None, *, create: bool = True) -> Database:
+    """Open (and on first use create) the database named by ``target``.
+
+    Raises :class:`DatabaseError` with one readable line when the database
+    cannot be reached, e.g. a missing directory, a PostgreSQL server that is
+    down, a wrong password or a missing database.
+    """
+    url = resolve_target(target)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"--db {url!r} is neither a file path nor a database URL") from exc
+    backend = parsed.get_backend_name()
+    kwargs: dict[str, object] = {}
+    if backend == "sqlite":
+        db_path = parsed.database
+        if db_path and db_path != ":memory:":
+            parent = Path(db_path).parent
+            if not parent.is_dir():
+                raise DatabaseError(f"database {db_path}: directory {parent} does not exist")
+            if Path(db_path).is_dir():
+                raise DatabaseError(f"database {db_path}: is a directory")
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    elif backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        kwargs["pool_pre_ping"] = True
+        kwargs["connect_args"] = {"connect_timeout": 10}
+    else:
+        raise DatabaseError(f"--db {describe_url(url)}: unsupported database (use a file path or postgresql+psycopg://)")
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        raise DatabaseError(f"--db {describe_url(url)}: {exc}") from exc
+    if backend == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    db = Database(url=url, engine=engine)
+    if create:
+        ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: Database) -> None:
+    """Create missing tables and record the schema version.
+
+    Safe to call concurrently from several processes: table creation is
+    idempotent and the version row is only inserted when absent.
+    """
+    try:
+        with db.engine.begin() as conn:
+            if db.dialect == "postgresql":
+                # Serialize concurrent first-use schema creation across processes.
+                conn.execute(text("SELECT pg_advisory_xact_lock(7231001)"))
+            SQLModel.metadata.create_all(conn)
+            current = conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar()
+            if current is None:
+                conn.execute(Meta.__table__.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                conn.execute(Meta.__table__.insert().values(key="data_version", value="0"))
+            elif int(current) > SCHEMA_VERSION:
+                raise DatabaseError(
+                    f"database {db.location} has schema version {current}, newer than this storemon "
+                    f"understands ({SCHEMA_VERSION}); upgrade storemon"
+                )
+    except OperationalError as exc:
+        raise DatabaseError(_one_line(exc, db.location)) from exc
+
+
+def get_data_version(conn: Connection) -> int:
+    """The counter bumped by every import and clear; reports record it."""
+    value = conn.execute(select(Meta.value).where(Meta.key == "data_version")).scalar()
+    return int(value or 0)
+
+
+def bump_data_version(conn: Connection) -> int:
+    """Increment the data version inside the caller's transaction."""
+    conn.execute(
+        text("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'data_version'")
+        if conn.dialect.name == "sqlite"
+        else text("UPDATE meta SET value = (CAST(value AS BIGINT) + 1)::text WHERE key = 'data_version'")
+    )
+    return get_data_version(conn)

@@ -1,0 +1,41 @@
+"""Where storemon keeps its database and finished reports.
+
+Everything lives under one per-user data directory (``platformdirs``) so that
+the app, the headless CLI and cron jobs all agree without configuration.
+``STOREMON_DATA_DIR`` overrides it, which tests and shared setups use.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "storemon"
+
+
+def data_dir() -> Path:
+    """The directory holding the default database and the ``reports/`` folder."""
+    override = os.environ.get("STOREMON_DATA_DIR")
+    path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_db_path() -> Path:
+    """The SQLite file used when neither ``--db`` nor ``STOREMON_DB`` is given."""
+    return data_dir() / "storemon.sqlite3"
+
+
+def reports_dir() -> Path:
+    """Finished report CSVs, one ``<id>.csv`` per report."""
+    path = data_dir() / "reports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def bundled_sample_dir() -> Path | None:
+    """The repository's ``sample_data/`` folder, when running from a checkout."""
+    candidate = Path(__file__).resolve().parent.parent / "sample_data"
+    return candidate if candidate.is_dir() else None
