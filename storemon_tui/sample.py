@@ -19,8 +19,9 @@ export are reproduced on purpose:
 * ~10 % of stores have no hours rows (open 24x7) and ~5 % no time zone row
   (which means America/Chicago).
 
-Everything derives from one ``numpy`` ``Generator`` seeded by ``seed``, so the
-same arguments always give byte-identical files.  The poll table is built with
+Everything derives from ``numpy`` ``Generator`` streams spawned from ``seed``,
+so the same arguments always give byte-identical files (with the same numpy
+major version: numpy only promises stream stability within its policy).  The poll table is built with
 vectorized numpy and written through pyarrow: there is no per-poll Python loop
 (the only Python loops run once per *store*), so 14,000 stores take seconds.
 
