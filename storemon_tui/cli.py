@@ -1,0 +1,200 @@
+"""Command line: headless ``--import``/``--export`` for cron and SSH, else the app.
+
+The headless paths import only the core (no Textual) so they start fast;
+the Textual app is imported lazily when no headless flag is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from storemon_tui import __version__
+from storemon_tui.errors import StoremonError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storemon",
+        description=(
+            "Business-hours uptime and downtime of every store, from raw status polls. "
+            "With no --import/--export, opens the interactive terminal app."
+        ),
+        epilog=(
+            "Examples:\n"
+            "  storemon --import sample_data/*.csv          import three CSVs into the default database\n"
+            "  storemon --export report.csv                 compute the report and write it\n"
+            "  storemon --db /srv/storemon.sqlite3 --import polls.csv --export - > report.csv\n"
+            "  storemon --db postgresql+psycopg://user:pw@host/storemon\n"
+            "\nThe database is --db, else $STOREMON_DB, else storemon.sqlite3 in the user data directory."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"storemon {__version__}")
+    parser.add_argument(
+        "--db",
+        metavar="DB",
+        help="SQLite file path or SQLAlchemy URL (postgresql+psycopg://...); default $STOREMON_DB or the user data dir",
+    )
+    parser.add_argument(
+        "--import",
+        dest="import_files",
+        nargs="+",
+        metavar="FILE",
+        help="import polls, business-hours and/or time-zone CSVs (kind detected from the header)",
+    )
+    parser.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="import the valid rows of a file with bad rows; write the bad ones to FILE.rejects.csv",
+    )
+    parser.add_argument(
+        "--export",
+        metavar="PATH",
+        help="compute the uptime report and write its CSV to PATH ('-' for stdout)",
+    )
+    parser.add_argument(
+        "--as-of",
+        metavar="TIMESTAMP",
+        help="report as of this UTC instant instead of the latest poll (e.g. '2023-01-25 12:00:00')",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    headless = bool(args.import_files or args.export)
+    if args.as_of and not args.export:
+        parser.error("--as-of only applies to --export")
+    if args.skip_invalid and not args.import_files:
+        parser.error("--skip-invalid only applies to --import")
+    try:
+        if not headless:
+            return _run_app(args.db)
+        return _run_headless(args)
+    except KeyboardInterrupt:
+        print("storemon: interrupted; the database is unchanged by the interrupted step", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except StoremonError as exc:
+        print(f"storemon: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _run_headless(args: argparse.Namespace) -> int:
+    from storemon_tui.db import open_database
+
+    as_of_us = _parse_as_of(args.as_of) if args.as_of else None
+    db = open_database(args.db)
+    try:
+        ok = True
+        if args.import_files:
+            ok = _import(db, args.import_files, args.skip_invalid)
+        if args.export:
+            if not ok:
+                print("storemon: not exporting because an import failed", file=sys.stderr)
+                return EXIT_FAILED
+            _export(db, args.export, as_of_us)
+        return EXIT_OK if ok else EXIT_FAILED
+    finally:
+        db.dispose()
+
+
+def _parse_as_of(text: str) -> int:
+    from storemon_tui.ingest.values import parse_timestamp_us
+
+    try:
+        return parse_timestamp_us(text)
+    except ValueError as exc:
+        raise StoremonError(f"--as-of {text!r}: {exc}") from None
+
+
+def _import(db: object, files: list[str], skip_invalid: bool) -> bool:
+    from storemon_tui.ingest import import_file
+
+    ok = True
+    for name in files:
+        line = _ProgressLine(sys.stderr, f"importing {name}")
+        try:
+            summary = import_file(db, name, skip_invalid=skip_invalid, progress=line.update)  # type: ignore[arg-type]
+        except StoremonError as exc:
+            line.clear()
+            print(f"storemon: {exc}", file=sys.stderr)
+            ok = False
+            continue
+        except KeyboardInterrupt:
+            line.clear()
+            print(f"storemon: interrupted; nothing from {name} was written", file=sys.stderr)
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        line.clear()
+        print(summary.describe(), file=sys.stderr)
+    return ok
+
+
+def _export(db: object, target: str, as_of_us: int | None) -> None:
+    from storemon_tui.report.export import export_report
+
+    line = _ProgressLine(sys.stderr, "computing report")
+    try:
+        report_id, rows, seconds = export_report(db, target, as_of_us=as_of_us, progress=line.fraction)  # type: ignore[arg-type]
+    finally:
+        line.clear()
+    where = "stdout" if target == "-" else target
+    print(f"report {report_id}: {rows:,} stores written to {where} in {seconds:.2f} s", file=sys.stderr)
+
+
+class _ProgressLine:
+    """A single self-overwriting progress line on stderr, only on a terminal."""
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        self.stream = stream
+        self.label = label
+        self.enabled = stream.isatty()
+        self.last = 0.0
+        self.shown = False
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or (time.monotonic() - self.last < 0.1 and done < total):
+            return
+        self.last = time.monotonic()
+        percent = 100 * done / total if total else 100
+        self.stream.write(f"\r{self.label}: {done:,} / {total:,} rows ({percent:.0f}%)\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def fraction(self, value: float) -> None:
+        if not self.enabled or time.monotonic() - self.last < 0.1:
+            return
+        self.last = time.monotonic()
+        self.stream.write(f"\r{self.label}: {value * 100:.0f}%\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+def _run_app(db_target: str | None) -> int:
+    from storemon_tui.db import open_database
+
+    db = open_database(db_target)
+    from storemon_tui.tui.app import StoremonApp
+
+    StoremonApp(db).run()
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

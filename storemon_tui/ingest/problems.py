@@ -1,0 +1,63 @@
+"""Problems found in an input file, and how they are shown to people.
+
+The format is fixed by the product: ``FILE:LINE: column 'NAME': value
+'VALUE': reason`` with editor line numbers (the header is line 1), so a user
+can jump straight to the spot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from storemon_tui.errors import StoremonError
+
+MAX_SHOWN = 20
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One reason one row (or the whole file) cannot be imported."""
+
+    line: int
+    column: str | None
+    value: str | None
+    reason: str
+
+    def format(self, file: str | Path) -> str:
+        parts = [f"{file}:{self.line}:"]
+        if self.column is not None:
+            parts.append(f" column '{self.column}':")
+        if self.value is not None:
+            parts.append(f" value '{self.value}':")
+        parts.append(f" {self.reason}")
+        return "".join(parts)
+
+
+class FileError(StoremonError):
+    """The file cannot be read at all (missing, a directory, empty, not UTF-8, …)."""
+
+    def __init__(self, path: str | Path, message: str) -> None:
+        self.path = str(path)
+        super().__init__(f"{path}: {message}")
+
+
+class InvalidRowsError(StoremonError):
+    """Some rows are invalid and the user did not ask to skip them; nothing was written."""
+
+    def __init__(self, path: str | Path, problems: list[Problem], rows: int) -> None:
+        self.path = str(path)
+        self.problems = problems
+        self.bad_rows = rows
+        super().__init__(self.render())
+
+    def render(self, limit: int = MAX_SHOWN) -> str:
+        shown = [p.format(self.path) for p in self.problems[:limit]]
+        more = len(self.problems) - len(shown)
+        tail = f"\n... and {more} more problem(s)" if more > 0 else ""
+        rows = "row" if self.bad_rows == 1 else "rows"
+        summary = (
+            f"{self.path}: {self.bad_rows} invalid {rows} ({len(self.problems)} problem(s)); nothing imported "
+            "from this file (use --skip-invalid to import the valid rows)"
+        )
+        return "\n".join(shown) + tail + "\n" + summary

@@ -1,0 +1,254 @@
+"""Reading an input CSV into string columns, fast when clean, exact when not.
+
+The fast path hands the bytes to Arrow's multi-threaded CSV reader. Arrow
+cannot tell us editor line numbers, so whenever anything is wrong with a
+file the *exact path* re-reads it with Python's ``csv`` module, which knows
+the line each record starts on. Both paths produce the same
+:class:`RawTable`; validation then runs identically on either.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from storemon_tui.ingest.kinds import FileKind, HeaderMatch, UnknownHeaderError, detect_kind
+from storemon_tui.ingest.problems import FileError, Problem
+
+BOM = codecs.BOM_UTF8
+
+# Columns with few distinct values are read dictionary-encoded: cheaper to hold
+# and to parse once per distinct value.
+_DICTIONARY_COLUMNS = {"store_id", "status", "dayOfWeek", "start_time_local", "end_time_local", "timezone_str"}
+
+
+@dataclass
+class RawTable:
+    """An input file's rows as string columns, keyed by canonical column name."""
+
+    path: Path
+    match: HeaderMatch
+    columns: dict[str, pa.Array | pa.ChunkedArray]
+    n_rows: int
+    lines: np.ndarray | None = None
+    """1-based starting line of each row (exact path only)."""
+    record_numbers: np.ndarray | None = None
+    """Index of each row among all data records (exact path only), to fetch it verbatim."""
+    structural: list[tuple[int, Problem]] = field(default_factory=list)
+    """(record number, problem) for records with the wrong number of fields."""
+
+    @property
+    def kind(self) -> FileKind:
+        return self.match.kind
+
+    @property
+    def exact(self) -> bool:
+        return self.lines is not None
+
+
+def read_bytes(path: Path) -> bytes:
+    """The whole file, or a :class:`FileError` saying in one line why not."""
+    try:
+        if path.is_dir():
+            raise FileError(path, "is a directory, not a CSV file")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FileError(path, "no such file") from None
+    except PermissionError:
+        raise FileError(path, "permission denied") from None
+    except IsADirectoryError:
+        raise FileError(path, "is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise FileError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if not _has_content(data, len(BOM) if data.startswith(BOM) else 0):
+        raise FileError(path, "is empty (expected a header line and data rows)")
+    return data
+
+
+_NON_SPACE = re.compile(rb"\S")
+
+
+def _has_content(data: bytes, offset: int) -> bool:
+    """Is there anything but whitespace after ``offset``? (No 130 MB copy.)"""
+    return _NON_SPACE.search(data, offset) is not None
+
+
+def check_utf8(path: Path, data: bytes) -> None:
+    """Raise a :class:`FileError` naming line and column of the first non-UTF-8 byte."""
+    try:
+        codecs.decode(data, "utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        raise FileError(path, f"{line}: not UTF-8 text (byte 0x{byte} at column {column}); save the file as UTF-8") from None
+
+
+def read_header(path: Path, data: bytes) -> tuple[HeaderMatch, int]:
+    """Detect the file's kind; return the match and the byte offset after the header."""
+    body = data[len(BOM) :] if data.startswith(BOM) else data
+    end = body.find(b"\n")
+    first = body if end < 0 else body[:end]
+    try:
+        text = first.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        check_utf8(path, data)
+        raise
+    header = next(csv.reader([text]), [])
+    try:
+        match = detect_kind(header)
+    except UnknownHeaderError as exc:
+        raise FileError(path, f"1: {exc}") from None
+    offset = len(data) - len(body) + (len(body) if end < 0 else end + 1)
+    return match, offset
+
+
+def read_table(path: Path, *, force_exact: bool = False) -> RawTable:
+    """Read ``path`` into a :class:`RawTable` (fast path unless something is off)."""
+    data = read_bytes(path)
+    match, offset = read_header(path, data)
+    if not _has_content(data, offset):
+        raise FileError(path, "has a header but no data rows")
+    if not force_exact:
+        table = _read_fast(path, data, match, offset)
+        if table is not None:
+            return table
+    check_utf8(path, data)
+    return _read_exact(path, data, match, offset)
+
+
+def _read_fast(path: Path, data: bytes, match: HeaderMatch, offset: int) -> RawTable | None:
+    """Arrow's reader; ``None`` when the file has structural problems or bad UTF-8."""
+    width = len(match.header)
+    names = [f"c{i}" for i in range(width)]
+    wanted = {f"c{pos}": canonical for canonical, pos in match.positions.items()}
+    invalid_rows = 0
+
+    def on_invalid(_row: object) -> str:
+        nonlocal invalid_rows
+        invalid_rows += 1
+        return "skip"
+
+    types = {
+        name: pa.dictionary(pa.int32(), pa.string()) if canonical in _DICTIONARY_COLUMNS else pa.string()
+        for name, canonical in wanted.items()
+    }
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data)[offset:]),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                include_columns=list(wanted),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if invalid_rows:
+        return None
+    columns = {}
+    for name, canonical in wanted.items():
+        column = table.column(name)
+        if pa.types.is_dictionary(column.type):
+            columns[canonical] = column.unify_dictionaries().combine_chunks()
+        else:
+            columns[canonical] = column  # chunked: compute kernels work per chunk, no copy
+    return RawTable(path=path, match=match, columns=columns, n_rows=table.num_rows)
+
+
+def _read_exact(path: Path, data: bytes, match: HeaderMatch, offset: int) -> RawTable:
+    """Python's ``csv`` module: slower, but knows every record's starting line."""
+    width = len(match.header)
+    wanted = list(match.positions.items())
+    values: dict[str, list[str]] = {canonical: [] for canonical, _ in wanted}
+    lines: list[int] = []
+    record_numbers: list[int] = []
+    structural: list[tuple[int, Problem]] = []
+    header_lines = data[:offset].count(b"\n")
+    text = data[offset:].decode("utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    previous_end = 0
+    record = -1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            record += 1
+            line = previous_end + 1 + header_lines
+            structural.append((record, Problem(line, None, None, f"malformed CSV ({exc})")))
+            break
+        start = previous_end + 1 + header_lines
+        previous_end = reader.line_num
+        if not row:
+            continue  # blank line
+        record += 1
+        if len(row) != width:
+            structural.append((record, _wrong_width(match, row, start)))
+            continue
+        lines.append(start)
+        record_numbers.append(record)
+        for canonical, pos in wanted:
+            values[canonical].append(row[pos])
+    columns = {canonical: pa.array(column, type=pa.string()) for canonical, column in values.items()}
+    return RawTable(
+        path=path,
+        match=match,
+        columns=columns,
+        n_rows=len(lines),
+        lines=np.asarray(lines, dtype=np.int64),
+        record_numbers=np.asarray(record_numbers, dtype=np.int64),
+        structural=structural,
+    )
+
+
+def _wrong_width(match: HeaderMatch, row: list[str], line: int) -> Problem:
+    width = len(match.header)
+    found = f"line has {len(row)} field(s), the header has {width}"
+    if len(row) > width:
+        return Problem(line, None, None, f"too many fields: {found}")
+    missing = [c for c, pos in match.positions.items() if pos >= len(row)]
+    column = missing[0] if missing else match.header[len(row)]
+    return Problem(line, column, None, f"missing value: {found} (truncated line?)")
+
+
+def fetch_records(path: Path, record_numbers: set[int]) -> dict[int, list[str]]:
+    """The given data records verbatim (field by field), for the rejects file."""
+    data = read_bytes(path)
+    _, offset = read_header(path, data)
+    found: dict[int, list[str]] = {}
+    reader = csv.reader(io.StringIO(data[offset:].decode("utf-8"), newline=""))
+    record = -1
+    try:
+        for row in reader:
+            if not row:
+                continue
+            record += 1
+            if record in record_numbers:
+                found[record] = row
+                if len(found) == len(record_numbers):
+                    break
+    except csv.Error:
+        pass
+    return found
+
+
+def file_size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0

@@ -1,0 +1,38 @@
+"""The rejects file: invalid rows, verbatim, with the reason each was refused.
+
+Written next to the input as ``FILE.rejects.csv`` so a user can fix the rows
+and import just that file again (its extra ``reason`` column is ignored).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import defaultdict
+from pathlib import Path
+
+from storemon_tui.ingest.problems import Problem
+from storemon_tui.ingest.reader import fetch_records
+
+
+def rejects_path(path: Path) -> Path:
+    return path.with_name(path.name + ".rejects.csv")
+
+
+def write_rejects(path: Path, header: tuple[str, ...], rejected: dict[int, list[Problem]]) -> Path:
+    """Write every rejected record (by record number) with its reasons; atomically."""
+    records = fetch_records(path, set(rejected))
+    target = rejects_path(path)
+    temp = target.with_name(target.name + ".tmp")
+    reasons: dict[int, str] = defaultdict(str)
+    for record, problems in rejected.items():
+        reasons[record] = "; ".join(
+            f"line {p.line}: " + (f"column '{p.column}': " if p.column else "") + p.reason for p in problems
+        )
+    with open(temp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([*header, "reason"])
+        for record in sorted(rejected):
+            writer.writerow([*records.get(record, []), reasons[record]])
+    os.replace(temp, target)
+    return target

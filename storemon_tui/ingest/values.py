@@ -1,0 +1,225 @@
+"""Parsing and validating the values of each column, vectorized.
+
+Every column parser takes a pyarrow array of strings (plain or
+dictionary-encoded) and returns ``(values, bad)``: a numpy array of parsed
+values and a boolean mask of rows that failed. :func:`explain` turns one bad
+raw value into the reason shown to the user; it runs only for bad rows, so
+the happy path never leaves vectorized code.
+
+Columns with few distinct values (store ids, status, weekday, times, zone
+names) are parsed once per *distinct* value and gathered back, which is both
+fast and lets the scalar parser be plain, readable Python.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+T = TypeVar("T")
+
+MICROS_PER_DAY = 86_400_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+# -- scalar parsers: the single definition of what each value may look like ------------
+
+_TIMESTAMP_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"\s*(?:(Z|UTC)|([+-])(\d{2})(?::?(\d{2}))?)?$",
+    re.IGNORECASE,
+)
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$")
+
+
+def parse_timestamp_us(text: str) -> int:
+    """A UTC timestamp in any accepted form → microseconds since the epoch.
+
+    Accepts ``2023-01-22 12:09:39.388884 UTC``, ``2023-01-24 09:07:26``,
+    ``2023-01-24T09:07:26Z`` and ISO 8601 offsets (``+00:00``, ``-0500``).
+    Fractions beyond microseconds are truncated. Raises ``ValueError``.
+    """
+    m = _TIMESTAMP_RE.match(text.strip())
+    if m is None:
+        raise ValueError("not a timestamp (expected e.g. 2023-01-22 12:09:39.388884 UTC or ISO 8601)")
+    year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
+    try:
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise ValueError(f"not a valid date/time ({exc})") from None
+    fraction = (m.group(7) or "").ljust(6, "0")[:6]
+    micros = (moment - _EPOCH) // timedelta(microseconds=1) + int(fraction or 0)
+    if m.group(9):
+        sign = 1 if m.group(9) == "+" else -1
+        off_h, off_m = int(m.group(10)), int(m.group(11) or 0)
+        if off_h > 23 or off_m > 59:
+            raise ValueError("not a valid UTC offset")
+        micros -= sign * (off_h * 3600 + off_m * 60) * 1_000_000
+    return micros
+
+
+def parse_time_us(text: str, *, is_end: bool) -> int:
+    """A local wall-clock time ``HH:MM[:SS[.ffffff]]`` → microseconds since midnight.
+
+    ``24:00:00`` is accepted for end times only and means the midnight ending
+    the day. Raises ``ValueError`` with the reason.
+    """
+    m = _TIME_RE.match(text.strip())
+    if m is None:
+        raise ValueError("not a time (expected HH:MM[:SS[.ffffff]])")
+    hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    micros = int((m.group(4) or "").ljust(6, "0") or 0)
+    if hour == 24 and minute == 0 and second == 0 and micros == 0:
+        if not is_end:
+            raise ValueError("24:00:00 is only valid as an end time")
+        return MICROS_PER_DAY
+    if hour > 23:
+        raise ValueError(f"hour {hour} is out of range (00-23, or 24:00:00 as an end time)")
+    if minute > 59:
+        raise ValueError(f"minute {minute} is out of range (00-59)")
+    if second > 59:
+        raise ValueError(f"second {second} is out of range (00-59)")
+    return ((hour * 60 + minute) * 60 + second) * 1_000_000 + micros
+
+
+def parse_status(text: str) -> int:
+    """``active`` → 1, ``inactive`` → 0, case-insensitive."""
+    value = text.strip().lower()
+    if value == "active":
+        return 1
+    if value == "inactive":
+        return 0
+    raise ValueError("status must be 'active' or 'inactive'")
+
+
+def parse_day_of_week(text: str) -> int:
+    """``0`` (Monday) … ``6`` (Sunday)."""
+    value = text.strip()
+    if not re.fullmatch(r"[+]?\d+", value):
+        raise ValueError("dayOfWeek must be an integer 0 (Monday) to 6 (Sunday)")
+    day = int(value)
+    if not 0 <= day <= 6:
+        raise ValueError("dayOfWeek must be 0 (Monday) to 6 (Sunday)")
+    return day
+
+
+@lru_cache(maxsize=None)
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def parse_zone(text: str) -> str:
+    """An IANA zone name known to ``zoneinfo`` (via ``tzdata``)."""
+    value = text.strip()
+    if not value:
+        raise ValueError("time zone is empty")
+    if value not in _known_zones():
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone (expected an IANA name such as America/Chicago)") from None
+    return value
+
+
+def parse_store_id(text: str) -> str:
+    """Store ids are opaque text: trimmed, never converted to a number."""
+    value = text.strip()
+    if not value:
+        raise ValueError("store_id is empty")
+    return value
+
+
+# -- vectorized column parsers ---------------------------------------------------------
+
+
+def _as_dictionary(arr: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if not pa.types.is_dictionary(arr.type):
+        arr = pc.dictionary_encode(arr)
+    return arr
+
+
+def per_distinct(
+    arr: pa.Array | pa.ChunkedArray, parse: Callable[[str], T], missing: T, dtype: type | str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Apply a scalar parser once per distinct value; return (values, bad mask)."""
+    dictionary = _as_dictionary(arr)
+    uniques = dictionary.dictionary.to_pylist()
+    parsed = np.empty(len(uniques), dtype=dtype)
+    ok = np.ones(len(uniques), dtype=bool)
+    for i, text in enumerate(uniques):
+        try:
+            parsed[i] = parse(text)
+        except ValueError:
+            parsed[i] = missing
+            ok[i] = False
+    codes = dictionary.indices.to_numpy(zero_copy_only=False)
+    return parsed[codes], ~ok[codes]
+
+
+def store_id_codes(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Store ids as (codes into ``uniques``, trimmed distinct ids, bad mask).
+
+    Two raw spellings that trim to the same id (``" 12"`` and ``"12"``) share
+    one code, so they are one store.
+    """
+    dictionary = _as_dictionary(arr)
+    trimmed = [text.strip() for text in dictionary.dictionary.to_pylist()]
+    uniques = sorted(set(trimmed))
+    position = {sid: i for i, sid in enumerate(uniques)}
+    remap = np.array([position[t] for t in trimmed], dtype=np.int64)
+    codes = remap[dictionary.indices.to_numpy(zero_copy_only=False)]
+    bad_code = position.get("")
+    bad = codes == bad_code if bad_code is not None else np.zeros(len(codes), dtype=bool)
+    return codes, uniques, bad
+
+
+def timestamps_us(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Parse the timestamp column: Arrow's C parser first, Python only on failure.
+
+    The common forms (`` UTC`` suffix, ``Z``, offsets) are normalised to ISO
+    8601 with a zone and cast in one go; values that do not look like a full
+    date and time (at least ``YYYY-MM-DD HH:MM:SS``) are refused up front so
+    both paths accept exactly the same texts.
+    """
+    try:
+        if pc.any(pc.less(pc.utf8_length(arr), 19)).as_py():
+            raise pa.ArrowInvalid("short value")
+        zoned = pc.replace_substring(arr, " UTC", "Z")
+        try:
+            cast = zoned.cast(pa.timestamp("us", tz="UTC"))
+        except pa.ArrowInvalid:
+            # Naive values are UTC by contract: give them a zone and retry.
+            has_zone = pc.match_substring_regex(zoned, r"(Z|[+-]\d\d(:?\d\d)?)$")
+            zoned = pc.if_else(has_zone, zoned, pc.binary_join_element_wise(zoned, "Z", ""))
+            cast = zoned.cast(pa.timestamp("us", tz="UTC"))
+        values = cast.cast(pa.int64()).to_numpy(zero_copy_only=False)
+        return values, np.zeros(len(values), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    texts = arr.to_pylist()
+    values = np.zeros(len(texts), dtype=np.int64)
+    bad = np.zeros(len(texts), dtype=bool)
+    for i, text in enumerate(texts):
+        try:
+            values[i] = parse_timestamp_us(text)
+        except ValueError:
+            bad[i] = True
+    return values, bad
+
+
+def explain(parse: Callable[[str], object], value: str) -> str:
+    """The reason ``parse`` rejects ``value`` (runs only for bad rows)."""
+    try:
+        parse(value)
+    except ValueError as exc:
+        return str(exc)
+    return "invalid value"
