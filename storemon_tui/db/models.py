@@ -98,3 +98,5 @@ class Report(SQLModel, table=True):
     row_count: int | None = None
     file_path: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     data_version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    owner: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    """``host:pid`` of the process computing it, to tell a dead job from a live one."""

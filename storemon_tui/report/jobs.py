@@ -1,0 +1,318 @@
+"""Report jobs: the "trigger, then poll" flow, shared by the app and the CLI.
+
+:meth:`ReportJobs.trigger` records a report (status ``Running``) and computes
+it in a background thread; :meth:`ReportJobs.get` returns its status and,
+once ``Complete``, its CSV. Records live in the database and CSVs under
+``<data dir>/reports/<id>.csv`` (written atomically), so both survive
+restarts. A report left ``Running`` by a process that died is marked
+``Failed: interrupted`` by the next process on the same host.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+
+from sqlalchemy import select, text, update
+from sqlmodel import Session
+
+from storemon_tui.db.database import Database, get_data_version
+from storemon_tui.db.models import Report
+from storemon_tui.errors import Cancelled, StoremonError
+from storemon_tui.paths import reports_dir
+
+ProgressCallback = Callable[[float], None]
+
+_PROGRESS_STEP = 0.02
+"""Store progress in the database at most every 2 %: enough for a live bar."""
+
+
+class ReportStatus(str, Enum):
+    RUNNING = "Running"
+    COMPLETE = "Complete"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    """A snapshot of one report record."""
+
+    id: str
+    status: ReportStatus
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    as_of_us: int | None
+    progress: float
+    """0–100."""
+    error: str | None
+    row_count: int | None
+    file_path: str | None
+    data_version: int
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    def is_stale(self, current_data_version: int) -> bool:
+        """Data was imported or cleared after this report was computed."""
+        return current_data_version != self.data_version
+
+    @property
+    def done(self) -> bool:
+        return self.status is not ReportStatus.RUNNING
+
+    @classmethod
+    def from_record(cls, record: Report) -> ReportInfo:
+        return cls(
+            id=record.id,
+            status=ReportStatus(record.status),
+            created_at=record.created_at,
+            started_at=record.started_at,
+            finished_at=record.finished_at,
+            as_of_us=record.as_of_us,
+            progress=record.progress,
+            error=record.error,
+            row_count=record.row_count,
+            file_path=record.file_path,
+            data_version=record.data_version,
+        )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ReportJobs:
+    """Create, run, cancel and look up reports of one database."""
+
+    def __init__(self, db: Database, directory: Path | None = None) -> None:
+        self.db = db
+        self.directory = directory or reports_dir()
+        self._cancel: dict[str, threading.Event] = {}
+        self._threads: dict[str, threading.Thread] = {}
+        self._lock = threading.Lock()
+
+    # -- creating and running --------------------------------------------------------
+
+    def trigger(self, as_of_us: int | None = None, *, on_progress: ProgressCallback | None = None) -> str:
+        """Start a report in a background thread and return its id at once.
+
+        If a report for the same as-of instant and data version is already
+        running, its id is returned instead of starting a second computation.
+        """
+        with self._lock:
+            report_id, created = self._create(as_of_us)
+            if created:
+                thread = threading.Thread(
+                    target=self._run_quietly, args=(report_id, on_progress), name=f"report-{report_id[:8]}", daemon=True
+                )
+                self._threads[report_id] = thread
+                thread.start()
+        return report_id
+
+    def run(
+        self, as_of_us: int | None = None, *, progress: ProgressCallback | None = None, timings: dict[str, float] | None = None
+    ) -> ReportInfo:
+        """Create a report and compute it in this thread (the CLI's path)."""
+        report_id, created = self._create(as_of_us)
+        if created:
+            self._compute(report_id, progress, timings)
+        else:
+            self.wait(report_id)
+        return self.get(report_id)
+
+    def _create(self, as_of_us: int | None) -> tuple[str, bool]:
+        with self.db.begin_write() as conn:
+            version = get_data_version(conn)
+            if as_of_us is None:
+                as_of_us = conn.execute(text("SELECT max(ts_us) FROM poll")).scalar()
+                if as_of_us is None:
+                    raise StoremonError("the database has no polls; import a polls CSV first")
+            running = conn.execute(
+                select(Report.id).where(
+                    Report.status == ReportStatus.RUNNING.value,
+                    Report.as_of_us == as_of_us,
+                    Report.data_version == version,
+                )
+            ).scalar()
+            if running is not None:
+                return running, False
+            report_id = secrets.token_hex(16)
+            conn.execute(
+                Report.__table__.insert().values(
+                    id=report_id,
+                    created_at=_utcnow(),
+                    as_of_us=as_of_us,
+                    status=ReportStatus.RUNNING.value,
+                    progress=0.0,
+                    data_version=version,
+                    owner=_owner(),
+                )
+            )
+        self._cancel[report_id] = threading.Event()
+        return report_id, True
+
+    def _run_quietly(self, report_id: str, on_progress: ProgressCallback | None) -> None:
+        try:
+            self._compute(report_id, on_progress, None)
+        except Exception:  # noqa: BLE001 - recorded as Failed by _compute; a thread must not raise
+            pass
+
+    def _compute(self, report_id: str, on_progress: ProgressCallback | None, timings: dict[str, float] | None) -> None:
+        from storemon_tui.report.engine import compute_report
+        from storemon_tui.report.formatting import write_report_csv
+        from storemon_tui.report.source import load_report_input
+
+        cancel = self._cancel.setdefault(report_id, threading.Event())
+        stored = [0.0]
+
+        def progress(fraction: float) -> None:
+            if on_progress is not None:
+                on_progress(fraction)
+            if fraction - stored[0] >= _PROGRESS_STEP:
+                stored[0] = fraction
+                self._update(report_id, progress=round(fraction * 100, 1))
+
+        self._update(report_id, started_at=_utcnow())
+        try:
+            record = self.get(report_id)
+            started = time.perf_counter()
+            with self.db.connect() as conn:
+                inputs, now_us = load_report_input(conn, record.as_of_us)
+            if timings is not None:
+                timings["read"] = time.perf_counter() - started
+            if cancel.is_set():
+                raise Cancelled()
+            result = compute_report(
+                inputs, now_us, progress=lambda f: progress(0.05 + 0.9 * f), should_cancel=cancel.is_set, timings=timings
+            )
+            started = time.perf_counter()
+            target = self.directory / f"{report_id}.csv"
+            temp = target.with_name(f".{report_id}.csv.tmp")
+            write_report_csv(result, temp)
+            if cancel.is_set():
+                temp.unlink(missing_ok=True)
+                raise Cancelled()
+            os.replace(temp, target)
+            if timings is not None:
+                timings["write"] = time.perf_counter() - started
+            self._update(
+                report_id,
+                status=ReportStatus.COMPLETE.value,
+                progress=100.0,
+                finished_at=_utcnow(),
+                row_count=len(result),
+                file_path=str(target),
+                as_of_us=now_us,
+            )
+            if on_progress is not None:
+                on_progress(1.0)
+        except Cancelled:
+            self._update(report_id, status=ReportStatus.CANCELLED.value, finished_at=_utcnow())
+            raise
+        except Exception as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self._update(report_id, status=ReportStatus.FAILED.value, finished_at=_utcnow(), error=message)
+            raise
+        finally:
+            self._cancel.pop(report_id, None)
+
+    def _update(self, report_id: str, **values: object) -> None:
+        with self.db.begin_write() as conn:
+            conn.execute(update(Report).where(Report.id == report_id).values(**values))
+
+    # -- control and queries -----------------------------------------------------------
+
+    def cancel(self, report_id: str) -> bool:
+        """Ask a running report of this process to stop; True if it was running here."""
+        event = self._cancel.get(report_id)
+        if event is None:
+            return False
+        event.set()
+        return True
+
+    def get(self, report_id: str) -> ReportInfo:
+        with Session(self.db.engine) as session:
+            record = session.get(Report, report_id)
+            if record is None:
+                raise StoremonError(f"no report with id {report_id!r}")
+            return ReportInfo.from_record(record)
+
+    def wait(self, report_id: str, timeout: float | None = None) -> ReportInfo:
+        """Block until the report is no longer running (or ``timeout`` passes)."""
+        thread = self._threads.get(report_id)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if thread is not None:
+            thread.join(timeout)
+        while True:
+            info = self.get(report_id)
+            if info.done or (deadline is not None and time.monotonic() >= deadline):
+                return info
+            time.sleep(0.05)
+
+    def csv_text(self, report_id: str) -> str:
+        """The CSV of a complete report."""
+        info = self.get(report_id)
+        if info.status is not ReportStatus.COMPLETE or not info.file_path:
+            raise StoremonError(f"report {report_id} is {info.status.value}, not Complete")
+        try:
+            return Path(info.file_path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise StoremonError(f"report {report_id}: cannot read {info.file_path} ({exc.strerror})") from None
+
+    def list(self, limit: int = 500) -> list[ReportInfo]:
+        """Reports, newest first."""
+        with Session(self.db.engine) as session:
+            records = session.execute(select(Report).order_by(Report.created_at.desc()).limit(limit)).scalars().all()
+            return [ReportInfo.from_record(r) for r in records]
+
+    def delete(self, report_id: str) -> None:
+        info = self.get(report_id)
+        with self.db.begin_write() as conn:
+            conn.execute(Report.__table__.delete().where(Report.id == report_id))
+        if info.file_path:
+            Path(info.file_path).unlink(missing_ok=True)
+
+    def mark_interrupted(self) -> int:
+        """Mark reports left Running by dead processes of this host as Failed."""
+        host = socket.gethostname()
+        dead: list[str] = []
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                select(Report.id, Report.owner).where(Report.status == ReportStatus.RUNNING.value)
+            ).all()
+        for report_id, owner in rows:
+            if report_id in self._cancel:
+                continue
+            owner_host, _, pid = (owner or "").rpartition(":")
+            if owner is None or (owner_host == host and pid.isdigit() and not _pid_alive(int(pid))):
+                dead.append(report_id)
+        for report_id in dead:
+            self._update(report_id, status=ReportStatus.FAILED.value, error="interrupted", finished_at=_utcnow())
+        return len(dead)
