@@ -1,0 +1,188 @@
+"""Re-imports are safe: keyed polls, last row wins, hours replaced per store, zones upserted.
+
+Also: store ids are opaque text, byte for byte.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from storemon_tui.db.browse import Pager
+from storemon_tui.ingest import FileKind, import_file, import_files
+
+REPO = Path(__file__).resolve().parents[2]
+
+POLLS = "store_id,timestamp_utc,status\n"
+HOURS = "store_id,dayOfWeek,start_time_local,end_time_local\n"
+ZONES = "store_id,timezone_str\n"
+T0 = 1674388800000000  # 2023-01-22 12:00:00 UTC
+H = 3_600_000_000
+
+
+def tables_without_meta(tables: dict) -> dict:
+    return {name: rows for name, rows in tables.items() if name != "meta"}
+
+
+def data_version(tables: dict) -> int:
+    return int(dict(tables["meta"])["data_version"])
+
+
+def test_importing_polls_twice_changes_nothing(db, csv_file, dump) -> None:
+    path = csv_file(
+        "p.csv",
+        POLLS + "a,2023-01-22 12:00:00 UTC,active\nb,2023-01-22 12:00:00 UTC,inactive\na,2023-01-22 13:00:00 UTC,inactive\n",
+    )
+    first = import_file(db, path)
+    assert (first.inserted, first.replaced, first.changed) == (3, 0, 0)
+    before = dump(db)
+    second = import_file(db, path)
+    assert (second.inserted, second.replaced, second.changed) == (0, 3, 0)
+    after = dump(db)
+    assert tables_without_meta(after) == tables_without_meta(before)
+    assert data_version(after) == data_version(before) + 1
+
+
+def test_later_import_replaces_status_of_same_key(db, csv_file, dump) -> None:
+    import_file(db, csv_file("p1.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\na,2023-01-22 13:00:00 UTC,active\n"))
+    summary = import_file(
+        db, csv_file("p2.csv", POLLS + "a,2023-01-22T12:00:00Z,inactive\na,2023-01-22 14:00:00 UTC,active\n")
+    )
+    assert (summary.inserted, summary.replaced, summary.changed) == (1, 1, 1)
+    assert dump(db)["poll"] == [(1, T0, 0), (1, T0 + H, 1), (1, T0 + 2 * H, 1)]
+
+
+def test_last_row_wins_within_one_file(db, csv_file, dump) -> None:
+    path = csv_file(
+        "p.csv",
+        POLLS
+        + "a,2023-01-22 12:00:00 UTC,active\n"
+        + "b,2023-01-22 12:00:00 UTC,inactive\n"
+        + "a,2023-01-22T12:00:00+00:00,inactive\n"  # same instant, other spelling
+        + "b,2023-01-22T17:30:00+05:30,active\n"  # same instant via an offset
+        + "a,2023-01-22 12:00:00.000000 UTC,active\n",
+    )
+    summary = import_file(db, path)
+    assert summary.duplicates == 3 and summary.inserted == 2
+    assert "3 duplicate rows in file (last wins)" in summary.describe()
+    assert dump(db)["poll"] == [(1, T0, 1), (2, T0, 1)]
+
+
+def test_last_row_wins_with_a_huge_time_span(db, csv_file, dump) -> None:
+    """Timestamps too far apart to pack into one int64 take the stable lexsort path."""
+    path = csv_file(
+        "p.csv",
+        POLLS
+        + "a,1970-01-01 00:00:00 UTC,active\n"
+        + "a,2999-01-01 00:00:00 UTC,active\n"
+        + "a,2999-01-01 00:00:00 UTC,inactive\n"
+        + "a,1970-01-01 00:00:00 UTC,inactive\n",
+    )
+    summary = import_file(db, path)
+    assert summary.duplicates == 2
+    assert [active for _, _, active in dump(db)["poll"]] == [0, 0]
+
+
+def test_last_row_wins_many_duplicates(db, csv_file, dump) -> None:
+    """Thousands of rows over few keys, in shuffled order: the final occurrence of each key wins."""
+    import random
+
+    rng = random.Random(7)
+    rows = [(f"s{rng.randrange(5)}", rng.randrange(20), rng.choice(["active", "inactive"])) for _ in range(3000)]
+    expected: dict[tuple[str, int], int] = {}
+    for sid, minute, status in rows:
+        expected[(sid, minute)] = int(status == "active")
+    text = POLLS + "".join(f"{sid},2023-01-22 12:{minute:02d}:00 UTC,{status}\n" for sid, minute, status in rows)
+    summary = import_file(db, csv_file("p.csv", text))
+    assert summary.inserted == len(expected)
+    assert summary.duplicates == len(rows) - len(expected)
+    tables = dump(db)
+    ids = dict(tables["store"])
+    got = {(ids[k], (ts - T0) // 60_000_000): a for k, ts, a in tables["poll"]}
+    assert got == expected
+
+
+def test_hours_file_replaces_hours_of_mentioned_stores_only(db, csv_file, dump) -> None:
+    import_file(db, csv_file("h1.csv", HOURS + "a,0,09:00,17:00\na,1,09:00,17:00\nb,0,10:00,12:00\nb,2,10:00,12:00\n"))
+    summary = import_file(db, csv_file("h2.csv", HOURS + "a,5,08:00,09:00\nc,6,00:00,24:00:00\n"))
+    assert summary.kind is FileKind.HOURS
+    assert (summary.inserted, summary.replaced, summary.stores) == (2, 2, 2)
+    tables = dump(db)
+    ids = dict(tables["store"])
+    rows = sorted((ids[k], d, s // H, e // H) for _, k, d, s, e in tables["business_hours"])
+    assert rows == [("a", 5, 8, 9), ("b", 0, 10, 12), ("b", 2, 10, 12), ("c", 6, 0, 24)]
+
+
+def test_hours_file_reimported_twice_is_identical(db, csv_file, dump) -> None:
+    path = csv_file("h.csv", HOURS + "a,0,09:00,17:00\na,0,18:00,20:00\nb,3,10:00,12:00\n")
+    import_file(db, path)
+    first = sorted(r[1:] for r in dump(db)["business_hours"])
+    summary = import_file(db, path)
+    assert (summary.inserted, summary.replaced) == (3, 3)
+    assert sorted(r[1:] for r in dump(db)["business_hours"]) == first
+
+
+def test_zone_file_upserts_per_store(db, csv_file, dump) -> None:
+    import_file(db, csv_file("z1.csv", ZONES + "a,America/Chicago\nb,America/Denver\n"))
+    summary = import_file(db, csv_file("z2.csv", ZONES + "b,Europe/Paris\nc,Asia/Tokyo\nc,Asia/Kolkata\n"))
+    assert (summary.inserted, summary.replaced, summary.duplicates) == (1, 1, 1)
+    tables = dump(db)
+    ids = dict(tables["store"])
+    assert sorted((ids[k], z) for k, z in tables["store_timezone"]) == [
+        ("a", "America/Chicago"),
+        ("b", "Europe/Paris"),
+        ("c", "Asia/Kolkata"),
+    ]
+
+
+STORE_IDS = [
+    "12345678901234567890",  # > 2**64
+    "18446744073709551616",  # 2**64 exactly
+    "9223372036854775808",  # 2**63
+    "0012",
+    "12",
+    "8b5c1e3e-7d5f-4c43-9a2f-1b0f6f3f7e2a",
+    "8B5C1E3E-7D5F-4C43-9A2F-1B0F6F3F7E2A",
+    "1e5",
+    "Ünïcode-store",
+]
+
+
+def test_store_ids_are_text_byte_for_byte(db, csv_file, dump) -> None:
+    polls = POLLS + "".join(f'"{sid}",2023-01-22 12:00:00 UTC,active\n' for sid in STORE_IDS)
+    zones = ZONES + "".join(f"{sid},UTC\n" for sid in STORE_IDS)
+    hours = HOURS + "".join(f"{sid},0,09:00,17:00\n" for sid in STORE_IDS)
+    import_files(db, [csv_file("p.csv", polls), csv_file("z.csv", zones), csv_file("h.csv", hours)])
+    tables = dump(db)
+    assert sorted(sid for _, sid in tables["store"]) == sorted(STORE_IDS)
+    assert len(tables["store"]) == len(STORE_IDS)  # 0012 and 12 are two stores
+    assert len(tables["poll"]) == len(tables["store_timezone"]) == len(tables["business_hours"]) == len(STORE_IDS)
+    for table in ("polls", "time_zones", "business_hours"):
+        pager = Pager(db, table, page_size=100)
+        shown = [row[0] for row in pager.first().rows]
+        assert sorted(shown) == sorted(STORE_IDS), table
+    # Filtering by the exact id finds exactly that store (0012 is not 12).
+    for sid in STORE_IDS:
+        page = Pager(db, "polls", store_filter=sid).first()
+        assert [row[0] for row in page.rows] == [sid]
+
+
+def test_sample_data_imported_twice_is_identical(db, tmp_path: Path, dump) -> None:
+    sample = REPO / "sample_data"
+    files = sorted(sample.glob("*.csv"))
+    assert len(files) == 3
+    copies = []
+    for f in files:  # copy: importing never writes next to the input, but be sure
+        shutil.copy(f, tmp_path / f.name)
+        copies.append(tmp_path / f.name)
+    summaries = import_files(db, copies)
+    assert {s.kind for s in summaries} == set(FileKind)
+    assert all(s.rejected == 0 for s in summaries)
+    first = dump(db)
+    assert first["poll"] and first["business_hours"] and first["store_timezone"]
+    again = import_files(db, copies)
+    assert [s.inserted for s in again if s.kind is FileKind.POLLS] == [0]
+    second = dump(db)
+    assert tables_without_meta(second) == tables_without_meta(first)
+    assert data_version(second) == data_version(first) + 3
+    assert not list(tmp_path.glob("*.rejects.csv"))
