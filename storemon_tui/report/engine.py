@@ -86,7 +86,8 @@ def compute_report(
     between stages (each well under 0.5 s at full scale) and a true answer
     raises :class:`~storemon_tui.errors.Cancelled`. ``timings``, if given, is
     filled with seconds per stage (keys ``business_hours``, ``evidence``,
-    ``ownership``, ``sums``), summed over chunks.
+    ``ownership``, ``sums`` — summed over chunks — plus ``prepare`` and
+    ``output``).
     """
     now_us = int(now_us)
 
@@ -99,37 +100,36 @@ def compute_report(
             progress(min(1.0, max(0.0, frac)))
 
     stage_times = dict.fromkeys(_STAGES, 0.0)
+    t_start = time.perf_counter()
     report(0.0)
     check()
 
-    p_store, p_ts, p_act = _polls_up_to(inp, now_us)
     n_stores = inp.n_stores
-    counts = np.bincount(p_store, minlength=n_stores)
-    reported = np.flatnonzero(counts > 0)
     week_start = now_us - WINDOWS_US[2]
-    first_ts = np.full(n_stores, week_start, dtype=np.int64)
-    heads = np.cumsum(counts) - counts
-    first_ts[reported] = p_ts[heads[reported]]
-    lo_us = np.minimum(first_ts, week_start)  # history back to the earliest needed instant
-
+    store, ts, act = _polls_up_to(inp, now_us)
     up = np.zeros((n_stores, 3), dtype=np.int64)
     down = np.zeros((n_stores, 3), dtype=np.int64)
-    chunks = _store_chunks(reported, lo_us, now_us)
-    poll_bounds = np.cumsum(counts)
+    reported = np.zeros(n_stores, dtype=bool)
+    chunks: list[tuple[int, int]] = []
+    if len(ts):
+        # Keys `store × stride + (ts − base)` must fit in int64 (in ticks, so ×2):
+        # split the store range when decades of history meet many stores.
+        base_us = min(int(ts.min()), week_start)
+        stride_us = now_us + 2 - base_us
+        per_chunk = max(1, _KEY_LIMIT // (TICKS_PER_US * stride_us + 4) - 1)
+        first, last = int(store[0]), int(store[-1]) + 1
+        chunks = [(c, min(c + per_chunk, last)) for c in range(first, last, per_chunk)]
+        bounds = np.searchsorted(store, np.array([c for c, _ in chunks] + [last]))
+    stage_times["prepare"] = time.perf_counter() - t_start
+
     for ci, (c0, c1) in enumerate(chunks):
         check()
-        a = int(poll_bounds[c0 - 1]) if c0 > 0 else 0
-        b = int(poll_bounds[c1 - 1])
-        needed = np.zeros(n_stores, dtype=bool)
-        needed[c0:c1] = counts[c0:c1] > 0
+        a, b = int(bounds[ci]), int(bounds[ci + 1])
         _compute_chunk(
             inp,
             now_us,
-            needed,
-            lo_us,
-            p_store[a:b],
-            p_ts[a:b],
-            p_act[a:b],
+            _ChunkPolls.build(store[a:b], ts[a:b], act[a:b], c0, base_us, stride_us),
+            reported,
             up,
             down,
             stage_times,
@@ -138,14 +138,17 @@ def compute_report(
         )
 
     check()
-    order = np.argsort(inp.store_ids[reported].astype(str), kind="stable")
-    rows = reported[order]
+    t_out = time.perf_counter()
+    rows = np.flatnonzero(reported)
+    order = np.argsort(inp.store_ids[rows].astype(str), kind="stable")
+    rows = rows[order]
     result = ReportResult(
         store_ids=np.asarray(inp.store_ids[rows], dtype=object),
         uptime_ticks=up[rows],
         downtime_ticks=down[rows],
         now_us=now_us,
     )
+    stage_times["output"] = time.perf_counter() - t_out
     if timings is not None:
         timings.update(stage_times)
     report(1.0)
@@ -153,36 +156,50 @@ def compute_report(
 
 
 def _polls_up_to(inp: ReportInput, now_us: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Polls with ts ≤ now, sorted by (store, ts), one per key (the last one given wins)."""
+    """Polls with ts ≤ now, grouped by store (stable: input order kept within a store)."""
     store = np.asarray(inp.poll_store, dtype=np.int64)
     ts = np.asarray(inp.poll_ts_us, dtype=np.int64)
     act = np.asarray(inp.poll_active, dtype=bool)
     keep = ts <= now_us
     if not keep.all():
         store, ts, act = store[keep], ts[keep], act[keep]
-    if len(store) > 1:
-        ds = np.diff(store)
-        dt = np.diff(ts)
-        if ((ds < 0) | ((ds == 0) & (dt < 0))).any():  # not sorted: stable sort keeps input order on ties
-            order = np.lexsort((ts, store))
-            store, ts, act = store[order], ts[order], act[order]
-            ds = np.diff(store)
-            dt = np.diff(ts)
-        dup = (ds == 0) & (dt == 0)
-        if dup.any():
-            last = np.append(~dup, True)
-            store, ts, act = store[last], ts[last], act[last]
+    if len(store) > 1 and (np.diff(store) < 0).any():
+        order = np.argsort(store, kind="stable")
+        store, ts, act = store[order], ts[order], act[order]
     return store, ts, act
 
 
-def _store_chunks(reported: np.ndarray, lo_us: np.ndarray, now_us: int) -> list[tuple[int, int]]:
-    """Store-index ranges small enough that ``store × stride + ticks`` fits in int64."""
-    if len(reported) == 0:
-        return []
-    span_ticks = TICKS_PER_US * (now_us + 2 - int(lo_us[reported].min())) + 4
-    per_chunk = max(1, _KEY_LIMIT // span_ticks - 1)
-    first, last = int(reported[0]), int(reported[-1]) + 1
-    return [(c, min(c + per_chunk, last)) for c in range(first, last, per_chunk)]
+@dataclass(frozen=True)
+class _ChunkPolls:
+    """One chunk's polls, sorted by the combined key, one per (store, ts)."""
+
+    store: np.ndarray
+    ts: np.ndarray
+    act: np.ndarray
+    key: np.ndarray  # (store − s0) × stride + (ts − base), strictly increasing
+    s0: int
+    base_us: int
+    stride_us: int
+
+    @classmethod
+    def build(
+        cls, store: np.ndarray, ts: np.ndarray, act: np.ndarray, s0: int, base_us: int, stride_us: int
+    ) -> _ChunkPolls:
+        key = store - s0
+        key *= stride_us
+        key += ts
+        key -= base_us
+        d = np.diff(key)
+        if not (d > 0).all():
+            if (d < 0).any():  # stable: among equal keys the input order survives
+                order = np.argsort(key, kind="stable")
+                store, ts, act, key = store[order], ts[order], act[order], key[order]
+                d = np.diff(key)
+            dup = d == 0
+            if dup.any():  # the last record of a (store, ts) key wins, as on import
+                last = np.append(~dup, True)
+                store, ts, act, key = store[last], ts[last], act[last], key[last]
+        return cls(store, ts, act, key, s0, base_us, stride_us)
 
 
 def _seg_search(
@@ -195,37 +212,56 @@ def _seg_search(
     return np.searchsorted(vk, qk, side=side)
 
 
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(lo[k], hi[k])`` for all k, without a Python loop."""
+    length = hi - lo
+    total = int(length.sum())
+    starts = np.cumsum(length) - length
+    return np.arange(total, dtype=np.int64) + np.repeat(lo - starts, length)
+
+
 def _compute_chunk(
     inp: ReportInput,
     now_us: int,
-    needed: np.ndarray,
-    lo_us: np.ndarray,
-    p_store: np.ndarray,
-    p_ts: np.ndarray,
-    p_act: np.ndarray,
+    polls: _ChunkPolls,
+    reported: np.ndarray,
     up: np.ndarray,
     down: np.ndarray,
     stage_times: dict[str, float],
     check: Callable[[], None],
     report: Callable[[float], None],
 ) -> None:
-    """All four stages for the stores in ``needed``; fills ``up``/``down`` rows in place."""
+    """All four stages for one chunk's stores; fills ``reported``, ``up``, ``down`` in place."""
     t0 = time.perf_counter()
+    n_stores = inp.n_stores
+    week_start = now_us - WINDOWS_US[2]
+    counts = np.bincount(polls.store - polls.s0)
+    chunk_stores = np.flatnonzero(counts) + polls.s0
+    reported[chunk_stores] = True
+    needed = np.zeros(n_stores, dtype=bool)
+    needed[chunk_stores] = True
+    heads = np.cumsum(counts) - counts
+    lo_us = np.full(n_stores, week_start, dtype=np.int64)  # history back to the earliest needed instant
+    lo_us[chunk_stores] = np.minimum(polls.ts[heads[chunk_stores - polls.s0]], week_start)
     iv = business_intervals(inp, lo_us, now_us + 1, needed, should_cancel=check)
     t1 = time.perf_counter()
     stage_times["business_hours"] += t1 - t0
     report(0.35)
     check()
-    if len(iv) == 0 or len(p_store) == 0:
+    if len(iv) == 0:
         return
 
-    # Evidence: poll inside the last interval of its store starting at or before it.
-    base_us = int(lo_us[needed].min())
-    stride_us = now_us + 2 - base_us
-    j = _seg_search(iv.store, iv.start_us, p_store, p_ts, base_us, stride_us, "right") - 1
-    jc = np.maximum(j, 0)
-    ev = (j >= 0) & (iv.store[jc] == p_store) & (p_ts < iv.end_us[jc])
-    e_store, e_ts, e_act = p_store[ev], p_ts[ev], p_act[ev]
+    # Evidence: locate each interval's start and end among the sorted poll keys
+    # (tens of thousands of searches instead of millions), then gather the polls
+    # inside the ranges — intervals are disjoint, so the ranges are too.
+    iv_base = iv.store - polls.s0
+    iv_base *= polls.stride_us
+    iv_base -= polls.base_us
+    lo_pos = np.searchsorted(polls.key, iv_base + iv.start_us, side="left")
+    hi_pos = np.searchsorted(polls.key, iv_base + iv.end_us, side="left")
+    ev = _ranges(lo_pos, hi_pos)
+    e_store = np.repeat(iv.store, hi_pos - lo_pos)
+    e_ts, e_act = polls.ts[ev], polls.act[ev]
     t2 = time.perf_counter()
     stage_times["evidence"] += t2 - t1
     report(0.6)
@@ -248,9 +284,9 @@ def _compute_chunk(
     seg_start[1:] = seg_end[:-1]
     seg_start[first_of_store] = w0
     owned = (seg_end - seg_start) * e_act
-    cum = np.cumsum(owned) - owned  # exclusive global cumsum
-    heads = np.flatnonzero(first_of_store)
-    cum -= np.repeat(cum[heads], np.diff(np.append(heads, len(e_store))))
+    # Exclusive cumsum over all stores: G is only ever differenced within one
+    # store, where the other stores' totals cancel, so no per-store reset.
+    cum = np.cumsum(owned) - owned
 
     # Business intervals of stores with evidence, in ticks, clipped to the week.
     has_ev = np.zeros(inp.n_stores, dtype=bool)
@@ -265,7 +301,7 @@ def _compute_chunk(
     n_iv, n_ev = len(b_store), len(ev_stores)
     win_start = [nt - TICKS_PER_US * w for w in WINDOWS_US[:2]]
 
-    # G(t) = active time owned in [w0, t), for interval endpoints and window starts.
+    # G(t) = active time owned in [w0, t) (+ a per-store constant), at interval endpoints and window starts.
     q_store = np.concatenate([b_store, b_store, ev_stores, ev_stores])
     q_t = np.concatenate([ba, bb, np.full(n_ev, win_start[0]), np.full(n_ev, win_start[1])])
     k = _seg_search(e_store, seg_start, q_store, q_t, w0, nt - w0 + 2, "right") - 1

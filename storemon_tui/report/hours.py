@@ -232,17 +232,31 @@ def business_intervals(
 
 
 def _merge(store: np.ndarray, start: np.ndarray, end: np.ndarray) -> Intervals:
-    """Union of intervals per store: sort, segmented running max of ends, split on gaps."""
+    """Union of intervals per store: sort, segmented running max of ends, split on gaps.
+
+    Sorting and the running max use one int64 key ``store × stride + time``
+    (a later store's keys exceed all earlier ones, so one global
+    ``maximum.accumulate`` is per store); if that could overflow, ends are
+    replaced by their ranks first.
+    """
     if len(store) == 0:
         z = np.zeros(0, dtype=np.int64)
         return Intervals(z, z.copy(), z.copy())
-    order = np.lexsort((start, store))
-    store, start, end = store[order], start[order], end[order]
-    # Segmented running max via ranks: keys store*N + rank(end) never overflow.
-    uniq_end, end_rank = np.unique(end, return_inverse=True)
-    n = len(uniq_end)
-    run_key = np.maximum.accumulate(store * n + end_rank)
-    run_end = uniq_end[run_key - store * n]
+    s0 = int(store.min())
+    base = int(start.min())
+    stride = int(end.max()) - base + 1
+    if (int(store.max()) - s0 + 1) * stride < (1 << 62):
+        rel = (store - s0) * stride - base
+        order = np.argsort(rel + start)
+        store, start, end, rel = store[order], start[order], end[order], rel[order]
+        run_end = np.maximum.accumulate(rel + end) - rel
+    else:
+        order = np.lexsort((start, store))
+        store, start, end = store[order], start[order], end[order]
+        uniq_end, end_rank = np.unique(end, return_inverse=True)
+        n = len(uniq_end)
+        run_key = np.maximum.accumulate(store * n + end_rank)
+        run_end = uniq_end[run_key - store * n]
     new_group = np.ones(len(store), dtype=bool)
     new_group[1:] = (store[1:] != store[:-1]) | (start[1:] > run_end[:-1])
     heads = np.flatnonzero(new_group)
