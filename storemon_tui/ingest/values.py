@@ -193,6 +193,12 @@ def timestamps_us(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
     try:
         if pc.any(pc.less(pc.utf8_length(arr), 19)).as_py():
             raise pa.ArrowInvalid("short value")
+        # Arrow also parses "2023-01-22 12:00Z" and "2023-01-22 12+05:30" (no seconds), which
+        # the scalar parser refuses: require the colons of HH:MM:SS at bytes 13 and 16.
+        raw = arr.cast(pa.binary())
+        colons = pc.and_(pc.equal(pc.binary_slice(raw, 13, 14), b":"), pc.equal(pc.binary_slice(raw, 16, 17), b":"))
+        if not pc.all(colons).as_py():
+            raise pa.ArrowInvalid("no seconds")
         zoned = pc.replace_substring(arr, " UTC", "Z")
         try:
             cast = zoned.cast(pa.timestamp("us", tz="UTC"))
