@@ -210,6 +210,8 @@ def _child_env() -> dict[str, str]:
     bench measures this working tree even if another version is installed."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["STOREMON_TIMING"] = "1"  # the CLI then prints a per-stage "timing:" line for the report
+    env.setdefault("STOREMON_DATA_DIR", str(REPO / "bench" / "data" / "storemon-data"))
     return env
 
 

@@ -7,6 +7,7 @@ the Textual app is imported lazily when no headless flag is given.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -88,6 +89,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoremonError as exc:
         print(f"storemon: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
+        if os.environ.get("STOREMON_DEBUG"):
+            raise
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(
+            f"storemon: unexpected error: {type(exc).__name__}: {detail} (set STOREMON_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 def _run_headless(args: argparse.Namespace) -> int:
@@ -144,12 +154,18 @@ def _export(db: object, target: str, as_of_us: int | None) -> None:
     from storemon_tui.report.export import export_report
 
     line = _ProgressLine(sys.stderr, "computing report")
+    timings: dict[str, float] | None = {} if os.environ.get("STOREMON_TIMING") else None
     try:
-        report_id, rows, seconds = export_report(db, target, as_of_us=as_of_us, progress=line.fraction)  # type: ignore[arg-type]
+        report_id, rows, seconds = export_report(  # type: ignore[arg-type]
+            db, target, as_of_us=as_of_us, progress=line.fraction, timings=timings
+        )
     finally:
         line.clear()
     where = "stdout" if target == "-" else target
     print(f"report {report_id}: {rows:,} stores written to {where} in {seconds:.2f} s", file=sys.stderr)
+    if timings:
+        stages = ", ".join(f"{name} {value:.3f} s" for name, value in timings.items())
+        print(f"timing: {stages}", file=sys.stderr)
 
 
 class _ProgressLine:

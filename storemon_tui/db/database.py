@@ -117,6 +117,26 @@ class Database:
             raise DatabaseError(_one_line(exc, self.location)) from exc
 
     @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read-only transaction that sees one consistent state of the data.
+
+        The report reads polls, hours and zones in several queries; on
+        PostgreSQL REPEATABLE READ makes them one snapshot even while another
+        host imports. On SQLite a read transaction already is one (the
+        writer waits for it to finish before committing).
+        """
+        try:
+            if self.dialect == "postgresql":
+                options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+                with self.engine.connect().execution_options(**options) as conn, conn.begin():
+                    yield conn
+            else:
+                with self.engine.begin() as conn:
+                    yield conn
+        except OperationalError as exc:
+            raise DatabaseError(_one_line(exc, self.location)) from exc
+
+    @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A Core connection for reads."""
         try:

@@ -37,9 +37,11 @@ class Problem:
 class FileError(StoremonError):
     """The file cannot be read at all (missing, a directory, empty, not UTF-8, …)."""
 
-    def __init__(self, path: str | Path, message: str) -> None:
+    def __init__(self, path: str | Path, message: str, *, line: int | None = None) -> None:
         self.path = str(path)
-        super().__init__(f"{path}: {message}")
+        self.line = line
+        where = f"{path}:{line}:" if line is not None else f"{path}:"
+        super().__init__(f"{where} {message}")
 
 
 class InvalidRowsError(StoremonError):

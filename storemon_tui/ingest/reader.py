@@ -90,7 +90,7 @@ def check_utf8(path: Path, data: bytes) -> None:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         byte = data[exc.start : exc.start + 1].hex()
-        raise FileError(path, f"{line}: not UTF-8 text (byte 0x{byte} at column {column}); save the file as UTF-8") from None
+        raise FileError(path, f"not UTF-8 text (byte 0x{byte} at column {column}); save the file as UTF-8", line=line) from None
 
 
 def read_header(path: Path, data: bytes) -> tuple[HeaderMatch, int]:
@@ -107,7 +107,7 @@ def read_header(path: Path, data: bytes) -> tuple[HeaderMatch, int]:
     try:
         match = detect_kind(header)
     except UnknownHeaderError as exc:
-        raise FileError(path, f"1: {exc}") from None
+        raise FileError(path, str(exc), line=1) from None
     offset = len(data) - len(body) + (len(body) if end < 0 else end + 1)
     return match, offset
 

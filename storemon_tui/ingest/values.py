@@ -139,6 +139,20 @@ def parse_store_id(text: str) -> str:
 # -- vectorized column parsers ---------------------------------------------------------
 
 
+def to_numpy(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A null-free fixed-width Arrow array as numpy, without importing pandas.
+
+    ``pyarrow``'s own ``to_numpy`` imports pandas (~0.4 s) the first time it is
+    called, which the headless import path would otherwise pay on every run.
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        chunks = [to_numpy(chunk) for chunk in arr.chunks]
+        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=arr.type.to_pandas_dtype())
+    dtype = np.dtype(arr.type.to_pandas_dtype())
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
+
+
+
 def _as_dictionary(arr: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
@@ -161,7 +175,7 @@ def per_distinct(
         except ValueError:
             parsed[i] = missing
             ok[i] = False
-    codes = dictionary.indices.to_numpy(zero_copy_only=False)
+    codes = to_numpy(dictionary.indices)
     return parsed[codes], ~ok[codes]
 
 
@@ -176,7 +190,7 @@ def store_id_codes(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[st
     uniques = sorted(set(trimmed))
     position = {sid: i for i, sid in enumerate(uniques)}
     remap = np.array([position[t] for t in trimmed], dtype=np.int64)
-    codes = remap[dictionary.indices.to_numpy(zero_copy_only=False)]
+    codes = remap[to_numpy(dictionary.indices)]
     bad_code = position.get("")
     bad = codes == bad_code if bad_code is not None else np.zeros(len(codes), dtype=bool)
     return codes, uniques, bad
@@ -207,7 +221,7 @@ def timestamps_us(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
             has_zone = pc.match_substring_regex(zoned, r"(Z|[+-]\d\d(:?\d\d)?)$")
             zoned = pc.if_else(has_zone, zoned, pc.binary_join_element_wise(zoned, "Z", ""))
             cast = zoned.cast(pa.timestamp("us", tz="UTC"))
-        values = cast.cast(pa.int64()).to_numpy(zero_copy_only=False)
+        values = to_numpy(cast.cast(pa.int64()))
         return values, np.zeros(len(values), dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass

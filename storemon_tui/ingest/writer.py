@@ -261,4 +261,8 @@ def writer_for(conn: Connection, **kwargs: object) -> Writer:
     """The fastest writer for the connection's database."""
     if conn.dialect.name == "sqlite":
         return SqliteWriter(conn, **kwargs)  # type: ignore[arg-type]
+    if conn.dialect.name == "postgresql":
+        from storemon_tui.ingest.pg_writer import PostgresWriter
+
+        return PostgresWriter(conn, **kwargs)  # type: ignore[arg-type]
     return Writer(conn, **kwargs)  # type: ignore[arg-type]

@@ -78,9 +78,9 @@ class ReportInfo:
         return cls(
             id=record.id,
             status=ReportStatus(record.status),
-            created_at=record.created_at,
-            started_at=record.started_at,
-            finished_at=record.finished_at,
+            created_at=_aware(record.created_at),  # type: ignore[arg-type]
+            started_at=_aware(record.started_at),
+            finished_at=_aware(record.finished_at),
             as_of_us=record.as_of_us,
             progress=record.progress,
             error=record.error,
@@ -90,8 +90,15 @@ class ReportInfo:
         )
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(timezone.utc)
 
 
 def _owner() -> str:
@@ -203,8 +210,10 @@ class ReportJobs:
         try:
             record = self.get(report_id)
             started = time.perf_counter()
-            with self.db.connect() as conn:
+            with self.db.snapshot() as conn:
                 inputs, now_us = load_report_input(conn, record.as_of_us)
+                version = get_data_version(conn)  # the version of exactly the data read
+            self._update(report_id, data_version=version)
             if timings is not None:
                 timings["read"] = time.perf_counter() - started
             if cancel.is_set():

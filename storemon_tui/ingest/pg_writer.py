@@ -1,0 +1,106 @@
+"""PostgreSQL bulk writes: binary ``COPY`` into a staging table, then one merge.
+
+The binary COPY stream is built with a numpy structured array (big-endian
+fields laid out exactly as PostgreSQL's binary format wants), so two million
+polls become one 50 MB buffer without a Python loop. The merge into ``poll``
+uses the same ``ON CONFLICT`` semantics as SQLite, in primary-key order so
+concurrent writers touch rows in the same order.
+
+Writers take a transaction-level advisory lock first: concurrent imports
+from several hosts queue up instead of deadlocking on each other's rows,
+and the lock is released by commit or rollback, even if the process dies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import text
+
+from storemon_tui.ingest.writer import PollWrite, Writer
+
+IMPORT_LOCK_ID = 7231002
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+_COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
+_POLL_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("key_len", ">i4"),
+        ("key", ">i4"),
+        ("ts_len", ">i4"),
+        ("ts", ">i8"),
+        ("active_len", ">i4"),
+        ("active", ">i2"),
+    ]
+)
+
+
+def binary_copy_polls(keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray) -> bytes:
+    """Polls as a PostgreSQL binary COPY payload (int4, int8, int2 columns)."""
+    rows = np.empty(len(keys), dtype=_POLL_ROW)
+    rows["fields"] = 3
+    rows["key_len"], rows["key"] = 4, keys
+    rows["ts_len"], rows["ts"] = 8, ts_us
+    rows["active_len"], rows["active"] = 2, active
+    return _COPY_HEADER + rows.tobytes() + _COPY_TRAILER
+
+
+class PostgresWriter(Writer):
+    """COPY-based poll loading; hours and zones use the portable SQL."""
+
+    copy_chunk_rows = 200_000
+
+    def __init__(self, conn, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(conn, **kwargs)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": IMPORT_LOCK_ID})
+
+    def write_polls(self, keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray) -> PollWrite:
+        """Load polls: straight COPY into an empty table, else stage and merge.
+
+        ``INSERT … ON CONFLICT`` measured ~3× slower than an ``UPDATE … FROM``
+        of changed rows plus an anti-join ``INSERT`` of new ones; the two
+        statements are safe together because every writer holds the import lock.
+        """
+        raw = self.conn.connection.driver_connection
+        total = len(keys)
+        with raw.cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM poll)")
+            if not cursor.fetchone()[0]:
+                self._copy(cursor, "poll", keys, ts_us, active, total)
+                self.progress(total, total)
+                return PollWrite(inserted=total, changed=0)
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS poll_stage "
+                "(store_key integer NOT NULL, ts_us bigint NOT NULL, active smallint NOT NULL) ON COMMIT DROP"
+            )
+            cursor.execute("TRUNCATE poll_stage")
+            self._copy(cursor, "poll_stage", keys, ts_us, active, total)
+            cursor.execute("ANALYZE poll_stage")
+            self.check_cancel()
+            cursor.execute(
+                "UPDATE poll SET active = s.active FROM poll_stage s "
+                "WHERE poll.store_key = s.store_key AND poll.ts_us = s.ts_us AND poll.active <> s.active"
+            )
+            changed = max(cursor.rowcount, 0)
+            self.check_cancel()
+            cursor.execute(
+                "INSERT INTO poll (store_key, ts_us, active) SELECT s.store_key, s.ts_us, s.active FROM poll_stage s "
+                "WHERE NOT EXISTS (SELECT 1 FROM poll p WHERE p.store_key = s.store_key AND p.ts_us = s.ts_us) "
+                "ORDER BY s.store_key, s.ts_us"
+            )
+            inserted = max(cursor.rowcount, 0)
+            cursor.execute("DROP TABLE poll_stage")
+        self.progress(total, total)
+        return PollWrite(inserted=inserted, changed=changed)
+
+    def _copy(self, cursor, table: str, keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray, total: int) -> None:  # type: ignore[no-untyped-def]
+        """Binary COPY in chunks, checking for cancellation between them."""
+        with cursor.copy(f"COPY {table} (store_key, ts_us, active) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(_COPY_HEADER)
+            for start in range(0, total, self.copy_chunk_rows):
+                self.check_cancel()
+                stop = min(start + self.copy_chunk_rows, total)
+                payload = binary_copy_polls(keys[start:stop], ts_us[start:stop], active[start:stop])
+                copy.write(payload[len(_COPY_HEADER) : -len(_COPY_TRAILER)])
+                self.progress(stop * 3 // 4, total)
+            copy.write(_COPY_TRAILER)

@@ -1,0 +1,1 @@
+"""The Textual app: a thin client of the core (db, ingest, report)."""

@@ -1,0 +1,254 @@
+"""Import pane: choose CSVs, preview kind and first rows, import with progress."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Checkbox, DataTable, Input, Label, ProgressBar, Static
+from textual.worker import Worker, get_current_worker
+
+from storemon_tui.db.database import Database
+from storemon_tui.errors import Cancelled, StoremonError
+from storemon_tui.tui.screens.dialogs import FilePickerScreen
+from storemon_tui.tui.widgets.common import PathSuggester, WorkerErrors, describe_error, expand_paths
+
+KIND_NAMES = {"polls": "polls", "business_hours": "business hours", "time_zones": "time zones"}
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+class PathInput(Input):
+    """Input whose Tab accepts the inline completion (then moves on when there is none)."""
+
+    BINDINGS = [Binding("tab", "complete", "Complete", show=False)]
+
+    def action_complete(self) -> None:
+        if self._suggestion and self.cursor_at_end and self._suggestion != self.value:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()
+
+
+class ImportPane(WorkerErrors, Vertical):
+    BINDINGS = [
+        Binding("f5,i", "start_import", "Import", key_display="F5", id="import.run"),
+        Binding("f3,b", "browse", "Browse", key_display="F3", id="import.browse"),
+        Binding("f4,s", "toggle_skip", "Skip invalid", key_display="F4", id="import.skip"),
+        Binding("f6", "import_sample", "Sample data", key_display="F6", id="import.sample"),
+    ]
+
+    def __init__(self, db: Database, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.db = db
+        self._preview_timer = None
+        self._import_worker: Worker | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="import-row"):
+            yield PathInput(
+                placeholder="CSV file, directory or glob (Tab completes, F3 browses)",
+                suggester=PathSuggester(),
+                id="import-path",
+            )
+            yield Checkbox("Skip invalid rows", id="import-skip")
+        yield Static("Type a path and press Enter to import. Files are recognized by their header.", id="import-files", markup=False)
+        yield DataTable(id="import-preview", cursor_type="none", show_cursor=False)
+        with Horizontal(id="import-progress"):
+            yield Label("", id="import-progress-label")
+            yield ProgressBar(total=100, show_eta=True, id="import-bar")
+        with VerticalScroll(id="import-log"):
+            yield Static("", id="import-result", markup=False)
+
+    # -- choosing files ------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._import_worker is not None and self._import_worker.is_running
+
+    @on(Input.Changed, "#import-path")
+    def path_changed(self, event: Input.Changed) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(0.25, self.preview)
+
+    @on(Input.Submitted, "#import-path")
+    def path_submitted(self, event: Input.Submitted) -> None:
+        self.action_start_import()
+
+    def set_path(self, path: str) -> None:
+        field = self.query_one("#import-path", Input)
+        field.value = path
+        field.cursor_position = len(path)
+        self.preview()
+
+    @work(thread=True, exclusive=True, group="preview", description="Preview")
+    def preview(self) -> None:
+        from storemon_tui.ingest.preview import preview_file
+
+        text = self.query_one("#import-path", Input).value
+        paths = expand_paths(text)
+        results = []
+        for path in paths[:20]:
+            try:
+                results.append((path, preview_file(path, rows=5)))
+            except StoremonError as exc:
+                results.append((path, exc))
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_preview, text, paths, results)
+
+    def show_preview(self, text: str, paths: list[Path], results: list) -> None:
+        files = self.query_one("#import-files", Static)
+        table = self.query_one("#import-preview", DataTable)
+        table.clear(columns=True)
+        if not text.strip():
+            files.update("Type a path and press Enter to import. Files are recognized by their header.")
+            return
+        if not paths:
+            files.update(f"{text}: no matching CSV files")
+            return
+        lines = []
+        shown = None
+        for path, result in results:
+            if isinstance(result, Exception):
+                lines.append(f"✗ {describe_error(result)}")
+            else:
+                kind = KIND_NAMES.get(result.kind.value.replace(" ", "_"), result.kind.value)
+                extra = f", ignoring {', '.join(result.ignored_columns)}" if result.ignored_columns else ""
+                lines.append(f"✓ {path.name}: {kind}, {_size(result.size_bytes)}{extra}")
+                shown = shown or result
+        if len(paths) > len(results):
+            lines.append(f"… and {len(paths) - len(results)} more file(s)")
+        files.update("\n".join(lines))
+        if shown is not None:
+            table.add_columns(*shown.header)
+            width = len(shown.header)
+            table.add_rows([tuple((row + [""] * width)[:width]) for row in shown.rows])
+
+    def action_browse(self) -> None:
+        value = self.query_one("#import-path", Input).value.strip()
+        start = Path(os.path.expanduser(value)).resolve() if value else Path.cwd()
+        while not start.is_dir() and start != start.parent:
+            start = start.parent
+        self.app.push_screen(FilePickerScreen(start if start.is_dir() else Path.cwd()), self._picked)
+
+    def _picked(self, path: Path | None) -> None:
+        if path is not None:
+            self.set_path(str(path))
+            self.query_one("#import-path", Input).focus()
+
+    def action_toggle_skip(self) -> None:
+        self.query_one("#import-skip", Checkbox).toggle()
+
+    def action_import_sample(self) -> None:
+        self.app.action_import_sample()  # type: ignore[attr-defined]
+
+    # -- importing -------------------------------------------------------------------------
+
+    def action_start_import(self) -> None:
+        text = self.query_one("#import-path", Input).value
+        paths = expand_paths(text)
+        if not paths:
+            self.app.notify("Choose a CSV file, a directory or a glob first", title="Import", severity="warning")
+            self.query_one("#import-path", Input).focus()
+            return
+        self.import_paths(paths)
+
+    def import_paths(self, paths: list[Path]) -> None:
+        if self.running:
+            self.app.notify("An import is already running (Esc cancels it)", title="Import", severity="warning")
+            return
+        skip = self.query_one("#import-skip", Checkbox).value
+        self.query_one("#import-result", Static).update("")
+        self.set_class(True, "-running")
+        bar = self.query_one("#import-bar", ProgressBar)
+        bar.update(total=None, progress=0)
+        self.query_one("#import-progress-label", Label).update(f"Reading {paths[0].name}…")
+        self._import_worker = self.run_import(paths, skip)
+
+    @work(thread=True, exclusive=True, group="import", description="Import")
+    def run_import(self, paths: list[Path], skip_invalid: bool) -> None:
+        from storemon_tui.ingest import InvalidRowsError, import_file
+
+        worker = get_current_worker()
+        lines: list[str] = []
+        imported = 0
+        for index, path in enumerate(paths, 1):
+            started = time.monotonic()
+            last = [0.0]
+            label = f"{path.name} ({index}/{len(paths)})" if len(paths) > 1 else path.name
+
+            def progress(done: int, total: int, label: str = label, started: float = started) -> None:
+                now = time.monotonic()
+                if now - last[0] < 0.1 and done < total:
+                    return
+                last[0] = now
+                rate = done / max(now - started, 1e-6)
+                if not worker.is_cancelled:
+                    self.app.call_from_thread(self.show_progress, label, done, total, rate)
+
+            if worker.is_cancelled:
+                lines.append(f"– {path}: not imported (cancelled)")
+                continue
+            self.app.call_from_thread(self.show_progress, label, 0, 0, 0.0)
+            try:
+                summary = import_file(
+                    self.db, path, skip_invalid=skip_invalid, progress=progress, should_cancel=lambda: worker.is_cancelled
+                )
+            except Cancelled:
+                lines.append(f"✗ {path}: cancelled; nothing from this file was written")
+                continue
+            except InvalidRowsError as exc:
+                lines.append(f"✗ {exc.render()}")
+                continue
+            except StoremonError as exc:
+                lines.append(f"✗ {exc}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - shown in the pane, never a traceback
+                lines.append(f"✗ {path}: {describe_error(exc)}")
+                continue
+            imported += 1
+            lines.append(f"✓ {summary.describe()}")
+        self.app.call_from_thread(self.finish_import, lines, imported, len(paths), worker.is_cancelled)
+
+    def show_progress(self, label: str, done: int, total: int, rate: float) -> None:
+        bar = self.query_one("#import-bar", ProgressBar)
+        if total:
+            bar.update(total=total, progress=done)
+            self.query_one("#import-progress-label", Label).update(
+                f"{label}: {done:,}/{total:,} rows · {rate:,.0f}/s · Esc cancels"
+            )
+        else:
+            bar.update(total=None)
+            self.query_one("#import-progress-label", Label).update(f"{label}: reading and validating · Esc cancels")
+
+    def finish_import(self, lines: list[str], imported: int, files: int, cancelled: bool) -> None:
+        self.set_class(False, "-running")
+        self.query_one("#import-result", Static).update("\n".join(lines))
+        if cancelled:
+            self.app.notify(f"Import cancelled; {imported} of {files} file(s) imported before", title="Import", severity="warning")
+        elif imported == files:
+            self.app.notify(f"Imported {imported} file(s)", title="Import")
+        else:
+            self.app.notify(f"{files - imported} of {files} file(s) not imported; see the Import pane", title="Import", severity="error")
+        if imported:
+            self.app.data_changed()  # type: ignore[attr-defined]
+
+    def cancel(self) -> bool:
+        if self.running and self._import_worker is not None:
+            self._import_worker.cancel()
+            self.query_one("#import-progress-label", Label).update("Cancelling…")
+            return True
+        return False

@@ -1,0 +1,455 @@
+"""Reports pane: list, generate (live progress, cancellable), view, export, drill down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Input, Label, ProgressBar, Static
+from textual.worker import Worker, get_current_worker
+
+from storemon_tui.db.browse import format_ts_us
+from storemon_tui.errors import StoremonError
+from storemon_tui.report.jobs import ReportInfo, ReportJobs, ReportStatus
+from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from storemon_tui.tui.widgets.common import WorkerErrors
+from storemon_tui.tui.widgets.paged_table import PagedTable
+
+
+def _duration(info: ReportInfo) -> str:
+    seconds = info.seconds
+    if seconds is None:
+        return ""
+    return f"{seconds:.1f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
+
+
+class ReportsPane(WorkerErrors, Vertical):
+    BINDINGS = [
+        Binding("g,f5", "generate", "Generate", key_display="g", id="reports.generate"),
+        Binding("G", "generate_as_of", "Generate as of…", show=False, id="reports.generate_as_of"),
+        Binding("e", "export", "Export", id="reports.export"),
+        Binding("s", "sort", "Sort", id="reports.sort"),
+        Binding("slash,f", "focus_filter", "Filter", key_display="/", id="reports.filter"),
+        Binding("o", "open_store", "Store", id="reports.store"),
+        Binding("d", "delete_report", "Delete report", show=False, id="reports.delete"),
+        Binding("r", "reload", "Reload", show=False, id="reports.reload"),
+    ]
+
+    def __init__(self, jobs: ReportJobs, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.jobs = jobs
+        self.reports: dict[str, ReportInfo] = {}
+        self.order: list[str] = []
+        self.current: str | None = None
+        """The report shown below the list."""
+        self.frame = None  # ReportFrame of the current report
+        self.view_page = 1
+        self.running_id: str | None = None
+        self.data_version: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="report-list", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="report-progress"):
+            yield Label("", id="report-progress-label")
+            yield ProgressBar(total=100, show_eta=True, id="report-bar")
+        yield Label("No report selected. Press g to generate one.", id="report-status")
+        yield Input(placeholder="filter store_id (/)", compact=True, id="report-filter")
+        yield PagedTable(id="report-table", cursor_type="cell")
+        with Horizontal(id="fleet"):
+            yield Static("", id="fleet-stats")
+            yield Static("", id="fleet-worst")
+
+    def on_mount(self) -> None:
+        self.query_one("#report-list", DataTable).add_columns("id", "created", "as of (UTC)", "status", "took", "stores")
+        self.load_list()
+
+    def focus_main(self) -> None:
+        self.query_one("#report-list", DataTable).focus()
+
+    @property
+    def snapshot_mode(self) -> bool:
+        return bool(getattr(self.app, "snapshot_mode", False))
+
+    def short_id(self, report_id: str) -> str:
+        if self.snapshot_mode and report_id in self.order:
+            return f"r{len(self.order) - self.order.index(report_id)}"
+        return report_id[:8]
+
+    # -- the list ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="list", description="Reports")
+    def load_list(self, select: str | None = None) -> None:
+        reports = self.jobs.list()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_list, reports, select)
+
+    def show_list(self, reports: list[ReportInfo], select: str | None = None) -> None:
+        self.reports = {r.id: r for r in reports}
+        self.order = [r.id for r in reports]
+        table = self.query_one("#report-list", DataTable)
+        keep = select or self.current or (reports[0].id if reports else None)
+        table.clear()
+        for info in reports:
+            status = info.status.value
+            if self.running_id == info.id and info.status is ReportStatus.RUNNING:
+                status = f"Running {info.progress:.0f}%"
+            if info.status is ReportStatus.COMPLETE and self.data_version is not None and info.is_stale(self.data_version):
+                status = "Complete*"
+            table.add_row(
+                self.short_id(info.id),
+                "—" if self.snapshot_mode else info.created_at.strftime("%m-%d %H:%M:%S"),
+                format_ts_us(info.as_of_us).removesuffix(" UTC"),
+                status,
+                "—" if self.snapshot_mode else _duration(info),
+                f"{info.row_count:,}" if info.row_count is not None else "",
+                key=info.id,
+            )
+        if keep in self.reports:
+            table.move_cursor(row=self.order.index(keep), animate=False)
+            self.select_report(keep)
+        elif not reports:
+            self.current = None
+            self.show_empty("No reports yet. Press g to generate one.")
+
+    @on(DataTable.RowHighlighted, "#report-list")
+    def list_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value in self.reports:
+            self.select_report(event.row_key.value)
+
+    @on(DataTable.RowSelected, "#report-list")
+    def list_selected(self, event: DataTable.RowSelected) -> None:
+        if self.frame is not None:
+            self.query_one("#report-table", PagedTable).focus()
+
+    def select_report(self, report_id: str, *, force: bool = False) -> None:
+        if report_id == self.current and not force and (self.frame is not None or report_id == self.running_id):
+            return
+        self.current = report_id
+        info = self.reports[report_id]
+        if info.status is ReportStatus.COMPLETE:
+            self.query_one("#report-status", Label).update(f"Loading report {self.short_id(report_id)}…")
+            self.load_view(info)
+        elif info.status is ReportStatus.FAILED:
+            self.show_empty(f"Report {self.short_id(report_id)} failed: {info.error or 'unknown error'}", error=True)
+        elif info.status is ReportStatus.CANCELLED:
+            self.show_empty(f"Report {self.short_id(report_id)} was cancelled. Press g to generate a new one.")
+        else:
+            self.show_empty(f"Report {self.short_id(report_id)} is running…")
+
+    def show_empty(self, message: str, *, error: bool = False) -> None:
+        self.frame = None
+        status = self.query_one("#report-status", Label)
+        status.update(message)
+        status.set_class(error, "-error")
+        self.query_one("#report-table", PagedTable).reset()
+        self.query_one("#fleet-stats", Static).update("")
+        self.query_one("#fleet-worst", Static).update("")
+        self.set_class(False, "-has-view")
+
+    # -- the report view ------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="view", description="Report view")
+    def load_view(self, info: ReportInfo) -> None:
+        from storemon_tui.tui.report_view import ReportFrame
+
+        if not info.file_path:
+            raise StoremonError(f"report {info.id[:8]} has no CSV file")
+        try:
+            frame = ReportFrame(info.file_path)
+        except OSError as exc:
+            raise StoremonError(f"report {info.id[:8]}: cannot read {info.file_path} ({exc.strerror})") from None
+        flt = self.app.call_from_thread(lambda: self.query_one("#report-filter", Input).value)
+        if flt:
+            frame.set_view(filter=flt)
+        page = frame.page(1)
+        summary = frame.summary()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_view, info, frame, page, summary)
+
+    def worker_failed(self, worker: Worker, error: BaseException) -> bool:
+        if worker.group == "view":
+            self.show_empty(str(error), error=True)
+        return False
+
+    def show_view(self, info: ReportInfo, frame, page, summary) -> None:  # noqa: ANN001
+        if info.id != self.current:
+            return
+        self.frame = frame
+        self.set_class(True, "-has-view")
+        self.show_page(page)
+        up, down = summary.up_week_h, summary.down_week_h
+        pct = summary.uptime_pct
+        self.query_one("#fleet-stats", Static).update(
+            "[b]Fleet[/b] (last week)\n"
+            f"Stores {summary.stores:>12,}\n"
+            f"Up     {up:>12,.2f} h\n"
+            f"Down   {down:>12,.2f} h\n"
+            f"Uptime {('—' if pct is None else f'{pct:.2f} %'):>14}"
+        )
+        worst = summary.worst
+        half = (len(worst) + 1) // 2
+        lines = ["[b]10 worst stores[/b] (week uptime %)"]
+        for i in range(half):
+            cells = []
+            for j in (i, i + half):
+                if j < len(worst):
+                    store, p = worst[j]
+                    cells.append(f"{store:<20} {p:6.2f}")
+            lines.append("  ".join(cells))
+        if not worst:
+            lines.append("no store has business hours in the last week")
+        self.query_one("#fleet-worst", Static).update("\n".join(lines))
+
+    def show_page(self, page) -> None:  # noqa: ANN001
+        frame = self.frame
+        if frame is None:
+            return
+        self.view_page = page.number
+        columns = []
+        for name in page.columns:
+            short = name.replace("uptime_last_", "up_").replace("downtime_last_", "down_")
+            if name == frame.sort_column:
+                short += " ▼" if frame.descending else " ▲"
+            columns.append(short)
+        self.query_one("#report-table", PagedTable).show_page(columns, page.rows)
+        info = self.reports.get(self.current or "")
+        as_of = format_ts_us(info.as_of_us) if info else ""
+        stale = ""
+        if info and self.data_version is not None and info.is_stale(self.data_version):
+            stale = " · stale: data changed since (Complete*)"
+        flt = f" · filter {frame.filter!r}" if frame.filter else ""
+        status = self.query_one("#report-status", Label)
+        status.set_class(False, "-error")
+        status.update(
+            f"Report {self.short_id(self.current or '')} · as of {as_of} · {page.total:,} stores{flt} · "
+            f"page {page.number}/{page.page_count}{stale}"
+        )
+
+    @work(thread=True, exclusive=True, group="view-page", description="Report page")
+    def change_view(self, number: int, sort_column: str | None = None, descending: bool | None = None, flt: str | None = None) -> None:
+        frame = self.frame
+        if frame is None:
+            return
+        if sort_column is not None or descending is not None or flt is not None:
+            frame.set_view(sort_column=sort_column, descending=descending, filter=flt)
+        page = frame.page(number)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_page, page)
+
+    @on(PagedTable.PageRequested, "#report-table")
+    def page_requested(self, event: PagedTable.PageRequested) -> None:
+        if self.frame is None:
+            return
+        number = {
+            "first": 1,
+            "last": self.frame.page_count,
+            "next": self.view_page + 1,
+            "previous": self.view_page - 1,
+        }.get(event.where, self.view_page)
+        self.change_view(number)
+
+    @on(Input.Changed, "#report-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.change_view(1, flt=event.value)
+
+    @on(Input.Submitted, "#report-filter")
+    def filter_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#report-table", PagedTable).focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#report-filter", Input).focus()
+
+    def action_sort(self) -> None:
+        if self.frame is None:
+            return
+        table = self.query_one("#report-table", PagedTable)
+        column = self.frame.columns[min(table.cursor_column, len(self.frame.columns) - 1)]
+        descending = not self.frame.descending if column == self.frame.sort_column else False
+        self.change_view(1, sort_column=column, descending=descending)
+
+    @on(DataTable.HeaderSelected, "#report-table")
+    def header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if self.frame is None:
+            return
+        column = self.frame.columns[event.column_index]
+        descending = not self.frame.descending if column == self.frame.sort_column else False
+        self.change_view(1, sort_column=column, descending=descending)
+
+    # -- drill-down -------------------------------------------------------------------------
+
+    def selected_row(self) -> dict[str, str] | None:
+        table = self.query_one("#report-table", PagedTable)
+        if self.frame is None or table.row_count == 0:
+            return None
+        values = [str(v) for v in table.get_row_at(table.cursor_row)]
+        return dict(zip(self.frame.columns, values, strict=True))
+
+    @on(DataTable.CellSelected, "#report-table")
+    def cell_selected(self, event: DataTable.CellSelected) -> None:
+        self.action_open_store()
+
+    def action_open_store(self) -> None:
+        row = self.selected_row()
+        info = self.reports.get(self.current or "")
+        if row is None or info is None:
+            self.app.action_open_store_prompt()  # type: ignore[attr-defined]
+            return
+        self.app.open_store(  # type: ignore[attr-defined]
+            row["store_id"], as_of_us=info.as_of_us, report_row=row, report_label=f"report {self.short_id(info.id)}"
+        )
+
+    # -- generating -----------------------------------------------------------------------
+
+    def action_generate(self, as_of_us: int | None = None) -> None:
+        if self.running_id is not None:
+            self.app.notify("A report is already running (Esc cancels it)", title="Report", severity="warning")
+            return
+        self.running_id = "starting"
+        self.set_class(True, "-running")
+        self.query_one("#report-progress-label", Label).update("Starting report…")
+        self.query_one("#report-bar", ProgressBar).update(total=100, progress=0)
+        self.run_report(as_of_us)
+
+    def action_generate_as_of(self) -> None:
+        from storemon_tui.ingest.values import parse_timestamp_us
+
+        def chosen(value: str | None) -> None:
+            if not value:
+                return
+            try:
+                as_of = parse_timestamp_us(value.strip())
+            except ValueError as exc:
+                self.app.notify(f"{value!r}: {exc}", title="Report as of", severity="error")
+                return
+            self.action_generate(as_of)
+
+        self.app.push_screen(
+            PromptScreen("Generate a report as of", "UTC instant (e.g. 2023-01-25 12:00:00):", placeholder="2023-01-25 12:00:00"),
+            chosen,
+        )
+
+    @work(thread=True, exclusive=True, group="report", description="Report")
+    def run_report(self, as_of_us: int | None) -> ReportInfo:
+        fraction = [0.0]
+
+        def progress(value: float) -> None:
+            fraction[0] = value
+
+        try:
+            report_id = self.jobs.trigger(as_of_us, on_progress=progress)
+        except Exception:
+            self.app.call_from_thread(self.report_failed_to_start)
+            raise
+        self.app.call_from_thread(self.report_started, report_id)
+        while True:
+            info = self.jobs.wait(report_id, timeout=0.2)
+            if info.done:
+                break
+            self.app.call_from_thread(self.report_progress, fraction[0])
+        self.app.call_from_thread(self.report_finished, info)
+        return info
+
+    def report_failed_to_start(self) -> None:
+        self.running_id = None
+        self.set_class(False, "-running")
+
+    def report_started(self, report_id: str) -> None:
+        self.running_id = report_id
+        self.current = report_id
+        self.query_one("#report-progress-label", Label).update("Computing report · Esc cancels")
+        self.load_list(select=report_id)
+
+    def report_progress(self, fraction: float) -> None:
+        self.query_one("#report-bar", ProgressBar).update(progress=round(fraction * 100, 1))
+
+    def report_finished(self, info: ReportInfo) -> None:
+        self.running_id = None
+        self.set_class(False, "-running")
+        self.query_one("#report-bar", ProgressBar).update(progress=100)
+        if info.status is ReportStatus.COMPLETE:
+            self.app.notify(f"Report {info.id[:8]}: {info.row_count:,} stores in {_duration(info)}", title="Report")
+        elif info.status is ReportStatus.CANCELLED:
+            self.app.notify("Report cancelled; nothing was written", title="Report", severity="warning")
+        else:
+            self.app.notify(f"Report failed: {info.error}", title="Report", severity="error")
+        self.current = None
+        self.load_list(select=info.id)
+        self.app.data_changed(reports_only=True)  # type: ignore[attr-defined]
+
+    def cancel(self) -> bool:
+        if self.running_id and self.running_id != "starting":
+            if self.jobs.cancel(self.running_id):
+                self.query_one("#report-progress-label", Label).update("Cancelling…")
+                return True
+        return False
+
+    # -- export and delete ------------------------------------------------------------------
+
+    def current_complete(self) -> ReportInfo | None:
+        info = self.reports.get(self.current or "")
+        if info is None or info.status is not ReportStatus.COMPLETE:
+            self.app.notify("Select a complete report first", title="Report", severity="warning")
+            return None
+        return info
+
+    def action_export(self) -> None:
+        info = self.current_complete()
+        if info is None:
+            return
+        default = f"./storemon-report-{info.id[:8]}.csv"
+
+        def chosen(value: str | None) -> None:
+            if not value or not value.strip():
+                return
+            path = Path(value.strip()).expanduser()
+            if path.is_dir():
+                self.app.notify(f"{path} is a directory", title="Export", severity="error")
+                return
+            if path.exists():
+                self.app.push_screen(
+                    ConfirmScreen("Overwrite?", f"{path} already exists. Replace it with report {self.short_id(info.id)}?", yes="Overwrite", danger=True),
+                    lambda ok: self.export(info.id, path) if ok else None,
+                )
+            else:
+                self.export(info.id, path)
+
+        self.app.push_screen(PromptScreen("Export report", "Write the CSV to:", default), chosen)
+
+    @work(thread=True, exclusive=True, group="export", description="Export")
+    def export(self, report_id: str, path: Path) -> None:
+        from storemon_tui.report.export import write_csv_atomically
+
+        if not path.parent.is_dir():
+            raise StoremonError(f"cannot write {path}: directory {path.parent} does not exist")
+        text = self.jobs.csv_text(report_id)
+        write_csv_atomically(text, path)
+        rows = text.count("\n") - 1
+        self.app.call_from_thread(self.app.notify, f"Wrote {rows:,} stores to {path}", title="Export")
+
+    def action_delete_report(self) -> None:
+        info = self.reports.get(self.current or "")
+        if info is None or info.id == self.running_id:
+            return
+        self.app.push_screen(
+            ConfirmScreen("Delete report?", f"Delete report {self.short_id(info.id)} and its CSV file?", yes="Delete", danger=True),
+            lambda ok: self.delete(info.id) if ok else None,
+        )
+
+    @work(thread=True, group="delete", description="Delete report")
+    def delete(self, report_id: str) -> None:
+        self.jobs.delete(report_id)
+        self.app.call_from_thread(self.after_delete)
+
+    def after_delete(self) -> None:
+        self.current = None
+        self.load_list()
+
+    def action_reload(self) -> None:
+        self.load_list()
+
+    def show_report(self, report_id: str) -> None:
+        self.current = None
+        self.load_list(select=report_id)

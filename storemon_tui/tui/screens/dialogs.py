@@ -1,0 +1,121 @@
+"""Small modal dialogs: confirm, prompt for a value, pick a CSV file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DirectoryTree, Input, Label, Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask a yes/no question; ``y``/Enter confirm, ``n``/Esc cancel."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", key_display="n/Esc", id="confirm.no"),
+    ]
+
+    def __init__(self, title: str, message: str, *, yes: str = "Yes", no: str = "Cancel", danger: bool = False) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text, self.message, self.yes, self.no, self.danger = title, message, yes, no, danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(self.message, classes="dialog-body", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes} (y)", id="yes", variant="error" if self.danger else "primary")
+                yield Button(f"{self.no} (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no" if self.danger else "#yes", Button).focus()
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Ask for one line of text; Enter accepts, Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", key_display="Esc", id="prompt.cancel")]
+
+    def __init__(self, title: str, label: str, value: str = "", *, placeholder: str = "", restrict: str | None = None) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text, self.label, self.value, self.placeholder, self.restrict = title, label, value, placeholder, restrict
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.label, classes="dialog-body")
+            yield Input(self.value, placeholder=self.placeholder, restrict=self.restrict, id="prompt-input")
+            yield Label("Enter to accept · Esc to cancel", classes="dialog-hint")
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CsvTree(DirectoryTree):
+    """Directories and CSV files only."""
+
+    def filter_paths(self, paths):  # noqa: ANN001, ANN201
+        return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() == ".csv")]
+
+
+class FilePickerScreen(ModalScreen[Path | None]):
+    """Browse for a CSV file (or choose the whole directory) with the keyboard."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", key_display="Esc", id="picker.cancel"),
+        Binding("backspace,u", "up", "Parent dir", id="picker.up"),
+        Binding("d", "choose_dir", "Import dir", id="picker.dir"),
+    ]
+
+    def __init__(self, start: Path) -> None:
+        super().__init__(classes="dialog-screen")
+        self.start = start if start.is_dir() else Path.cwd()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog picker"):
+            yield Label("Choose a CSV file", classes="dialog-title")
+            yield Label(str(self.start), id="picker-root", classes="dialog-hint")
+            yield CsvTree(self.start, id="picker-tree")
+            yield Label("Enter opens/chooses · u parent · d this dir · Esc cancel", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(CsvTree).focus()
+
+    @on(DirectoryTree.FileSelected)
+    def file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        event.stop()
+        self.dismiss(Path(event.path))
+
+    def action_up(self) -> None:
+        tree = self.query_one(CsvTree)
+        parent = Path(tree.path).resolve().parent
+        tree.path = parent
+        self.query_one("#picker-root", Label).update(str(parent))
+
+    def action_choose_dir(self) -> None:
+        tree = self.query_one(CsvTree)
+        node = tree.cursor_node
+        if node is not None and node.data is not None and Path(node.data.path).is_dir():
+            self.dismiss(Path(node.data.path))
+        else:
+            self.dismiss(Path(tree.path))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

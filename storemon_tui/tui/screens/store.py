@@ -1,0 +1,96 @@
+"""The store drill-down: zone, hours, latest polls, totals, and a week timeline."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+from textual.worker import Worker, WorkerState
+
+from storemon_tui.db.browse import DAY_NAMES, format_ts_us
+from storemon_tui.db.database import Database
+from storemon_tui.tui.store_detail import StoreDetail, load_store_detail
+from storemon_tui.tui.widgets.timeline import Timeline
+
+
+class StoreScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,q,backspace", "close", "Back", key_display="Esc", id="store.back"),
+        Binding("r,f5", "reload", "Reload", id="store.reload"),
+        Binding("question_mark,f1", "app.help", "Help", key_display="?", id="store.help"),
+    ]
+
+    def __init__(
+        self, db: Database, store_id: str, *, as_of_us: int | None = None, report_row: dict[str, str] | None = None,
+        report_label: str = "",
+    ) -> None:
+        super().__init__()
+        self.db, self.store_id, self.as_of_us = db, store_id, as_of_us
+        self.report_row, self.report_label = report_row, report_label
+        self.detail: StoreDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label(f"Store {self.store_id} · loading…", id="store-title")
+        with Horizontal(id="store-top"):
+            yield Static("", id="store-hours")
+            yield Static("", id="store-totals")
+            yield DataTable(id="store-polls", cursor_type="row", zebra_stripes=True)
+        yield Timeline(id="store-timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#store-polls", DataTable).add_columns("latest polls (local)", "status")
+        self.load()
+
+    @work(thread=True, exclusive=True, group="store")
+    def load(self) -> StoreDetail:
+        return load_store_detail(self.db, self.store_id, self.as_of_us)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "store":
+            return
+        if event.state is WorkerState.SUCCESS:
+            self.show(event.worker.result)
+        elif event.state is WorkerState.ERROR:
+            self.query_one("#store-title", Label).update(f"Store {self.store_id}: {event.worker.error}")
+            self.app.notify(str(event.worker.error), title="Store", severity="error")
+
+    def show(self, d: StoreDetail) -> None:
+        self.detail = d
+        zone = f"{d.zone} (default)" if d.zone_is_default else d.zone
+        source = self.report_label or "latest poll"
+        self.query_one("#store-title", Label).update(
+            f"Store {d.store_id} · {zone} · as of {format_ts_us(d.now_us)} ({source})"
+        )
+        hours = ["[b]Business hours[/b] (local)"]
+        hours += [f"{DAY_NAMES[i]} {text}" for i, text in enumerate(d.hours_by_day)]
+        self.query_one("#store-hours", Static).update("\n".join(hours))
+        self.query_one("#store-totals", Static).update(self.totals_text(d))
+        table = self.query_one("#store-polls", DataTable)
+        table.clear()
+        for local, status, evidence in d.latest:
+            table.add_row(local[:15] if self.size.width < 100 else local, status if evidence else f"{status} (closed)")
+        self.query_one(Timeline).set_data(d.days, d.slots)
+
+    def totals_text(self, d: StoreDetail) -> str:
+        lines = [f"[b]Business-hours uptime[/b]", f"{'':6}{'up':>10} {'down':>10}"]
+        if d.row is None:
+            return "\n".join([lines[0], "no polls at or before now:", "not in the report"])
+        r = d.row
+        lines.append(f"{'hour':6}{r['uptime_last_hour']:>6} min {r['downtime_last_hour']:>6} min")
+        lines.append(f"{'day':6}{r['uptime_last_day']:>8} h {r['downtime_last_day']:>8} h")
+        lines.append(f"{'week':6}{r['uptime_last_week']:>8} h {r['downtime_last_week']:>8} h")
+        lines.append(f"{d.polls:,} polls, {d.evidence_polls:,} in hours")
+        if self.report_row is not None:
+            same = self.report_row == d.row
+            lines.append("[$success]✓ matches the report row[/]" if same else "[$error]✗ differs from the report row[/]")
+        return "\n".join(lines)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_reload(self) -> None:
+        self.load()

@@ -1,0 +1,248 @@
+"""One store, explained: zone, hours, latest polls, and *when* it was up or down.
+
+An adapter over the report engine for the store drill-down. The totals shown
+are computed by the engine itself (:func:`compute_report` on this one store's
+input, so they are the report row by construction); the timeline is built
+from the same business intervals (:func:`business_intervals`) and the
+contract's nearest-poll ownership, and :attr:`StoreDetail.timeline_totals`
+re-derives the totals from the drawn segments so tests can check that the
+picture and the numbers agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import text
+
+from storemon_tui.db.browse import DAY_NAMES, format_time_of_day
+from storemon_tui.db.database import Database
+from storemon_tui.errors import StoremonError
+from storemon_tui.report.engine import WINDOWS_US, compute_report
+from storemon_tui.report.formatting import REPORT_COLUMNS, format_hours, format_minutes
+from storemon_tui.report.hours import business_intervals, normalize_local_spans, resolve_zone
+from storemon_tui.report.inputs import DEFAULT_ZONE, ReportInput
+
+CLOSED, UP, DOWN, NO_DATA, OUTSIDE = range(5)
+STATE_NAMES = ("closed", "up", "down", "no data", "outside the week")
+SLOT_MINUTES = 5
+SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
+TICKS_PER_US = 2
+
+
+@dataclass(frozen=True)
+class StoreDetail:
+    store_id: str
+    zone: str
+    zone_is_default: bool
+    hours_by_day: list[str]
+    """Seven display strings, Monday first."""
+    now_us: int
+    polls: int
+    evidence_polls: int
+    latest: list[tuple[str, str, bool]]
+    """(local time, status, taken during business hours), newest first."""
+    row: dict[str, str] | None
+    """The engine's report row for this store (None: no polls at or before now)."""
+    timeline_row: dict[str, str] | None
+    """The same totals re-derived from the timeline segments."""
+    days: list[date]
+    """Local dates of the timeline rows, oldest first."""
+    slots: np.ndarray
+    """``(len(days), SLOTS_PER_DAY, 5)`` seconds per state in each 5-minute local slot."""
+
+
+def load_store_detail(db: Database, store_id: str, as_of_us: int | None = None, latest: int = 12) -> StoreDetail:
+    store_id = store_id.strip()
+    with db.connect() as conn:
+        key = conn.execute(text("SELECT store_key FROM store WHERE store_id = :s"), {"s": store_id}).scalar()
+        if key is None:
+            raise StoremonError(f"no store with id {store_id!r}")
+        now_us = as_of_us
+        if now_us is None:
+            now_us = conn.execute(text("SELECT max(ts_us) FROM poll")).scalar()
+            if now_us is None:
+                raise StoremonError("the database has no polls; import a polls CSV first")
+        polls = conn.execute(
+            text("SELECT ts_us, active FROM poll WHERE store_key = :k AND ts_us <= :n ORDER BY ts_us"),
+            {"k": key, "n": now_us},
+        ).all()
+        hours = conn.execute(
+            text("SELECT day_of_week, start_us, end_us FROM business_hours WHERE store_key = :k ORDER BY day_of_week, start_us"),
+            {"k": key},
+        ).all()
+        zone_name = conn.execute(text("SELECT timezone_str FROM store_timezone WHERE store_key = :k"), {"k": key}).scalar()
+    now_us = int(now_us)
+    ts = np.array([p[0] for p in polls], dtype=np.int64)
+    act = np.array([bool(p[1]) for p in polls], dtype=bool)
+    inp = ReportInput(
+        store_ids=np.array([store_id], dtype=object),
+        poll_store=np.zeros(len(ts), dtype=np.int64),
+        poll_ts_us=ts,
+        poll_active=act,
+        hours_store=np.zeros(len(hours), dtype=np.int64),
+        hours_day=np.array([h[0] for h in hours], dtype=np.int64),
+        hours_start_us=np.array([h[1] for h in hours], dtype=np.int64),
+        hours_end_us=np.array([h[2] for h in hours], dtype=np.int64),
+        zone_store=np.zeros(1 if zone_name is not None else 0, dtype=np.int64),
+        zone_name=np.array([zone_name] if zone_name is not None else [], dtype=object),
+    )
+    zone = resolve_zone(zone_name)
+    tz = ZoneInfo(zone)
+
+    row = None
+    if len(ts):
+        result = compute_report(inp, now_us)
+        row = _format_row(store_id, result.uptime_ticks[0], result.downtime_ticks[0])
+
+    # Business intervals back to the first poll (all history is evidence), as the engine does.
+    week_start = now_us - WINDOWS_US[2]
+    lo = min(int(ts[0]), week_start) if len(ts) else week_start
+    iv = business_intervals(inp, np.array([lo], dtype=np.int64), now_us + 1, np.array([True]))
+    starts, ends = iv.start_us, iv.end_us
+    if len(ts) and len(starts):
+        j = np.searchsorted(starts, ts, side="right") - 1
+        jc = np.maximum(j, 0)
+        evidence = (j >= 0) & (ts < ends[jc])
+    else:
+        evidence = np.zeros(len(ts), dtype=bool)
+    bounds, states = _segments(starts, ends, ts[evidence], act[evidence], now_us)
+    timeline_row = _totals(store_id, bounds, states, now_us) if row is not None else None
+
+    days, slots = _slots(bounds, states, tz, week_start, now_us)
+    latest_rows = [
+        (_local(int(t), tz), "active" if a else "inactive", bool(e))
+        for t, a, e in list(zip(ts.tolist(), act.tolist(), evidence.tolist(), strict=True))[::-1][:latest]
+    ]
+    return StoreDetail(
+        store_id=store_id,
+        zone=zone,
+        zone_is_default=zone_name is None or zone != str(zone_name).strip(),
+        hours_by_day=_hours_by_day(hours),
+        now_us=now_us,
+        polls=len(ts),
+        evidence_polls=int(evidence.sum()),
+        latest=latest_rows,
+        row=row,
+        timeline_row=timeline_row,
+        days=days,
+        slots=slots,
+    )
+
+
+def _format_row(store_id: str, up: np.ndarray, down: np.ndarray) -> dict[str, str]:
+    values = [store_id]
+    values.append(str(format_minutes(np.array([up[0]]))[0]))
+    values.extend(str(v) for v in format_hours(np.array(up[1:])))
+    values.append(str(format_minutes(np.array([down[0]]))[0]))
+    values.extend(str(v) for v in format_hours(np.array(down[1:])))
+    return dict(zip(REPORT_COLUMNS, values, strict=True))
+
+
+def _segments(
+    starts: np.ndarray, ends: np.ndarray, e_ts: np.ndarray, e_act: np.ndarray, now_us: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Partition the week window into (closed / up / down / no data) pieces, in ticks.
+
+    Returns ``bounds`` (n+1 tick instants from the week start to now) and
+    ``states`` (n). A business instant takes the status of the nearest
+    evidence poll: poll ``i`` owns ``[mid(i-1, i), mid(i, i+1))``.
+    """
+    nt = TICKS_PER_US * now_us
+    w0 = nt - TICKS_PER_US * WINDOWS_US[2]
+    mids = e_ts[:-1] + e_ts[1:]  # midpoints in ticks
+    cuts = [w0, nt]
+    open_a = np.clip(TICKS_PER_US * starts, w0, nt)
+    open_b = np.clip(TICKS_PER_US * ends, w0, nt)
+    cuts.extend(open_a.tolist())
+    cuts.extend(open_b.tolist())
+    cuts.extend(mids[(mids > w0) & (mids < nt)].tolist())
+    bounds = np.unique(np.array(cuts, dtype=np.int64))
+    bounds = bounds[(bounds >= w0) & (bounds <= nt)]
+    piece_start = bounds[:-1]
+    k = np.searchsorted(open_a, piece_start, side="right") - 1
+    kc = np.maximum(k, 0)
+    is_open = (k >= 0) & (piece_start < open_b[kc]) if len(open_a) else np.zeros(len(piece_start), dtype=bool)
+    states = np.full(len(piece_start), CLOSED, dtype=np.int8)
+    if len(e_ts):
+        owner = np.searchsorted(mids, piece_start, side="right")
+        states[is_open] = np.where(e_act[owner[is_open]], UP, DOWN)
+    else:
+        states[is_open] = NO_DATA
+    return bounds, states
+
+
+def _totals(store_id: str, bounds: np.ndarray, states: np.ndarray, now_us: int) -> dict[str, str]:
+    nt = TICKS_PER_US * now_us
+    up = np.zeros(3, dtype=np.int64)
+    down = np.zeros(3, dtype=np.int64)
+    for w, window in enumerate(WINDOWS_US):
+        ws = nt - TICKS_PER_US * window
+        length = np.maximum(0, bounds[1:] - np.maximum(bounds[:-1], ws))
+        up[w] = int(length[states == UP].sum())
+        down[w] = int(length[states == DOWN].sum())
+    return _format_row(store_id, up, down)
+
+
+def _local(ts_us: int, tz: ZoneInfo) -> str:
+    moment = datetime.fromtimestamp(ts_us // 1_000_000, tz=timezone.utc).astimezone(tz)
+    return moment.strftime("%a %m-%d %H:%M:%S")
+
+
+def _hours_by_day(rows: list[tuple[int, int, int]]) -> list[str]:
+    if not rows:
+        return ["open 24 h"] * 7
+    per_day: list[list[str]] = [[] for _ in range(7)]
+    for day, start, end in rows:
+        s, e = normalize_local_spans(np.array([start]), np.array([end]))
+        end_us = int(e[0])
+        label = format_time_of_day(end_us % 86_400_000_000) if end_us != 86_400_000_000 else "24:00"
+        start_label = format_time_of_day(int(s[0]))
+        next_day = "+1" if end_us > 86_400_000_000 else ""
+        if 0 <= day < 7:
+            per_day[day].append(f"{_hm(start_label)}–{_hm(label)}{next_day}")
+    return [", ".join(items) if items else "closed" for items in per_day]
+
+
+def _hm(clock: str) -> str:
+    return clock[:5] if clock.endswith(":00") and "." not in clock else clock
+
+
+def _slots(
+    bounds: np.ndarray, states: np.ndarray, tz: ZoneInfo, week_start_us: int, now_us: int
+) -> tuple[list[date], np.ndarray]:
+    """Seconds in each state per 5-minute local slot, one row per local date of the week."""
+    first = datetime.fromtimestamp(week_start_us / 1e6, tz=timezone.utc).astimezone(tz).date()
+    last = datetime.fromtimestamp((now_us - 1) / 1e6, tz=timezone.utc).astimezone(tz).date()
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    # UTC instant of every slot boundary (wall clock, earlier occurrence), in µs.
+    edges = np.empty((len(days), SLOTS_PER_DAY + 1), dtype=np.float64)
+    for i, day in enumerate(days):
+        for k in range(SLOTS_PER_DAY + 1):
+            if k == SLOTS_PER_DAY:
+                wall = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+            else:
+                hour, minute = divmod(SLOT_MINUTES * k, 60)
+                wall = datetime.combine(day, time(hour, minute), tzinfo=tz)
+            edges[i, k] = wall.timestamp() * 1e6
+    xs = bounds.astype(np.float64) / TICKS_PER_US
+    lengths = np.diff(xs)
+    slots = np.zeros((len(days), SLOTS_PER_DAY, 5), dtype=np.float64)
+    flat = edges.reshape(-1)
+    for state in (CLOSED, UP, DOWN, NO_DATA):
+        cum = np.concatenate([[0.0], np.cumsum(np.where(states == state, lengths, 0.0))])
+        at = np.interp(flat, xs, cum).reshape(edges.shape) if len(xs) > 1 else np.zeros(edges.shape)
+        slots[:, :, state] = np.diff(at, axis=1) / 1e6
+    span = np.diff(edges, axis=1) / 1e6
+    slots[:, :, OUTSIDE] = np.maximum(0.0, span - slots[:, :, :4].sum(axis=2))
+    return days, slots
+
+
+def day_label(day: date) -> str:
+    return f"{DAY_NAMES[day.weekday()]} {day:%m-%d}"
+
+
+__all__ = ["DEFAULT_ZONE", "STATE_NAMES", "StoreDetail", "day_label", "load_store_detail"]

@@ -1,0 +1,90 @@
+"""Shared bits: one place turning worker failures into notifications, path completion."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+from textual.suggester import Suggester
+from textual.worker import Worker, WorkerState
+
+from storemon_tui.errors import Cancelled, StoremonError
+
+
+def describe_error(error: BaseException) -> str:
+    if isinstance(error, StoremonError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+class WorkerErrors:
+    """Mixin: a worker that fails becomes an error notification, never a traceback.
+
+    Textual posts ``Worker.StateChanged`` only to the node that started the
+    worker, so every pane mixes this in; panes that want results override
+    :meth:`worker_done` / :meth:`worker_failed`.
+    """
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
+            if isinstance(worker.error, Cancelled):
+                self.worker_cancelled(worker)  # type: ignore[attr-defined]
+                return
+            handled = self.worker_failed(worker, worker.error)  # type: ignore[attr-defined]
+            if not handled:
+                self.app.notify(describe_error(worker.error), title=worker.description or "Error", severity="error", timeout=8)  # type: ignore[attr-defined]
+        elif event.state is WorkerState.SUCCESS:
+            self.worker_done(worker)  # type: ignore[attr-defined]
+
+    def worker_done(self, worker: Worker) -> None:
+        pass
+
+    def worker_failed(self, worker: Worker, error: BaseException) -> bool:
+        return False
+
+    def worker_cancelled(self, worker: Worker) -> None:
+        pass
+
+
+class PathSuggester(Suggester):
+    """Inline completion of file system paths (→ or Tab accepts)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value or any(ch in value for ch in "*?["):
+            return None
+        expanded = os.path.expanduser(value)
+        try:
+            matches = sorted(glob.glob(glob.escape(expanded) + "*"))
+        except OSError:
+            return None
+        matches = [m for m in matches if os.path.isdir(m) or m.lower().endswith(".csv")]
+        if not matches:
+            return None
+        common = os.path.commonprefix(matches)
+        if len(matches) == 1 and os.path.isdir(common):
+            common = common.rstrip(os.sep) + os.sep
+        if len(common) <= len(expanded):
+            common = matches[0] + (os.sep if os.path.isdir(matches[0]) else "")
+        if value.startswith("~"):
+            home = os.path.expanduser("~")
+            common = "~" + common[len(home):] if common.startswith(home) else common
+        return common if common != value else None
+
+
+def expand_paths(text: str) -> list[Path]:
+    """A file, a directory (its CSVs) or a glob → the CSV files to import, in order."""
+    text = text.strip()
+    if not text:
+        return []
+    expanded = os.path.expanduser(text)
+    if any(ch in expanded for ch in "*?["):
+        return [Path(p) for p in sorted(glob.glob(expanded)) if os.path.isfile(p)]
+    path = Path(expanded)
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith(".") and not p.name.endswith(".rejects.csv"))
+    return [path]

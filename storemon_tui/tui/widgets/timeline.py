@@ -1,0 +1,94 @@
+"""A week of one store drawn as coloured cells: one row per local day."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.widget import Widget
+
+from storemon_tui.tui.store_detail import CLOSED, DOWN, NO_DATA, OUTSIDE, SLOT_MINUTES, SLOTS_PER_DAY, UP, day_label
+
+LABEL_WIDTH = 10
+CELL_MINUTES = (5, 10, 15, 20, 30, 60)
+GLYPHS = {UP: "█", DOWN: "▒", NO_DATA: "░", CLOSED: "·", OUTSIDE: " "}
+NAMES = {UP: "up", DOWN: "down", NO_DATA: "no data", CLOSED: "closed", OUTSIDE: "outside week"}
+
+
+def cell_minutes_for(width: int) -> int:
+    """The finest cell size (minutes) whose 24 h row fits in ``width`` columns."""
+    room = width - LABEL_WIDTH
+    for minutes in CELL_MINUTES:
+        if 24 * 60 // minutes <= room:
+            return minutes
+    return CELL_MINUTES[-1]
+
+
+def cell_states(slots: np.ndarray, minutes: int) -> np.ndarray:
+    """``(days, cells)`` state per cell: outside/closed when nothing is open, else the
+    open status covering most of the cell (ties favour down, so outages show)."""
+    per = minutes // SLOT_MINUTES
+    grouped = slots.reshape(slots.shape[0], SLOTS_PER_DAY // per, per, slots.shape[2]).sum(axis=2)
+    open_time = grouped[:, :, UP] + grouped[:, :, DOWN] + grouped[:, :, NO_DATA]
+    out = np.where(grouped[:, :, OUTSIDE] > grouped[:, :, CLOSED], OUTSIDE, CLOSED)
+    best = np.full(open_time.shape, NO_DATA)
+    best = np.where(grouped[:, :, UP] > grouped[:, :, NO_DATA], UP, best)
+    best = np.where(
+        (grouped[:, :, DOWN] >= np.maximum(grouped[:, :, UP], grouped[:, :, NO_DATA])) & (grouped[:, :, DOWN] > 0),
+        DOWN,
+        best,
+    )
+    return np.where(open_time > 0, best, out)
+
+
+class Timeline(Widget):
+    """Rows of cells; styles come from the component classes in app.tcss."""
+
+    COMPONENT_CLASSES = {"timeline--up", "timeline--down", "timeline--nodata", "timeline--closed", "timeline--axis"}
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.days: list = []
+        self.slots: np.ndarray | None = None
+
+    def set_data(self, days: list, slots: np.ndarray) -> None:
+        self.days, self.slots = days, slots
+        self.refresh(layout=True)
+
+    def get_content_height(self, container, viewport, width: int) -> int:  # noqa: ANN001
+        return len(self.days) + 2 if self.slots is not None else 1
+
+    def render(self) -> Text:
+        if self.slots is None or not self.days:
+            return Text("no timeline")
+        minutes = cell_minutes_for(self.content_size.width or 80)
+        cells = cell_states(self.slots, minutes)
+        styles = {
+            UP: self.get_component_rich_style("timeline--up"),
+            DOWN: self.get_component_rich_style("timeline--down"),
+            NO_DATA: self.get_component_rich_style("timeline--nodata"),
+            CLOSED: self.get_component_rich_style("timeline--closed"),
+            OUTSIDE: self.get_component_rich_style("timeline--closed"),
+        }
+        axis_style = self.get_component_rich_style("timeline--axis")
+        per_hour = 60 // minutes if minutes <= 60 else 1
+        axis = [" "] * cells.shape[1]
+        step = 3 if cells.shape[1] >= 48 else 6
+        for hour in range(0, 24, step):
+            label = f"{hour:02d}"
+            pos = hour * per_hour
+            for i, ch in enumerate(label):
+                if pos + i < len(axis):
+                    axis[pos + i] = ch
+        text = Text(" " * LABEL_WIDTH + "".join(axis) + "\n", style=axis_style)
+        for day, row in zip(self.days, cells, strict=True):
+            text.append(f"{day_label(day):<{LABEL_WIDTH}}", style=axis_style)
+            for state in row.tolist():
+                text.append(GLYPHS[state], style=styles[state])
+            text.append("\n")
+        legend = Text(" " * LABEL_WIDTH)
+        for state in (UP, DOWN, CLOSED, NO_DATA):
+            legend.append(GLYPHS[state], style=styles[state])
+            legend.append(f" {NAMES[state]}  ", style=axis_style)
+        legend.append(f"1 cell = {minutes} min", style=axis_style)
+        text.append_text(legend)
+        return text
