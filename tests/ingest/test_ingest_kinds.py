@@ -115,7 +115,7 @@ def test_unknown_header_file_error_shows_expected_headers(db, csv_file, content:
     with pytest.raises(FileError) as info:
         import_file(db, path)
     message = str(info.value)
-    assert message.startswith(f"{path}: 1: ")
+    assert message.startswith(f"{path}:1: ")
     assert expected in message
     for header in THREE_HEADERS:
         assert header in message

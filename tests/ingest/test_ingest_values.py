@@ -54,13 +54,22 @@ def test_timestamp_column_fast_path_agrees_with_scalar(text: str, expected: int)
 @pytest.mark.parametrize(
     "text",
     ["", "yesterday", "2023-01-22", "2023-01-22 12:09", "2023-13-22 12:09:39 UTC", "2023-02-29 12:00:00 UTC",
-     "2023-01-22 25:00:00 UTC", "2023-01-22 12:09:39 CET", "2023-01-22T12:09:39+24:00", "1674389379"],
+     "2023-01-22 25:00:00 UTC", "2023-01-22 12:00 UTC", "2023-01-22T12:00+05:30", "2023-01-22 12+05:30", "2023-01-22 12:09:39 CET", "2023-01-22T12:09:39+24:00", "1674389379"],
 )
 def test_bad_timestamps_rejected_by_both_paths(text: str) -> None:
     with pytest.raises(ValueError):
         v.parse_timestamp_us(text)
     values, bad = v.timestamps_us(pa.array([text]))
     assert bad.tolist() == [True]
+
+
+@pytest.mark.parametrize("other", ["s9,2023-01-22 12:00:00 UTC,active", "s9,garbage,active"])
+def test_minute_precision_timestamp_refused_whether_or_not_the_file_is_otherwise_clean(db, csv_file, other) -> None:
+    """Regression: Arrow's cast accepted '2023-01-22 12:00 UTC' when every other row was fine."""
+    path = csv_file("p.csv", f"store_id,timestamp_utc,status\ns1,2023-01-22 12:00 UTC,active\n{other}\n")
+    with pytest.raises(InvalidRowsError) as info:
+        import_file(db, path)
+    assert (2, "timestamp_utc", "2023-01-22 12:00 UTC") in [(p.line, p.column, p.value) for p in info.value.problems]
 
 
 def test_every_timestamp_form_in_one_file(db, csv_file, dump) -> None:
