@@ -33,6 +33,9 @@ def write_rejects(path: Path, header: tuple[str, ...], rejected: dict[int, list[
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow([*header, "reason"])
         for record in sorted(rejected):
-            writer.writerow([*records.get(record, []), reasons[record]])
+            fields = records.get(record, [])
+            # A short (truncated) record is padded so its reason lands in the reason column.
+            fields = fields + [""] * (len(header) - len(fields))
+            writer.writerow([*fields, reasons[record]])
     os.replace(temp, target)
     return target
