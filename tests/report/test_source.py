@@ -1,0 +1,147 @@
+"""Reading the report input back from the database (SQLite; PostgreSQL if configured)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import numpy as np
+import pytest
+from report_helpers import hm, us
+from sqlalchemy import text
+
+from storemon_tui.db import open_database
+from storemon_tui.errors import StoremonError
+from storemon_tui.report import compute_report
+from storemon_tui.report.formatting import report_lines
+from storemon_tui.report.source import _polls_generic, load_report_input
+
+
+def _fill(db) -> None:
+    """Worked example A and B, with store keys 1, 2 and a gap (key 3 unused, key 4 hours-only)."""
+    with db.begin() as conn:
+        conn.execute(
+            text("INSERT INTO store (store_key, store_id) VALUES (1, 'A'), (2, '0012'), (4, 'hours-only')")
+        )
+        polls = [
+            (1, us("2023-01-23T15:14:00Z"), 1),
+            (1, us("2023-01-23T16:15:00Z"), 0),
+            (1, us("2023-01-23T13:00:00Z"), 0),
+            (2, us("2023-01-20T17:30:00Z"), 1),
+        ]
+        conn.execute(
+            text("INSERT INTO poll (store_key, ts_us, active) VALUES (:k, :t, :a)"),
+            [{"k": k, "t": t, "a": a} for k, t, a in polls],
+        )
+        conn.execute(
+            text("INSERT INTO business_hours (store_key, day_of_week, start_us, end_us) VALUES (:k, :d, :s, :e)"),
+            [
+                {"k": 1, "d": 0, "s": hm("09:00"), "e": hm("12:00")},
+                {"k": 4, "d": 1, "s": hm("09:00"), "e": hm("10:00")},
+            ],
+        )
+        conn.execute(text("INSERT INTO store_timezone (store_key, timezone_str) VALUES (1, 'America/New_York')"))
+
+
+@pytest.fixture
+def sqlite_db(tmp_path):
+    db = open_database(tmp_path / "x.sqlite3")
+    yield db
+    db.dispose()
+
+
+def test_no_polls_is_a_clear_error(sqlite_db):
+    with sqlite_db.connect() as conn, pytest.raises(StoremonError, match="no polls; import a polls CSV first"):
+        load_report_input(conn, None)
+
+
+def test_load_arrays_and_now(sqlite_db):
+    _fill(sqlite_db)
+    with sqlite_db.connect() as conn:
+        inp, now = load_report_input(conn, None)
+    assert now == us("2023-01-23T16:15:00Z")  # latest poll
+    assert inp.store_ids.tolist() == ["", "A", "0012", "", "hours-only"]  # store_key is the index
+    assert inp.poll_store.tolist() == [1, 1, 1, 2]
+    assert inp.poll_ts_us.tolist() == sorted(inp.poll_ts_us[:3].tolist()) + [us("2023-01-20T17:30:00Z")]
+    assert inp.poll_active.tolist() == [False, True, False, True]
+    assert inp.hours_store.tolist() == [1, 4] and inp.hours_day.tolist() == [0, 1]
+    assert inp.hours_start_us.tolist() == [hm("09:00"), hm("09:00")]
+    assert inp.zone_store.tolist() == [1] and inp.zone_name.tolist() == ["America/New_York"]
+
+
+def test_load_as_of_filters_polls(sqlite_db):
+    _fill(sqlite_db)
+    as_of = us("2023-01-23T15:14:00Z")
+    with sqlite_db.connect() as conn:
+        inp, now = load_report_input(conn, as_of)
+    assert now == as_of
+    assert inp.poll_ts_us.max() == as_of
+    assert len(inp.poll_ts_us) == 3  # the 16:15Z poll is after as-of
+    with sqlite_db.connect() as conn:
+        inp, now = load_report_input(conn, us("2020-01-01T00:00:00Z"))  # before every poll: empty, not an error
+    assert len(inp.poll_ts_us) == 0
+    assert len(compute_report(inp, now)) == 0
+
+
+def test_end_to_end_worked_examples(sqlite_db):
+    _fill(sqlite_db)
+    with sqlite_db.connect() as conn:
+        inp, now = load_report_input(conn, us("2023-01-23T17:30:00Z"))
+    # sorted by store_id: "0012" < "A"; the hours-only store is not reported
+    assert report_lines(compute_report(inp, now)) == [
+        "0012,60.00,24.00,168.00,0.00,0.00,0.00",
+        "A,0.00,1.74,1.74,30.00,1.26,1.26",
+    ]
+
+
+def test_sqlite_fast_path_equals_generic_path(sqlite_db):
+    rng = np.random.default_rng(7)
+    with sqlite_db.begin() as conn:
+        conn.execute(text("INSERT INTO store (store_key, store_id) VALUES " + ",".join(f"({k}, 's{k}')" for k in range(1, 51))))
+        rows = {(int(k), int(t)): int(a) for k, t, a in zip(rng.integers(1, 51, 3000), rng.integers(-(10**13), 10**13, 3000) + 1_700_000_000_000_000, rng.integers(0, 2, 3000))}
+        conn.execute(
+            text("INSERT INTO poll (store_key, ts_us, active) VALUES (:k, :t, :a)"),
+            [{"k": k, "t": t, "a": a} for (k, t), a in rows.items()],
+        )
+    expected = sorted(rows)
+    for as_of in (None, 1_700_000_000_000_000):
+        with sqlite_db.connect() as conn:
+            inp, now = load_report_input(conn, as_of)
+            cur = conn.connection.dbapi_connection.cursor()
+            g_store, g_ts, g_act = _polls_generic(cur, as_of)
+        keep = [(k, t) for k, t in expected if as_of is None or t <= as_of]
+        assert list(zip(inp.poll_store.tolist(), inp.poll_ts_us.tolist())) == keep
+        assert inp.poll_active.tolist() == [bool(rows[k]) for k in keep]
+        assert g_store.tolist() == inp.poll_store.tolist()
+        assert g_ts.tolist() == inp.poll_ts_us.tolist()
+        assert g_act.tolist() == inp.poll_active.tolist()
+        assert now == (as_of if as_of is not None else max(t for _, t in expected))
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("STOREMON_TEST_PG_URL"), reason="STOREMON_TEST_PG_URL not set")
+def test_postgres_load_matches_sqlite(sqlite_db):
+    # A private schema keeps this test away from any other data in the test database.
+    from sqlalchemy.engine import make_url
+
+    schema = f"storemon_report_{uuid.uuid4().hex[:12]}"
+    admin = open_database(os.environ["STOREMON_TEST_PG_URL"], create=False)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(admin.url).update_query_dict({"options": f"-csearch_path={schema}"})
+    pg = open_database(url.render_as_string(hide_password=False))
+    try:
+        _fill(pg)
+        _fill(sqlite_db)
+        with pg.connect() as conn:
+            pg_inp, pg_now = load_report_input(conn, None)
+        with sqlite_db.connect() as conn:
+            lite_inp, lite_now = load_report_input(conn, None)
+        assert pg_now == lite_now
+        for field in ("store_ids", "poll_store", "poll_ts_us", "poll_active", "hours_store", "zone_name"):
+            assert getattr(pg_inp, field).tolist() == getattr(lite_inp, field).tolist()
+    finally:
+        pg.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
