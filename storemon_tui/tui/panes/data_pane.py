@@ -80,7 +80,7 @@ class DataPane(WorkerErrors, Vertical):
             return
         self.page = page
         table = self.query_one("#data-table", PagedTable)
-        table.show_page(page.columns, page.rows)
+        table.show_page(page.columns, [tuple(v.removesuffix(" UTC") for v in row) for row in page.rows])
         first = (page.number - 1) * PAGE_SIZE + 1 if page.rows else 0
         last = first + len(page.rows) - 1 if page.rows else 0
         flt = f" · store_id {self.pager.store_filter!r}" if self.pager.store_filter else ""

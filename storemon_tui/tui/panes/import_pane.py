@@ -59,7 +59,7 @@ class ImportPane(WorkerErrors, Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="import-row"):
             yield PathInput(
-                placeholder="CSV file, directory or glob (Tab completes, F3 browses)",
+                placeholder="CSV file, directory or glob (Tab completes)",
                 suggester=PathSuggester(),
                 id="import-path",
             )

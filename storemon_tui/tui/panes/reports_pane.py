@@ -55,15 +55,17 @@ class ReportsPane(WorkerErrors, Vertical):
         with Horizontal(id="report-progress"):
             yield Label("", id="report-progress-label")
             yield ProgressBar(total=100, show_eta=True, id="report-bar")
-        yield Label("No report selected. Press g to generate one.", id="report-status")
-        yield Input(placeholder="filter store_id (/)", compact=True, id="report-filter")
+        with Horizontal(id="report-bar-row"):
+            yield Label("No report selected. Press g to generate one.", id="report-status")
+            yield Input(placeholder="filter store_id (/)", compact=True, id="report-filter")
         yield PagedTable(id="report-table", cursor_type="cell")
         with Horizontal(id="fleet"):
             yield Static("", id="fleet-stats")
-            yield Static("", id="fleet-worst")
+            yield DataTable(id="fleet-worst", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#report-list", DataTable).add_columns("id", "created", "as of (UTC)", "status", "took", "stores")
+        self.query_one("#fleet-worst", DataTable).add_columns("#", "worst stores (last week)", "uptime %")
         self.load_list()
 
     def focus_main(self) -> None:
@@ -100,7 +102,7 @@ class ReportsPane(WorkerErrors, Vertical):
                 status = "Complete*"
             table.add_row(
                 self.short_id(info.id),
-                "—" if self.snapshot_mode else info.created_at.strftime("%m-%d %H:%M:%S"),
+                "—" if self.snapshot_mode else info.created_at.strftime("%m-%d %H:%M"),
                 format_ts_us(info.as_of_us).removesuffix(" UTC"),
                 status,
                 "—" if self.snapshot_mode else _duration(info),
@@ -131,7 +133,7 @@ class ReportsPane(WorkerErrors, Vertical):
         info = self.reports[report_id]
         if info.status is ReportStatus.COMPLETE:
             self.query_one("#report-status", Label).update(f"Loading report {self.short_id(report_id)}…")
-            self.load_view(info)
+            self.load_view(info, self.query_one("#report-filter", Input).value)
         elif info.status is ReportStatus.FAILED:
             self.show_empty(f"Report {self.short_id(report_id)} failed: {info.error or 'unknown error'}", error=True)
         elif info.status is ReportStatus.CANCELLED:
@@ -146,13 +148,13 @@ class ReportsPane(WorkerErrors, Vertical):
         status.set_class(error, "-error")
         self.query_one("#report-table", PagedTable).reset()
         self.query_one("#fleet-stats", Static).update("")
-        self.query_one("#fleet-worst", Static).update("")
+        self.query_one("#fleet-worst", DataTable).clear()
         self.set_class(False, "-has-view")
 
     # -- the report view ------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="view", description="Report view")
-    def load_view(self, info: ReportInfo) -> None:
+    def load_view(self, info: ReportInfo, flt: str = "") -> None:
         from storemon_tui.tui.report_view import ReportFrame
 
         if not info.file_path:
@@ -161,7 +163,6 @@ class ReportsPane(WorkerErrors, Vertical):
             frame = ReportFrame(info.file_path)
         except OSError as exc:
             raise StoremonError(f"report {info.id[:8]}: cannot read {info.file_path} ({exc.strerror})") from None
-        flt = self.app.call_from_thread(lambda: self.query_one("#report-filter", Input).value)
         if flt:
             frame.set_view(filter=flt)
         page = frame.page(1)
@@ -189,19 +190,10 @@ class ReportsPane(WorkerErrors, Vertical):
             f"Down   {down:>12,.2f} h\n"
             f"Uptime {('—' if pct is None else f'{pct:.2f} %'):>14}"
         )
-        worst = summary.worst
-        half = (len(worst) + 1) // 2
-        lines = ["[b]10 worst stores[/b] (week uptime %)"]
-        for i in range(half):
-            cells = []
-            for j in (i, i + half):
-                if j < len(worst):
-                    store, p = worst[j]
-                    cells.append(f"{store:<20} {p:6.2f}")
-            lines.append("  ".join(cells))
-        if not worst:
-            lines.append("no store has business hours in the last week")
-        self.query_one("#fleet-worst", Static).update("\n".join(lines))
+        worst = self.query_one("#fleet-worst", DataTable)
+        worst.clear()
+        for rank, (store, p) in enumerate(summary.worst, 1):
+            worst.add_row(str(rank), store, f"{p:.2f}", key=store)
 
     def show_page(self, page) -> None:  # noqa: ANN001
         frame = self.frame
@@ -216,15 +208,13 @@ class ReportsPane(WorkerErrors, Vertical):
             columns.append(short)
         self.query_one("#report-table", PagedTable).show_page(columns, page.rows)
         info = self.reports.get(self.current or "")
-        as_of = format_ts_us(info.as_of_us) if info else ""
         stale = ""
         if info and self.data_version is not None and info.is_stale(self.data_version):
-            stale = " · stale: data changed since (Complete*)"
-        flt = f" · filter {frame.filter!r}" if frame.filter else ""
+            stale = " · stale (data changed)"
         status = self.query_one("#report-status", Label)
         status.set_class(False, "-error")
         status.update(
-            f"Report {self.short_id(self.current or '')} · as of {as_of} · {page.total:,} stores{flt} · "
+            f"Report {self.short_id(self.current or '')} · {page.total:,} stores · "
             f"page {page.number}/{page.page_count}{stale}"
         )
 
@@ -291,7 +281,22 @@ class ReportsPane(WorkerErrors, Vertical):
     def cell_selected(self, event: DataTable.CellSelected) -> None:
         self.action_open_store()
 
+    @on(DataTable.RowSelected, "#fleet-worst")
+    def worst_selected(self, event: DataTable.RowSelected) -> None:
+        info = self.reports.get(self.current or "")
+        if info is None or self.frame is None or event.row_key.value is None:
+            return
+        store = str(event.row_key.value)
+        self.app.open_store(  # type: ignore[attr-defined]
+            store, as_of_us=info.as_of_us, report_row=self.frame.row_for(store), report_label=f"report {self.short_id(info.id)}"
+        )
+
     def action_open_store(self) -> None:
+        if self.app.focused is self.query_one("#fleet-worst", DataTable):
+            table = self.query_one("#fleet-worst", DataTable)
+            if table.row_count:
+                table.action_select_cursor()
+            return
         row = self.selected_row()
         info = self.reports.get(self.current or "")
         if row is None or info is None:

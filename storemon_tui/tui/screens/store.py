@@ -42,7 +42,7 @@ class StoreScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#store-polls", DataTable).add_columns("latest polls (local)", "status")
+        self.query_one("#store-polls", DataTable).add_columns("local time", "status")
         self.load()
 
     @work(thread=True, exclusive=True, group="store")
@@ -62,31 +62,32 @@ class StoreScreen(Screen[None]):
         self.detail = d
         zone = f"{d.zone} (default)" if d.zone_is_default else d.zone
         source = self.report_label or "latest poll"
-        self.query_one("#store-title", Label).update(
-            f"Store {d.store_id} · {zone} · as of {format_ts_us(d.now_us)} ({source})"
-        )
+        self.query_one("#store-title", Label).update(f"Store {d.store_id} · {zone} · {source}")
         hours = ["[b]Business hours[/b] (local)"]
-        hours += [f"{DAY_NAMES[i]} {text}" for i, text in enumerate(d.hours_by_day)]
+        d_hours = [text.replace(", ", " ") for text in d.hours_by_day]
+        hours += [f"{DAY_NAMES[i]} {text}" for i, text in enumerate(d_hours)]
         self.query_one("#store-hours", Static).update("\n".join(hours))
         self.query_one("#store-totals", Static).update(self.totals_text(d))
         table = self.query_one("#store-polls", DataTable)
         table.clear()
         for local, status, evidence in d.latest:
-            table.add_row(local[:15] if self.size.width < 100 else local, status if evidence else f"{status} (closed)")
+            table.add_row(local[4:15] if self.size.width < 100 else local, status if evidence else f"({status})")
         self.query_one(Timeline).set_data(d.days, d.slots)
 
     def totals_text(self, d: StoreDetail) -> str:
-        lines = [f"[b]Business-hours uptime[/b]", f"{'':6}{'up':>10} {'down':>10}"]
+        as_of = format_ts_us(d.now_us // 1_000_000 * 1_000_000).removesuffix(" UTC")
+        lines = [f"[b]as of {as_of[5:]}[/b]"]
         if d.row is None:
-            return "\n".join([lines[0], "no polls at or before now:", "not in the report"])
+            return "\n".join([*lines, "no polls at or before", "now: not in the report"])
         r = d.row
-        lines.append(f"{'hour':6}{r['uptime_last_hour']:>6} min {r['downtime_last_hour']:>6} min")
-        lines.append(f"{'day':6}{r['uptime_last_day']:>8} h {r['downtime_last_day']:>8} h")
-        lines.append(f"{'week':6}{r['uptime_last_week']:>8} h {r['downtime_last_week']:>8} h")
-        lines.append(f"{d.polls:,} polls, {d.evidence_polls:,} in hours")
+        lines.append(f"{'':5}{'up':>6} {'down':>6}")
+        lines.append(f"{'hour':5}{r['uptime_last_hour']:>6} {r['downtime_last_hour']:>6} min")
+        lines.append(f"{'day':5}{r['uptime_last_day']:>6} {r['downtime_last_day']:>6} h")
+        lines.append(f"{'week':5}{r['uptime_last_week']:>6} {r['downtime_last_week']:>6} h")
+        lines.append(f"{d.polls:,} polls, {d.evidence_polls:,} open")
         if self.report_row is not None:
             same = self.report_row == d.row
-            lines.append("[$success]✓ matches the report row[/]" if same else "[$error]✗ differs from the report row[/]")
+            lines.append("[$success]✓ matches report row[/]" if same else "[$error]✗ differs from report[/]")
         return "\n".join(lines)
 
     def action_close(self) -> None:

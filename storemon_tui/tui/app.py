@@ -1,0 +1,318 @@
+"""The storemon terminal app: Import, Data and Reports panes over one database.
+
+Launched by ``storemon`` with no headless flags (``storemon_tui.cli``) as
+``StoremonApp(db).run()``. All database, import and report work happens in
+thread workers through the core library; the UI thread only draws.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from storemon_tui.db.browse import format_ts_us
+from storemon_tui.db.database import Database
+from storemon_tui.db.maintenance import DataSummary
+from storemon_tui.report.jobs import ReportJobs
+from storemon_tui.tui.commands import StoremonCommands
+from storemon_tui.tui.panes.data_pane import DataPane
+from storemon_tui.tui.panes.import_pane import ImportPane, PathInput
+from storemon_tui.tui.panes.reports_pane import ReportsPane
+from storemon_tui.tui.screens.dialogs import ConfirmScreen, FilePickerScreen, PromptScreen
+from storemon_tui.tui.screens.help import HelpScreen
+from storemon_tui.tui.screens.store import StoreScreen
+from storemon_tui.tui.widgets.common import WorkerErrors
+from storemon_tui.tui.widgets.paged_table import PagedTable
+
+PANES = ("import", "data", "reports")
+
+
+class SummaryBar(Horizontal):
+    """The header: where the data lives and how much there is."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("storemon", id="app-name")
+        yield Label("", id="db-location")
+        yield Label("", id="db-summary")
+
+
+class StoremonApp(WorkerErrors, App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "storemon"
+    COMMANDS = App.COMMANDS | {StoremonCommands}
+    BINDINGS = [
+        Binding("1", "show_pane('import')", "Import pane", show=False, id="app.import"),
+        Binding("2", "show_pane('data')", "Data pane", show=False, id="app.data"),
+        Binding("3", "show_pane('reports')", "Reports pane", show=False, id="app.reports"),
+        Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
+        Binding("colon,f2", "command_palette", "Command palette", show=False, id="app.palette"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_anywhere"),
+        Binding("escape", "cancel", "Cancel work / leave field", show=False, id="app.cancel"),
+    ]
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        reports_dir: Path | None = None,
+        snapshot_mode: bool = False,
+        offer_sample: bool = True,
+    ) -> None:
+        super().__init__()
+        self.db = db
+        self.jobs = ReportJobs(db, directory=reports_dir)
+        self.snapshot_mode = snapshot_mode
+        """Hide volatile values (paths, creation times, durations, random ids) for snapshot tests."""
+        self.offer_sample = offer_sample
+        self.summary: DataSummary | None = None
+        self._offered = False
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield SummaryBar(id="summary-bar")
+        with TabbedContent(initial="data", id="panes"):
+            with TabPane("1 Import", id="import"):
+                yield ImportPane(self.db, id="import-pane")
+            with TabPane("2 Data", id="data"):
+                yield DataPane(self.db, id="data-pane")
+            with TabPane("3 Reports", id="reports"):
+                yield ReportsPane(self.jobs, id="reports-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#db-location", Label).update(self.location_text())
+        self.query_one("#db-summary", Label).update("counting…")
+        self.refresh_summary(startup=True)
+        self.call_after_refresh(self.focus_pane, "data")
+
+    def location_text(self) -> str:
+        location = self.db.location
+        if self.snapshot_mode:
+            return Path(location).name if self.db.dialect == "sqlite" else location
+        home = str(Path.home())
+        return "~" + location[len(home):] if location.startswith(home + os.sep) else location
+
+    @property
+    def import_pane(self) -> ImportPane:
+        return self.query_one(ImportPane)
+
+    @property
+    def data_pane(self) -> DataPane:
+        return self.query_one(DataPane)
+
+    @property
+    def reports_pane(self) -> ReportsPane:
+        return self.query_one(ReportsPane)
+
+    # -- summary -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="summary", description="Summary")
+    def refresh_summary(self, startup: bool = False) -> DataSummary:
+        from storemon_tui.db.maintenance import summarize
+
+        if startup:
+            self.jobs.mark_interrupted()
+        summary = summarize(self.db)
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self.show_summary, summary, startup)
+        return summary
+
+    def show_summary(self, summary: DataSummary, startup: bool = False) -> None:
+        self.summary = summary
+        self.reports_pane.data_version = summary.data_version
+        if summary.polls:
+            text = (
+                f"{summary.stores:,} stores · {summary.polls:,} polls · "
+                f"now {format_ts_us(summary.latest_poll_us // 1_000_000 * 1_000_000)}"
+            )
+        else:
+            text = "no polls yet · F6 imports sample data"
+        self.query_one("#db-summary", Label).update(text)
+        empty = not (summary.polls or summary.hours_rows or summary.zones)
+        if startup and empty:
+            self.show_pane("import")
+            if self.offer_sample and not self._offered:
+                self._offered = True
+                self.offer_sample_data()
+
+    def offer_sample_data(self) -> None:
+        from storemon_tui.paths import bundled_sample_dir
+
+        sample = bundled_sample_dir()
+        if sample is None:
+            return
+        self.push_screen(
+            ConfirmScreen(
+                "The database is empty",
+                f"Import the bundled sample data now?\n\n{sample}\n200 stores, one week of polls, "
+                "business hours and time zones.\n\nPress y to import, n or Esc to choose your own files.",
+                yes="Import sample",
+                no="Not now",
+            ),
+            lambda ok: self.action_import_sample() if ok else None,
+        )
+
+    def data_changed(self, *, reports_only: bool = False) -> None:
+        """Something was imported, cleared or computed: refresh what depends on it."""
+        self.refresh_summary()
+        self.data_pane.refresh_data()
+        if not reports_only:
+            self.reports_pane.load_list()
+
+    # -- navigation --------------------------------------------------------------------------
+
+    def show_pane(self, name: str) -> None:
+        tabs = self.query_one("#panes", TabbedContent)
+        tabs.active = name
+        self.call_after_refresh(self.focus_pane, name)
+
+    def focus_pane(self, name: str) -> None:
+        if name == "import":
+            self.query_one("#import-path", Input).focus()
+        elif name == "data":
+            self.data_pane.focus_main()
+        else:
+            self.reports_pane.focus_main()
+
+    def action_show_pane(self, name: str) -> None:
+        self.show_pane(name)
+
+    @on(TabbedContent.TabActivated, "#panes")
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id in PANES and (self.focused is None or event.pane not in self.focused.ancestors):
+            self.call_after_refresh(self.focus_pane, event.pane.id)
+
+    def action_cancel(self) -> None:
+        if self.import_pane.cancel() or self.reports_pane.cancel():
+            return
+        if isinstance(self.focused, Input):
+            active = self.query_one("#panes", TabbedContent).active
+            if active == "import":
+                self.query_one("#import-skip").focus()
+            else:
+                self.focus_pane(active)
+
+    # -- actions used by panes and the command palette ---------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(help_sections()))
+
+    def action_import_sample(self) -> None:
+        from storemon_tui.paths import bundled_sample_dir
+
+        sample = bundled_sample_dir()
+        if sample is None:
+            self.notify("No bundled sample_data/ next to this installation", title="Sample data", severity="error")
+            return
+        self.show_pane("import")
+        pane = self.import_pane
+        pane.query_one("#import-path", Input).value = str(sample)
+        pane.import_paths(sorted(sample.glob("*.csv")))
+
+    def action_generate(self) -> None:
+        self.show_pane("reports")
+        self.reports_pane.action_generate()
+
+    def action_generate_as_of(self) -> None:
+        self.show_pane("reports")
+        self.reports_pane.action_generate_as_of()
+
+    def action_export(self) -> None:
+        self.show_pane("reports")
+        self.reports_pane.action_export()
+
+    def action_clear_current(self) -> None:
+        self.show_pane("data")
+        self.data_pane.action_clear_table()
+
+    def action_clear_everything(self) -> None:
+        self.show_pane("data")
+        self.data_pane.action_clear_all()
+
+    def show_report(self, report_id: str) -> None:
+        self.show_pane("reports")
+        self.reports_pane.show_report(report_id)
+
+    def open_store(
+        self, store_id: str, *, as_of_us: int | None = None, report_row: dict[str, str] | None = None, report_label: str = ""
+    ) -> None:
+        self.push_screen(StoreScreen(self.db, store_id, as_of_us=as_of_us, report_row=report_row, report_label=report_label))
+
+    def action_open_store_prompt(self) -> None:
+        def chosen(value: str | None) -> None:
+            if value and value.strip():
+                self.open_store(value.strip())
+
+        self.push_screen(PromptScreen("Open a store", "store_id:", placeholder="e.g. 8419537941919820732"), chosen)
+
+    # -- clearing ----------------------------------------------------------------------------
+
+    def confirm_clear(self, tables: list[str]) -> None:
+        self.describe_clear(tables)
+
+    @work(thread=True, exclusive=True, group="clear", description="Clear")
+    def describe_clear(self, tables: list[str]) -> None:
+        from storemon_tui.db.maintenance import describe_clear
+
+        text = describe_clear(self.db, tables)
+        self.call_from_thread(self.ask_clear, tables, text)
+
+    def ask_clear(self, tables: list[str], description: str) -> None:
+        what = "everything" if len(tables) > 1 else tables[0].replace("_", " ")
+        extra = ""
+        if "reports" in tables:
+            extra = "\nReport CSV files are deleted with their records."
+        if set(tables) & {"polls", "business_hours", "time_zones"}:
+            extra += "\nExisting reports will be marked stale."
+        self.push_screen(
+            ConfirmScreen(
+                f"Clear {what}?",
+                f"This permanently deletes {description}.{extra}\n\nThis cannot be undone.",
+                yes="Delete",
+                no="Cancel",
+                danger=True,
+            ),
+            lambda ok: self.clear(tables) if ok else self.notify("Nothing was deleted", title="Clear"),
+        )
+
+    @work(thread=True, exclusive=True, group="clear", description="Clear")
+    def clear(self, tables: list[str]) -> None:
+        from storemon_tui.db.maintenance import clear_tables
+
+        deleted = clear_tables(self.db, tables)
+        text = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in deleted.items())
+        self.call_from_thread(self.after_clear, text)
+
+    def after_clear(self, text: str) -> None:
+        self.notify(f"Deleted {text} row(s)", title="Clear")
+        self.data_changed()
+
+
+def help_sections() -> list[tuple[str, list]]:
+    """Every binding of the app, grouped by where it applies (for the help screen)."""
+    extra_global = [
+        Binding("ctrl+p", "command_palette", "Command palette"),
+        Binding("tab", "focus_next", "Next control"),
+        Binding("shift+tab", "focus_previous", "Previous control"),
+    ]
+    table_keys = [
+        Binding("up,down", "", "Move the cursor"),
+        Binding("enter", "", "Open the store (report table: drill-down; reports list: open report)"),
+    ]
+    return [
+        ("Everywhere", StoremonApp.BINDINGS + extra_global),
+        ("Import pane", ImportPane.BINDINGS + PathInput.BINDINGS),
+        ("Data pane", DataPane.BINDINGS + PagedTable.BINDINGS + table_keys),
+        ("Reports pane", ReportsPane.BINDINGS + PagedTable.BINDINGS),
+        ("Store screen", StoreScreen.BINDINGS),
+        ("Dialogs", ConfirmScreen.BINDINGS + PromptScreen.BINDINGS + FilePickerScreen.BINDINGS),
+    ]
