@@ -108,7 +108,7 @@ def import_file(
     if progress:
         progress(0, len(parsed))
     with db.begin_write() as conn:
-        writer = writer_for(conn, progress=progress, should_cancel=should_cancel)
+        writer = writer_for(conn, progress=_in_file_rows(progress, len(parsed)), should_cancel=should_cancel)
         keys, summary.stores = _store_keys(writer, parsed)
         _write(writer, parsed, keys, summary)
         writer.check_cancel()
@@ -135,6 +135,17 @@ def import_files(
             import_file(db, path, skip_invalid=skip_invalid, progress=file_progress, should_cancel=should_cancel)
         )
     return summaries
+
+
+def _in_file_rows(progress: ProgressCallback | None, rows: int) -> ProgressCallback | None:
+    """The writer counts de-duplicated rows; report them as a share of the file's rows.
+
+    Otherwise a file with duplicate keys announced ``(0, rows)`` and then
+    counted to a smaller total, so a progress bar never reached its end.
+    """
+    if progress is None:
+        return None
+    return lambda done, total: progress(rows if done >= total else done * rows // total, rows)
 
 
 def _bad_rows(checks: list[ColumnCheck], n_rows: int) -> np.ndarray:
