@@ -29,13 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from storemon_tui.errors import Cancelled
-from storemon_tui.report.hours import business_intervals
+from storemon_tui.report.hours import Intervals, business_intervals
 from storemon_tui.report.inputs import ReportInput
 
 HOUR_US = 3_600_000_000
 WINDOWS_US = (HOUR_US, 24 * HOUR_US, 168 * HOUR_US)  # last hour, day, week
 TICKS_PER_US = 2
 _KEY_LIMIT = 1 << 62
+_FIRST_LOOKBACK_US = 24 * HOUR_US  # history read before the week window in the first round
 _STAGES = ("business_hours", "evidence", "ownership", "sums")
 
 
@@ -220,6 +221,22 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + np.repeat(lo - starts, length)
 
 
+def _evidence(iv: Intervals, polls: _ChunkPolls) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Polls inside the business intervals, as (store, ts, active), sorted by (store, ts).
+
+    Each interval's start and end are located among the sorted poll keys (tens of
+    thousands of searches instead of millions); the polls between them are inside,
+    and as the intervals are disjoint, so are the ranges.
+    """
+    iv_base = iv.store - polls.s0
+    iv_base *= polls.stride_us
+    iv_base -= polls.base_us
+    lo_pos = np.searchsorted(polls.key, iv_base + iv.start_us, side="left")
+    hi_pos = np.searchsorted(polls.key, iv_base + iv.end_us, side="left")
+    ev = _ranges(lo_pos, hi_pos)
+    return np.repeat(iv.store, hi_pos - lo_pos), polls.ts[ev], polls.act[ev]
+
+
 def _compute_chunk(
     inp: ReportInput,
     now_us: int,
@@ -232,42 +249,56 @@ def _compute_chunk(
     report: Callable[[float], None],
 ) -> None:
     """All four stages for one chunk's stores; fills ``reported``, ``up``, ``down`` in place."""
-    t0 = time.perf_counter()
     n_stores = inp.n_stores
     week_start = now_us - WINDOWS_US[2]
     counts = np.bincount(polls.store - polls.s0)
     chunk_stores = np.flatnonzero(counts) + polls.s0
     reported[chunk_stores] = True
-    needed = np.zeros(n_stores, dtype=bool)
-    needed[chunk_stores] = True
     heads = np.cumsum(counts) - counts
-    lo_us = np.full(n_stores, week_start, dtype=np.int64)  # history back to the earliest needed instant
-    lo_us[chunk_stores] = np.minimum(polls.ts[heads[chunk_stores - polls.s0]], week_start)
-    iv = business_intervals(inp, lo_us, now_us + 1, needed, should_cancel=check)
-    t1 = time.perf_counter()
-    stage_times["business_hours"] += t1 - t0
-    report(0.35)
-    check()
-    if len(iv) == 0:
-        return
+    first_ts = np.zeros(n_stores, dtype=np.int64)
+    first_ts[chunk_stores] = polls.ts[heads[chunk_stores - polls.s0]]
 
-    # Evidence: locate each interval's start and end among the sorted poll keys
-    # (tens of thousands of searches instead of millions), then gather the polls
-    # inside the ranges — intervals are disjoint, so the ranges are too.
-    iv_base = iv.store - polls.s0
-    iv_base *= polls.stride_us
-    iv_base -= polls.base_us
-    lo_pos = np.searchsorted(polls.key, iv_base + iv.start_us, side="left")
-    hi_pos = np.searchsorted(polls.key, iv_base + iv.end_us, side="left")
-    ev = _ranges(lo_pos, hi_pos)
-    e_store = np.repeat(iv.store, hi_pos - lo_pos)
-    e_ts, e_act = polls.ts[ev], polls.act[ev]
-    t2 = time.perf_counter()
-    stage_times["evidence"] += t2 - t1
+    # Only the evidence from the last one before the week window onwards matters.
+    # Look back a little first; stores whose look-back held polls but no evidence
+    # look back 8× further, until evidence before the window or the store's first
+    # poll is reached. One week of data ⇒ one round; years of history stay cheap.
+    lo_us = np.full(n_stores, week_start, dtype=np.int64)
+    pending = chunk_stores
+    lookback = _FIRST_LOOKBACK_US
+    week_iv: Intervals | None = None
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    while len(pending):
+        t0 = time.perf_counter()
+        lo_us[pending] = np.minimum(np.maximum(first_ts[pending], week_start - lookback), week_start)
+        needed = np.zeros(n_stores, dtype=bool)
+        needed[pending] = True
+        iv = business_intervals(inp, lo_us, now_us + 1, needed, should_cancel=check)
+        if week_iv is None:
+            week_iv = iv  # the first round holds every store and covers the whole week
+        t1 = time.perf_counter()
+        stage_times["business_hours"] += t1 - t0
+        check()
+        e_store, e_ts, e_act = _evidence(iv, polls)
+        before = np.zeros(n_stores, dtype=bool)
+        before[e_store[e_ts < week_start]] = True
+        done = before | (lo_us <= first_ts)
+        keep = done[e_store]
+        found.append((e_store[keep], e_ts[keep], e_act[keep]))
+        pending = pending[~done[pending]]
+        lookback *= 8
+        stage_times["evidence"] += time.perf_counter() - t1
+        check()
     report(0.6)
-    check()
-    if len(e_store) == 0:
+    if len(found) == 1:
+        e_store, e_ts, e_act = found[0]
+    else:  # each store's evidence comes from exactly one round: regroup by store, keep ts order
+        e_store, e_ts, e_act = (np.concatenate(parts) for parts in zip(*found))
+        order = np.argsort(e_store, kind="stable")
+        e_store, e_ts, e_act = e_store[order], e_ts[order], e_act[order]
+    if len(e_store) == 0 or week_iv is None:
         return
+    iv = week_iv
+    t2 = time.perf_counter()
 
     # Ownership segments in ticks, clipped to the week window [w0, nt].
     nt = TICKS_PER_US * now_us

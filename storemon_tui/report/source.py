@@ -91,14 +91,15 @@ def _polls_sqlite(cur, base: int, as_of_us: int | None) -> tuple[np.ndarray, np.
     """One text row per store, parsed by numpy (see module docstring)."""
     where = f"WHERE ts_us <= {int(as_of_us)} " if as_of_us is not None else ""
     cur.execute(
-        f"SELECT store_key, COUNT(*), group_concat((ts_us - {base}) * 2 + active) "  # noqa: S608 - ints only
+        f"SELECT store_key, group_concat((ts_us - {base}) * 2 + active) "  # noqa: S608 - ints only
         f"FROM poll {where}GROUP BY store_key"
     )
     rows = cur.fetchall()
     n_rows = len(rows)
     keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n_rows)
-    counts = np.fromiter((r[1] for r in rows), dtype=np.int64, count=n_rows)
-    text = ",".join([r[2] for r in rows])
+    # Counting separators in C is cheaper than a COUNT(*) aggregate per row in SQL.
+    counts = np.fromiter((r[1].count(",") + 1 for r in rows), dtype=np.int64, count=n_rows)
+    text = ",".join([r[1] for r in rows])
     del rows
     total = int(counts.sum())
     if total == 0:

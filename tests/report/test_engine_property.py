@@ -41,6 +41,7 @@ row = st.tuples(st.one_of(st.just(6), st.integers(0, 6)), time_of_day, end_of_da
 poll_offset = st.one_of(
     st.integers(-10 * DAY, DAY),  # any microsecond
     st.integers(-10 * 96, 96).map(lambda q: q * 15 * MINUTE),  # aligned with hours and windows
+    st.integers(-60 * DAY, -7 * DAY),  # old history: the engine's look-back must widen to reach it
 )
 
 

@@ -427,3 +427,18 @@ def test_empty_input_reports_nothing():
 
 def test_hm_helper_sanity():
     assert hm("24:00:00") == 86_400_000_000 and hm("23:59:59.999999") == 86_399_999_999
+
+
+def test_old_evidence_far_before_the_week_still_owns_it(monkeypatch):
+    # Open Monday 09:00–10:00 Chicago. The only evidence is an inactive poll on Monday
+    # 2022-07-04 (~200 days back); every later poll is on a Tuesday (closed). The old poll
+    # is the nearest evidence to this week's Monday opening → 1 h down in the week.
+    polls = [("X", "2022-07-04T14:30:00Z", "inactive")]
+    polls += [("X", f"2023-01-{d:02d}T16:00:00Z", "active") for d in (3, 10, 17, 24)]  # Tuesdays
+    inp = make_input(polls=polls, hours=[("X", 0, "09:00", "10:00")])
+    now = "2023-01-24T18:00:00Z"
+    rounds = []
+    real = engine_module.business_intervals
+    monkeypatch.setattr(engine_module, "business_intervals", lambda *a, **k: rounds.append(1) or real(*a, **k))
+    assert ticks(inp, now)["X"] == ([0, 0, 0], [0, 0, H])
+    assert len(rounds) > 1  # the look-back widened until it reached the old evidence
