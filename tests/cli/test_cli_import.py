@@ -1,0 +1,136 @@
+"""The command line's import path, run as a real subprocess where it matters."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storemon_tui import __version__
+
+POLLS = "store_id,timestamp_utc,status\n"
+
+
+def test_core_never_imports_textual() -> None:
+    code = (
+        "import storemon_tui.db, storemon_tui.ingest, storemon_tui.report.jobs, storemon_tui.report.export, "
+        "storemon_tui.cli, sys; "
+        "assert not any(m == 'textual' or m.startswith('textual.') for m in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_help_and_version(cli) -> None:
+    help_run = cli("--help")
+    assert help_run.returncode == 0
+    assert "--import" in help_run.stdout and "--skip-invalid" in help_run.stdout and "--db" in help_run.stdout
+    version_run = cli("--version")
+    assert version_run.returncode == 0
+    assert version_run.stdout.strip() == f"storemon {__version__}"
+
+
+def test_skip_invalid_without_import_is_a_usage_error(invoke) -> None:
+    code, out, err = invoke("--skip-invalid")
+    assert code == 2
+    assert "--skip-invalid only applies to --import" in err
+    assert err.startswith("usage: storemon")
+
+
+def test_import_summary_lines(cli, tmp_path: Path) -> None:
+    polls = tmp_path / "polls.csv"
+    polls.write_text(POLLS + "12345678901234567890,2023-01-22 12:00:00 UTC,active\n0012,2023-01-22 12:00:00 UTC,inactive\n"
+                     "0012,2023-01-22T12:00:00Z,active\n")
+    zones = tmp_path / "zones.csv"
+    zones.write_text("store_id,timezone_str,extra\n0012,America/Chicago,x\n")
+    db = tmp_path / "cli.sqlite3"
+    result = cli("--db", db, "--import", polls, zones)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    assert re.fullmatch(
+        rf"{re.escape(str(polls))}: polls, 3 rows read, 2 inserted, 0 replaced \(0 changed status\), "
+        r"1 duplicate rows in file \(last wins\), 0 rejected, \d+\.\d\d s",
+        lines[0],
+    ), lines[0]
+    assert re.fullmatch(
+        rf"{re.escape(str(zones))}: time zones, 1 rows read, 1 inserted, 0 replaced, 0 rejected, "
+        r"ignored column\(s\): 'extra', \d+\.\d\d s",
+        lines[1],
+    ), lines[1]
+
+    again = cli("--db", db, "--import", polls)
+    assert again.returncode == 0
+    assert ": polls, 3 rows read, 0 inserted, 2 replaced (0 changed status)" in again.stderr
+
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        assert sorted(r[0] for r in conn.execute("SELECT store_id FROM store")) == ["0012", "12345678901234567890"]
+        assert conn.execute("SELECT typeof(store_id) FROM store").fetchall() == [("text",), ("text",)]
+
+
+def test_file_errors_are_one_line_no_traceback_and_later_files_still_import(cli, tmp_path: Path) -> None:
+    """Several unreadable inputs in one run: one line each, exit 1, the good file is imported."""
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"store_id,timezone_str\nS\xe9,UTC\n")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(POLLS)
+    directory = tmp_path / "folder"
+    directory.mkdir()
+    missing = tmp_path / "missing.csv"
+    good = tmp_path / "good.csv"
+    good.write_text("store_id,timezone_str\nok,UTC\n")
+    db = tmp_path / "cli.sqlite3"
+    result = cli("--db", db, "--import", missing, directory, empty, latin, header_only, good)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"storemon: {missing}: no such file",
+        f"storemon: {directory}: is a directory, not a CSV file",
+        f"storemon: {empty}: is empty (expected a header line and data rows)",
+        f"storemon: {latin}:2: not UTF-8 text (byte 0xe9 at column 2); save the file as UTF-8",
+        f"storemon: {header_only}: has a header but no data rows",
+        result.stderr.splitlines()[-1],
+    ]
+    assert result.stderr.splitlines()[-1].startswith(f"{good}: time zones, 1 rows read, 1 inserted")
+
+
+def test_invalid_rows_exit_nonzero_and_no_export(cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(POLLS + "a,2023-01-22 12:00:00 UTC,active\nb,2023-01-22 12:00:00 UTC,unknown\n")
+    result = cli("--db", tmp_path / "cli.sqlite3", "--import", bad, "--export", tmp_path / "out.csv")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"storemon: {bad}:3: column 'status': value 'unknown': status must be 'active' or 'inactive'" in result.stderr
+    assert "not exporting because an import failed" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_bad_database_location_is_one_line(invoke, tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("store_id,timezone_str\nok,UTC\n")
+    code, out, err = invoke("--db", tmp_path / "no" / "such" / "dir" / "x.sqlite3", "--import", good)
+    assert code == 1
+    assert err.strip() == f"storemon: database {tmp_path / 'no/such/dir/x.sqlite3'}: directory {tmp_path / 'no/such/dir'} does not exist"
+
+
+def test_default_database_lives_in_the_data_dir(invoke, tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("store_id,timezone_str\nok,UTC\n")
+    code, _, err = invoke("--import", good)
+    assert code == 0, err
+    assert (tmp_path / "data" / "storemon.sqlite3").is_file()
+
+
+@pytest.mark.parametrize("args", [["--as-of", "2023-01-22 12:00:00"], ["--import"]])
+def test_other_usage_errors(invoke, args: list[str]) -> None:
+    code, _, err = invoke(*args)
+    assert code == 2
+    assert "usage: storemon" in err
