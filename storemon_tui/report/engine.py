@@ -3,9 +3,12 @@
 How it works (see the contract in ``shared/spec/uptime.md``):
 
 1. Business hours → disjoint UTC intervals per store (``hours.py``), covering
-   each store's history back to the week window's start.
-2. Evidence = polls at or before ``now`` inside those intervals: one
-   ``searchsorted`` of (store, ts) keys against (store, start) keys.
+   the week window and enough history before it: only evidence from the last
+   poll before the window onwards can own window time, so the look-back
+   starts at one day and widens (×8) just for stores that still need it.
+2. Evidence = polls at or before ``now`` inside those intervals: each
+   interval's ends are searched among the sorted ``(store, ts)`` poll keys and
+   the polls in between are gathered.
 3. Ownership: consecutive evidence polls of a store split time at their
    midpoint. Midpoints can fall on half microseconds, so all measuring is in
    integer *ticks* of ½ µs (``2 × µs``) — exact, no floats anywhere.

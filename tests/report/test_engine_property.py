@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import DAY, HOUR, US, store_report
+from report_reference import DAY, HOUR, US, store_report
 from report_helpers import us
 
 from storemon_tui.report import ReportInput, compute_report

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reference import Zone
+from report_reference import Zone
 from report_helpers import hm, make_input, us
 
 from storemon_tui.report.hours import (

@@ -145,3 +145,22 @@ def test_postgres_load_matches_sqlite(sqlite_db):
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def test_sqlite_hours_fast_path_equals_generic_path(sqlite_db):
+    from storemon_tui.report.source import _hours_generic, _hours_sqlite
+
+    with sqlite_db.connect() as conn:
+        cur = conn.connection.dbapi_connection.cursor()
+        assert [c.tolist() for c in _hours_sqlite(cur)] == [[], [], [], []]  # empty table
+    _fill(sqlite_db)
+    with sqlite_db.begin() as conn:
+        conn.execute(
+            text("INSERT INTO business_hours (store_key, day_of_week, start_us, end_us) VALUES (2, 6, 0, 86400000000)")
+        )
+    with sqlite_db.connect() as conn:
+        cur = conn.connection.dbapi_connection.cursor()
+        fast = [c.tolist() for c in _hours_sqlite(cur)]
+        slow = [c.tolist() for c in _hours_generic(cur)]
+    assert fast == slow
+    assert fast[0] == [1, 4, 2] and fast[3][2] == 86_400_000_000
