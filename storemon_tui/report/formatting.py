@@ -9,6 +9,7 @@ unit.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from typing import IO, TYPE_CHECKING
@@ -35,8 +36,17 @@ def round_half_even(num: np.ndarray, den: int) -> np.ndarray:
 
 
 def format_hundredths(hundredths: np.ndarray) -> np.ndarray:
-    """Integer hundredths → strings with exactly two decimals (``1234`` → ``"12.34"``)."""
+    """Integer hundredths → object array of strings with exactly two decimals (``1234`` → ``"12.34"``).
+
+    Report values are bounded (a week is 16 800 hundredths of an hour), so the
+    strings come from a cached table by one gather; anything outside falls back
+    to numpy string arithmetic.
+    """
     h = np.asarray(hundredths, dtype=np.int64)
+    if h.size == 0:
+        return np.zeros(0, dtype=object)
+    if h.min() >= 0 and h.max() < _TABLE_LIMIT:
+        return _hundredths_table(max(_TABLE_MIN, 1 << int(h.max()).bit_length()))[h]
     neg = h < 0
     a = np.abs(h)
     whole = (a // 100).astype(str)
@@ -45,6 +55,15 @@ def format_hundredths(hundredths: np.ndarray) -> np.ndarray:
     if neg.any():
         out = np.where(neg, np.strings.add("-", out), out)
     return out.astype(object)
+
+
+_TABLE_MIN = 1 << 15  # covers 168.00 h = 16 800 hundredths
+_TABLE_LIMIT = 1 << 20
+
+
+@functools.lru_cache(maxsize=4)
+def _hundredths_table(size: int) -> np.ndarray:
+    return np.array([f"{i // 100}.{i % 100:02d}" for i in range(size)], dtype=object)
 
 
 def format_ticks(ticks: np.ndarray, unit_ticks: int) -> np.ndarray:
@@ -62,26 +81,28 @@ def format_hours(ticks: np.ndarray) -> np.ndarray:
 
 def csv_field(value: str) -> str:
     """A CSV field, quoted only when it contains a comma, quote or line break."""
-    if any(c in value for c in ',"\n\r'):
+    if any(c in value for c in _SPECIAL):
         return '"' + value.replace('"', '""') + '"'
     return value
 
 
+_SPECIAL = ',"\n\r'
+
+
 def report_lines(result: ReportResult) -> list[str]:
     """Data lines of the report CSV (no header, no line endings)."""
-    n = len(result)
-    if n == 0:
+    if len(result) == 0:
         return []
-    ids = np.array([csv_field(str(s)) for s in result.store_ids], dtype=object)
+    ids = [str(s) for s in result.store_ids]
+    joined = "".join(ids)
+    if any(c in joined for c in _SPECIAL):  # rare: quote only then, id by id
+        ids = [csv_field(s) for s in ids]
     cols = [ids]
     for ticks in (result.uptime_ticks, result.downtime_ticks):
-        cols.append(format_minutes(ticks[:, 0]))
-        cols.append(format_hours(ticks[:, 1]))
-        cols.append(format_hours(ticks[:, 2]))
-    out = cols[0]
-    for c in cols[1:]:
-        out = out + "," + c  # object arrays: elementwise str concatenation
-    return out.tolist()
+        cols.append(format_minutes(ticks[:, 0]).tolist())
+        cols.append(format_hours(ticks[:, 1]).tolist())
+        cols.append(format_hours(ticks[:, 2]).tolist())
+    return [",".join(row) for row in zip(*cols)]
 
 
 def report_text(result: ReportResult) -> str:

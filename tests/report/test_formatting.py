@@ -149,3 +149,10 @@ def test_to_frame_float_columns():
     assert frame["uptime_last_day"].tolist()[0] == pytest.approx(6270 / 3600)
     assert frame["downtime_last_hour"].tolist()[0] == 30.0
     assert frame["uptime_last_week"].dtype == np.float64
+
+
+def test_format_hundredths_outside_the_table():
+    from storemon_tui.report.formatting import format_hundredths
+
+    assert format_hundredths(np.array([2**20 + 5, -125, 7])).tolist() == ["10485.81", "-1.25", "0.07"]
+    assert format_hundredths(np.array([], dtype=np.int64)).tolist() == []
