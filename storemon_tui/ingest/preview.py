@@ -14,7 +14,7 @@ from pathlib import Path
 
 from storemon_tui.ingest.kinds import FileKind
 from storemon_tui.ingest.problems import FileError
-from storemon_tui.ingest.reader import check_utf8, file_size, read_header
+from storemon_tui.ingest.reader import BOM, check_utf8, file_size, read_header
 
 _PREVIEW_BYTES = 64 * 1024
 
@@ -43,7 +43,7 @@ def preview_file(path: str | Path, rows: int = 5) -> Preview:
         raise FileError(path, "permission denied") from None
     except IsADirectoryError:
         raise FileError(path, "is a directory, not a CSV file") from None
-    if not head.strip():
+    if not head.removeprefix(BOM).strip():  # a lone BOM is empty too, as for the import
         raise FileError(path, "is empty (expected a header line and data rows)")
     # Cut at the last complete line so a multi-byte character is never split.
     cut = head.rfind(b"\n")
