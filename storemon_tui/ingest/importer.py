@@ -45,6 +45,17 @@ class ImportSummary:
     ignored_columns: tuple[str, ...] = ()
     seconds: float = 0.0
 
+    @property
+    def changed_data(self) -> bool:
+        """Did the import change anything a report depends on?
+
+        Re-importing an hourly file that is already in the database changes
+        nothing, so it must not mark every existing report as stale.
+        """
+        if self.kind is FileKind.POLLS:
+            return bool(self.inserted or self.changed)
+        return bool(self.inserted or self.replaced)
+
     def describe(self) -> str:
         """One line for a terminal or a notification."""
         parts = [f"{self.path}: {self.kind.value}", f"{self.rows_read:,} rows read"]
@@ -112,7 +123,8 @@ def import_file(
         keys, summary.stores = _store_keys(writer, parsed)
         _write(writer, parsed, keys, summary)
         writer.check_cancel()
-        bump_data_version(conn)
+        if summary.changed_data:
+            bump_data_version(conn)  # reports computed before this import are now stale
     if rejected:
         summary.rejects_path = write_rejects(path, table.match.header, rejected)
     summary.seconds = time.perf_counter() - started

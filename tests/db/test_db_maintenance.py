@@ -41,11 +41,13 @@ def full_db(db, csv_file, tmp_path: Path):
     return db, report_file
 
 
-def test_data_version_bumps_on_each_import_but_not_on_a_failed_one(db, csv_file) -> None:
+def test_data_version_bumps_on_each_changing_import_but_not_on_a_failed_one(db, csv_file) -> None:
     assert version(db) == 0
     import_file(db, csv_file("p.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\n"))
     assert version(db) == 1
-    import_file(db, csv_file("p.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\n"))  # even a no-op re-import
+    import_file(db, csv_file("p.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\n"))  # a no-op re-import
+    assert version(db) == 1
+    import_file(db, csv_file("p.csv", POLLS + "a,2023-01-22 12:00:00 UTC,inactive\n"))  # status changed
     assert version(db) == 2
     with pytest.raises(InvalidRowsError):
         import_file(db, csv_file("bad.csv", POLLS + "a,2023-01-22 12:00:00 UTC,nope\n"))
