@@ -35,10 +35,17 @@ def load_report_input(conn: Connection, as_of_us: int | None) -> tuple[ReportInp
     ``now`` is ``as_of_us`` if given, else the latest poll timestamp. Store
     keys (dense small integers) are used directly as store indexes.
     Raises :class:`StoremonError` when the database has no polls at all.
+
+    The reads must see one snapshot (an import may commit meanwhile): pass a
+    connection from ``Database.snapshot()``; on SQLite a connection without
+    an open transaction gets a read transaction of its own here.
     """
     dbapi = conn.connection.dbapi_connection
+    own_snapshot = conn.dialect.name == "sqlite" and not dbapi.in_transaction
     cur = dbapi.cursor()
     try:
+        if own_snapshot:
+            cur.execute("BEGIN")
         # The newest poll of the highest store key is a cheap primary-key lookup; it
         # anchors the packed values near the data and tells whether any poll exists.
         cur.execute("SELECT store_key, ts_us FROM poll ORDER BY store_key DESC, ts_us DESC LIMIT 1")
@@ -62,6 +69,8 @@ def load_report_input(conn: Connection, as_of_us: int | None) -> tuple[ReportInp
         zone_rows = cur.fetchall()
     finally:
         cur.close()
+        if own_snapshot:
+            dbapi.rollback()  # read-only: just ends the snapshot
 
     max_key = max(
         int(p_store.max()) if len(p_store) else 0,
@@ -95,25 +104,29 @@ def _polls_sqlite(cur, base: int, as_of_us: int | None) -> tuple[np.ndarray, np.
         f"FROM poll {where}GROUP BY store_key"
     )
     rows = cur.fetchall()
-    n_rows = len(rows)
-    keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n_rows)
-    # Counting separators in C is cheaper than a COUNT(*) aggregate per row in SQL.
-    counts = np.fromiter((r[1].count(",") + 1 for r in rows), dtype=np.int64, count=n_rows)
-    text = ",".join([r[1] for r in rows])
+    if not rows:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy(), np.zeros(0, dtype=bool)
+    keys, counts, packed = _parse_packed(rows)
     del rows
-    total = int(counts.sum())
-    if total == 0:
-        packed = np.zeros(0, dtype=np.int64)
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # a partial parse must fail loudly, not truncate
-            packed = np.fromstring(text, dtype=np.int64, sep=",")
-    if len(packed) != total:
-        raise StoremonError(f"could not read the polls back: expected {total} values, parsed {len(packed)}")
     store = np.repeat(keys, counts)
     ts = base + (packed >> 1)  # floor halving: exact for negative offsets too
     active = (packed & 1).astype(bool)
     return _sorted(store, ts, active)
+
+
+def _parse_packed(rows: list[tuple[int, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(store_key, "v,v,…")`` rows → keys, per-key counts and the packed values."""
+    n = len(rows)
+    keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    # Counting separators in C is cheaper than a COUNT(*) aggregate per row in SQL.
+    counts = np.fromiter((r[1].count(",") + 1 for r in rows), dtype=np.int64, count=n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a partial parse must fail loudly, not truncate
+        packed = np.fromstring(",".join([r[1] for r in rows]), dtype=np.int64, sep=",")
+    if len(packed) != int(counts.sum()):
+        raise StoremonError(f"could not read the polls back: expected {int(counts.sum())} values, parsed {len(packed)}")
+    return keys, counts, packed
 
 
 def _polls_generic(cur, as_of_us: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

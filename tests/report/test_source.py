@@ -164,3 +164,55 @@ def test_sqlite_hours_fast_path_equals_generic_path(sqlite_db):
         slow = [c.tolist() for c in _hours_generic(cur)]
     assert fast == slow
     assert fast[0] == [1, 4, 2] and fast[3][2] == 86_400_000_000
+
+
+def test_load_uses_one_snapshot_and_leaves_no_transaction(sqlite_db):
+    _fill(sqlite_db)
+    with sqlite_db.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        assert not dbapi.in_transaction
+        load_report_input(conn, None)
+        assert not dbapi.in_transaction
+    with sqlite_db.begin() as conn:  # inside the caller's transaction too
+        inp, _ = load_report_input(conn, None)
+        conn.execute(text("UPDATE meta SET value = value WHERE key = 'data_version'"))
+    assert len(inp.poll_ts_us) == 4
+    with sqlite_db.snapshot() as conn:  # the way report jobs read
+        assert len(load_report_input(conn, None)[0].poll_ts_us) == 4
+
+
+def test_concurrent_import_does_not_tear_the_read(sqlite_db, tmp_path, monkeypatch):
+    # A writer tries to commit a new store and its poll right after the poll query:
+    # the store query that follows must not see the new store (one snapshot).
+    import threading
+
+    import storemon_tui.report.source as source
+
+    _fill(sqlite_db)
+    writer = open_database(tmp_path / "x.sqlite3")
+    real = source._polls_sqlite
+    threads = []
+
+    def write():
+        with writer.begin() as w:
+            w.execute(text("INSERT INTO store (store_key, store_id) VALUES (9, 'new')"))
+            w.execute(text("INSERT INTO poll (store_key, ts_us, active) VALUES (9, 1, 1)"))
+
+    def polls_then_write(*args):
+        result = real(*args)
+        if threads:  # only during the first load
+            return result
+        thread = threading.Thread(target=write)
+        thread.start()
+        thread.join(timeout=1.0)  # WAL: commits now, unseen; rollback journal: waits for the reader
+        threads.append(thread)
+        return result
+
+    monkeypatch.setattr(source, "_polls_sqlite", polls_then_write)
+    with sqlite_db.connect() as conn:
+        inp, _ = load_report_input(conn, None)
+    threads[0].join()
+    writer.dispose()
+    assert "new" not in inp.store_ids.tolist()
+    with sqlite_db.connect() as conn:  # the write did land afterwards
+        assert "new" in load_report_input(conn, None)[0].store_ids.tolist()
