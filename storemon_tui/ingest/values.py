@@ -213,6 +213,10 @@ def timestamps_us(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
         colons = pc.and_(pc.equal(pc.binary_slice(raw, 13, 14), b":"), pc.equal(pc.binary_slice(raw, 16, 17), b":"))
         if not pc.all(colons).as_py():
             raise pa.ArrowInvalid("no seconds")
+        if pc.all(pc.ends_with(arr, " UTC")).as_py():
+            # The usual export format: cutting the suffix is 4x cheaper than replacing it.
+            cast = pc.utf8_slice_codeunits(arr, 0, -4).cast(pa.timestamp("us"))
+            return to_numpy(cast.cast(pa.int64())), np.zeros(len(arr), dtype=bool)
         zoned = pc.replace_substring(arr, " UTC", "Z")
         try:
             cast = zoned.cast(pa.timestamp("us", tz="UTC"))
