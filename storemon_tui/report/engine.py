@@ -275,7 +275,7 @@ def _compute_chunk(
         lo_us[pending] = np.minimum(np.maximum(first_ts[pending], week_start - lookback), week_start)
         needed = np.zeros(n_stores, dtype=bool)
         needed[pending] = True
-        iv = business_intervals(inp, lo_us, now_us + 1, needed, should_cancel=check)
+        iv = business_intervals(inp, lo_us, now_us + 1, needed, check=check)
         if week_iv is None:
             week_iv = iv  # the first round holds every store and covers the whole week
         t1 = time.perf_counter()

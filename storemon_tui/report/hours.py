@@ -160,14 +160,15 @@ def business_intervals(
     lo_us: np.ndarray,
     hi_us: int,
     needed: np.ndarray,
-    should_cancel: Callable[[], None] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> Intervals:
     """Business hours of the ``needed`` stores, clipped to ``[lo_us[store], hi_us)``.
 
     ``lo_us`` is per store index; ``needed`` a boolean mask per store index.
     Stores without any hours rows are open 24×7, i.e. one interval
-    ``[lo, hi)``. The local dates generated are only those that can reach
-    the clipped range (a week of data ⇒ about two weeks of dates).
+    ``[lo, hi)``. ``check`` is called between zones and may raise to cancel.
+    The local dates generated are only those that can reach the clipped
+    range (a week of data ⇒ about two weeks of dates).
     """
     lo_us = np.asarray(lo_us, dtype=np.int64)
     h_store = np.asarray(inp.hours_store, dtype=np.int64)
@@ -205,8 +206,8 @@ def business_intervals(
         order = np.argsort(occ_zone, kind="stable")
         bounds = np.searchsorted(occ_zone[order], np.arange(len(zone_names) + 1))
         for z, name in enumerate(zone_names):
-            if should_cancel is not None:
-                should_cancel()
+            if check is not None:
+                check()
             sel = order[bounds[z] : bounds[z + 1]]
             if len(sel) == 0:
                 continue
