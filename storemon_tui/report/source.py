@@ -55,6 +55,8 @@ def load_report_input(conn: Connection, as_of_us: int | None) -> tuple[ReportInp
         base = int(as_of_us) if as_of_us is not None else int(probe[1])
         if conn.dialect.name == "sqlite":
             p_store, p_ts, p_act = _polls_sqlite(cur, base, as_of_us)
+        elif conn.dialect.name == "postgresql":
+            p_store, p_ts, p_act = _polls_postgres(cur, as_of_us)
         else:
             p_store, p_ts, p_act = _polls_generic(cur, as_of_us)
         if as_of_us is not None:
@@ -127,6 +129,30 @@ def _parse_packed(rows: list[tuple[int, str]]) -> tuple[np.ndarray, np.ndarray, 
     if len(packed) != int(counts.sum()):
         raise StoremonError(f"could not read the polls back: expected {int(counts.sum())} values, parsed {len(packed)}")
     return keys, counts, packed
+
+
+def _polls_postgres(cur, as_of_us: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One binary value per store, cut into int64s by numpy.
+
+    psycopg hands a ``COPY`` out one row per message (3 s for 2 M polls); here
+    PostgreSQL concatenates each store's ``ts_us × 2 + active`` as big-endian
+    ``int8send`` bytes instead, so 14 000 values cross into Python (~1 s).
+    The aggregate reads an ordered subquery (an index scan), and ``_sorted``
+    verifies the order rather than trusting it.
+    """
+    where = f" WHERE ts_us <= {int(as_of_us)}" if as_of_us is not None else ""
+    cur.execute(
+        "SELECT store_key, string_agg(int8send(ts_us * 2 + active), ''::bytea) "  # noqa: S608 - ints only
+        f"FROM (SELECT store_key, ts_us, active FROM poll{where} ORDER BY store_key, ts_us) p GROUP BY store_key"
+    )
+    rows = cur.fetchall()
+    parts = [np.frombuffer(packed, dtype=">i8") for _, packed in rows]
+    counts = np.fromiter((len(part) for part in parts), dtype=np.int64, count=len(parts))
+    keys = np.fromiter((key for key, _ in rows), dtype=np.int64, count=len(rows))
+    del rows
+    packed = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+    store = np.repeat(keys, counts)
+    return _sorted(store, packed >> 1, (packed & 1).astype(bool))
 
 
 def _polls_generic(cur, as_of_us: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
