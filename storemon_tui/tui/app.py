@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
@@ -43,6 +44,12 @@ class SummaryBar(Horizontal):
         yield Label("", id="db-summary")
 
 
+class MainScreen(Screen):
+    """The panes' screen. No auto-focus: show_pane places the focus once the summary is known."""
+
+    AUTO_FOCUS = ""
+
+
 class StoremonApp(WorkerErrors, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "storemon"
@@ -52,7 +59,8 @@ class StoremonApp(WorkerErrors, App[None]):
         Binding("2", "show_pane('data')", "Data pane", show=False, id="app.data"),
         Binding("3", "show_pane('reports')", "Reports pane", show=False, id="app.reports"),
         Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
-        Binding("colon,f2", "command_palette", "Command palette", show=False, id="app.palette"),
+        Binding("ctrl+p", "command_palette", "Command palette", show=False, priority=True, id="app.palette"),
+        Binding("colon,f2", "command_palette", "Command palette", show=False, id="app.palette_alt"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_anywhere"),
         Binding("escape", "cancel", "Cancel work / leave field", show=False, id="app.cancel"),
@@ -75,6 +83,9 @@ class StoremonApp(WorkerErrors, App[None]):
         self.summary: DataSummary | None = None
         self._offered = False
 
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
+
     # -- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -91,8 +102,8 @@ class StoremonApp(WorkerErrors, App[None]):
     def on_mount(self) -> None:
         self.query_one("#db-location", Label).update(self.location_text())
         self.query_one("#db-summary", Label).update("counting…")
+        self.main_screen = self.screen
         self.refresh_summary(startup=True)
-        self.call_after_refresh(self.focus_pane, "data")
 
     def location_text(self) -> str:
         location = self.db.location
@@ -103,15 +114,15 @@ class StoremonApp(WorkerErrors, App[None]):
 
     @property
     def import_pane(self) -> ImportPane:
-        return self.query_one(ImportPane)
+        return self.main_screen.query_one(ImportPane)
 
     @property
     def data_pane(self) -> DataPane:
-        return self.query_one(DataPane)
+        return self.main_screen.query_one(DataPane)
 
     @property
     def reports_pane(self) -> ReportsPane:
-        return self.query_one(ReportsPane)
+        return self.main_screen.query_one(ReportsPane)
 
     # -- summary -----------------------------------------------------------------------------
 
@@ -136,11 +147,11 @@ class StoremonApp(WorkerErrors, App[None]):
             )
         else:
             text = "no polls yet · F6 imports sample data"
-        self.query_one("#db-summary", Label).update(text)
+        self.main_screen.query_one("#db-summary", Label).update(text)
         empty = not (summary.polls or summary.hours_rows or summary.zones)
-        if startup and empty:
-            self.show_pane("import")
-            if self.offer_sample and not self._offered:
+        if startup:
+            self.show_pane("import" if empty else "data")
+            if empty and self.offer_sample and not self._offered:
                 self._offered = True
                 self.offer_sample_data()
 
@@ -150,6 +161,8 @@ class StoremonApp(WorkerErrors, App[None]):
         sample = bundled_sample_dir()
         if sample is None:
             return
+        # Focus nothing in a pane meanwhile: focus restored after the dialog must not switch tabs.
+        self.main_screen.set_focus(None)
         self.push_screen(
             ConfirmScreen(
                 "The database is empty",
@@ -158,7 +171,7 @@ class StoremonApp(WorkerErrors, App[None]):
                 yes="Import sample",
                 no="Not now",
             ),
-            lambda ok: self.action_import_sample() if ok else None,
+            lambda ok: self.action_import_sample() if ok else self.show_pane("import"),
         )
 
     def data_changed(self, *, reports_only: bool = False) -> None:
@@ -171,13 +184,15 @@ class StoremonApp(WorkerErrors, App[None]):
     # -- navigation --------------------------------------------------------------------------
 
     def show_pane(self, name: str) -> None:
-        tabs = self.query_one("#panes", TabbedContent)
+        tabs = self.main_screen.query_one("#panes", TabbedContent)
         tabs.active = name
         self.call_after_refresh(self.focus_pane, name)
 
     def focus_pane(self, name: str) -> None:
+        if self.main_screen.query_one("#panes", TabbedContent).active != name:
+            return
         if name == "import":
-            self.query_one("#import-path", Input).focus()
+            self.import_pane.query_one("#import-path", Input).focus()
         elif name == "data":
             self.data_pane.focus_main()
         else:
@@ -188,16 +203,20 @@ class StoremonApp(WorkerErrors, App[None]):
 
     @on(TabbedContent.TabActivated, "#panes")
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id in PANES and (self.focused is None or event.pane not in self.focused.ancestors):
+        tabs = self.main_screen.query_one("#panes", TabbedContent)
+        if self.summary is None or tabs.active != event.pane.id or event.pane.id not in PANES:
+            return  # startup, or a stale event: the tab shown has changed since
+        focused = self.main_screen.focused
+        if focused is None or event.pane not in focused.ancestors:
             self.call_after_refresh(self.focus_pane, event.pane.id)
 
     def action_cancel(self) -> None:
         if self.import_pane.cancel() or self.reports_pane.cancel():
             return
         if isinstance(self.focused, Input):
-            active = self.query_one("#panes", TabbedContent).active
+            active = self.main_screen.query_one("#panes", TabbedContent).active
             if active == "import":
-                self.query_one("#import-skip").focus()
+                self.import_pane.query_one("#import-skip").focus()
             else:
                 self.focus_pane(active)
 
@@ -300,7 +319,6 @@ class StoremonApp(WorkerErrors, App[None]):
 def help_sections() -> list[tuple[str, list]]:
     """Every binding of the app, grouped by where it applies (for the help screen)."""
     extra_global = [
-        Binding("ctrl+p", "command_palette", "Command palette"),
         Binding("tab", "focus_next", "Next control"),
         Binding("shift+tab", "focus_previous", "Previous control"),
     ]

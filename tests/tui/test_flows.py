@@ -1,0 +1,450 @@
+"""Pilot tests: every operator flow of the app, on a real tmp database."""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Markdown
+
+from storemon_tui.db.browse import Pager
+from storemon_tui.errors import Cancelled
+from storemon_tui.report.jobs import ReportJobs, ReportStatus
+from storemon_tui.tui.app import StoremonApp
+from storemon_tui.tui.panes.data_pane import PAGE_SIZE
+from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from storemon_tui.tui.screens.help import HelpScreen
+from storemon_tui.tui.screens.store import StoreScreen
+from tui_helpers import SAMPLE, async_test, count, label_text, wait_for
+
+SIZE = (80, 24)
+
+
+def data_status(app) -> str:
+    return label_text(app, "#data-status")
+
+
+async def started(pilot, pane: str = "data") -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.summary is not None, what="summary")
+    if pane == "data":
+        await wait_for(pilot, lambda: "page 1/" in data_status(app), what="first page")
+    await in_pane(pilot, pane)
+
+
+async def in_pane(pilot, name: str) -> None:
+    """Wait until pane ``name`` is shown and holds the focus (keys then reach its bindings)."""
+    app = pilot.app
+    pane = app.query_one(f"#{name}-pane")
+    await wait_for(
+        pilot,
+        lambda: app.query_one("#panes").active == name and app.focused is not None and pane in app.focused.ancestors,
+        what=f"focus in the {name} pane",
+    )
+
+
+def report_rows(app) -> list[str]:
+    table = app.query_one("#report-list", DataTable)
+    return [str(table.get_row_at(i)[3]) for i in range(table.row_count)]
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+@async_test
+async def test_empty_database_offers_sample_and_imports_it(empty_db) -> None:
+    app = StoremonApp(empty_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="sample offer")
+        assert "empty" in app.screen.title_text
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.summary is not None and app.summary.polls > 0, what="import")
+        assert app.query_one("#panes").active == "import"
+        result = label_text(app, "#import-result")
+        assert result.count("✓") == 3, result
+        assert "29,391 rows read" in result
+        assert "29,391 polls" in label_text(app, "#db-summary")
+    assert count(empty_db, "poll") == 29_391
+    assert count(empty_db, "business_hours") == 1_349
+
+
+@async_test
+async def test_empty_database_offer_declined(empty_db) -> None:
+    app = StoremonApp(empty_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="sample offer")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert app.query_one("#panes").active == "import"
+        assert "no polls yet" in label_text(app, "#db-summary")
+    assert count(empty_db, "poll") == 0
+
+
+@async_test
+async def test_import_path_preview_then_import(empty_db) -> None:
+    app = StoremonApp(empty_db, offer_sample=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None)
+        field = app.query_one("#import-path", Input)
+        await wait_for(pilot, lambda: app.focused is field, what="path focus")
+        path = str(SAMPLE / "store_status.csv")
+        field.value = path
+        await wait_for(pilot, lambda: "polls" in label_text(app, "#import-files"), what="preview")
+        preview = app.query_one("#import-preview", DataTable)
+        assert preview.row_count == 5
+        assert [str(c.label) for c in preview.columns.values()] == ["store_id", "timestamp_utc", "status"]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "✓" in label_text(app, "#import-result"), what="import result")
+        assert "29,391 inserted" in label_text(app, "#import-result")
+    assert count(empty_db, "poll") == 29_391
+
+
+@async_test
+async def test_import_invalid_rows_lists_problems_and_writes_nothing(empty_db, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "store_id,timestamp_utc,status\n1,2023-01-22 12:09:39 UTC,active\n2,yesterday,active\n3,2023-01-22 12:09:39 UTC,maybe\n"
+    )
+    app = StoremonApp(empty_db, offer_sample=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None)
+        app.show_pane("import")
+        app.import_pane.set_path(str(bad))
+        app.import_pane.action_start_import()
+        await wait_for(pilot, lambda: "✗" in label_text(app, "#import-result"), what="problems")
+        result = label_text(app, "#import-result")
+        assert f"{bad}:3: column 'timestamp_utc': value 'yesterday'" in result
+        assert f"{bad}:4: column 'status': value 'maybe'" in result
+        assert "nothing imported" in result
+        # Skip invalid: the valid row goes in.
+        await pilot.press("f4")
+        app.import_pane.action_start_import()
+        await wait_for(pilot, lambda: "✓" in label_text(app, "#import-result"), what="skip-invalid import")
+        assert "2 rejected" in label_text(app, "#import-result")
+    assert count(empty_db, "poll") == 1
+
+
+@async_test
+async def test_cancel_import_writes_nothing(empty_db, monkeypatch: pytest.MonkeyPatch) -> None:
+    import storemon_tui.ingest as ingest
+
+    real = ingest.import_file
+    in_write = threading.Event()
+
+    def slow_import(db, path, **kw):  # the real import, held in its write loop until cancelled
+        progress, should_cancel = kw.pop("progress"), kw["should_cancel"]
+
+        def held(done: int, total: int) -> None:
+            progress(done, total)
+            in_write.set()
+            deadline = time.monotonic() + 20
+            while not should_cancel() and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+        return real(db, path, progress=held, **kw)
+
+    monkeypatch.setattr(ingest, "import_file", slow_import)
+    app = StoremonApp(empty_db, offer_sample=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None)
+        app.show_pane("import")
+        app.import_pane.import_paths([SAMPLE / "store_status.csv"])
+        await wait_for(pilot, in_write.is_set, what="import writing")
+        assert app.import_pane.running
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "cancelled" in label_text(app, "#import-result"), what="cancel")
+        assert "nothing from this file was written" in label_text(app, "#import-result")
+    assert count(empty_db, "poll") == 0
+    assert count(empty_db, "store") == 0
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+
+@async_test
+async def test_page_to_last_page_and_back(sample_db) -> None:
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        pages = -(-29_391 // PAGE_SIZE)
+        assert f"page 1/{pages}" in data_status(app)
+        table = app.query_one("#data-table", DataTable)
+        assert table.row_count == PAGE_SIZE
+        first_row = table.get_row_at(0)
+        await pilot.press("end")
+        await wait_for(pilot, lambda: f"page {pages}/{pages}" in data_status(app), what="last page")
+        assert table.row_count == 29_391 - (pages - 1) * PAGE_SIZE
+        last = Pager(sample_db, "polls", page_size=PAGE_SIZE).last()
+        assert table.get_row_at(table.row_count - 1)[0] == last.rows[-1][0]
+        await pilot.press("pageup")
+        await wait_for(pilot, lambda: f"page {pages - 1}/{pages}" in data_status(app))
+        await pilot.press("home")
+        await wait_for(pilot, lambda: f"page 1/{pages}" in data_status(app))
+        assert table.get_row_at(0) == first_row
+        await pilot.press("pagedown")
+        await wait_for(pilot, lambda: f"page 2/{pages}" in data_status(app))
+        assert "rows 201–400 of 29,391" in data_status(app)
+        # Jump to a page.
+        await pilot.press("j")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press("7", "5", "enter")
+        await wait_for(pilot, lambda: f"page 75/{pages}" in data_status(app), what="jump")
+        # Other tables.
+        await pilot.press("t")
+        await wait_for(pilot, lambda: "Business hours" in data_status(app) and "of 1,349" in data_status(app))
+
+
+@async_test
+async def test_filter_by_store(sample_db) -> None:
+    store = "10311121533259807379"
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*store)
+        expected = Pager(sample_db, "polls", store_filter=store).total()
+        await wait_for(pilot, lambda: f"of {expected:,}" in data_status(app), what="filtered count")
+        assert 0 < expected < 29_391
+        table = app.query_one("#data-table", DataTable)
+        assert {table.get_row_at(i)[0] for i in range(table.row_count)} == {store}
+        await pilot.press("escape")
+        assert app.focused is table
+
+
+@async_test
+async def test_clear_with_cancel_then_confirm(sample_db) -> None:
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        assert "29,391 polls row(s)" in app.screen.message
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert count(sample_db, "poll") == 29_391
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.summary is not None and app.summary.polls == 0, what="cleared")
+        assert count(sample_db, "poll") == 0
+        assert count(sample_db, "business_hours") == 1_349
+        await wait_for(pilot, lambda: "of 0" in data_status(app))
+        # Everything, including reports.
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm all")
+        assert "1,349 business hours row(s)" in app.screen.message
+        await pilot.press("y")
+        await wait_for(pilot, lambda: count(sample_db, "business_hours") == 0, what="cleared all")
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+
+async def generate(pilot) -> str:
+    app = pilot.app
+    await pilot.press("3")
+    await in_pane(pilot, "reports")
+    before = len(app.reports_pane.order)
+    await pilot.press("g")
+    await wait_for(
+        pilot,
+        lambda: len(app.reports_pane.order) > before and app.reports_pane.running_id is None
+        and app.reports_pane.frame is not None,
+        what="report complete and shown",
+    )
+    return app.reports_pane.current
+
+
+@async_test
+async def test_generate_report_until_complete(sample_db) -> None:
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        report_id = await generate(pilot)
+        info = app.jobs.get(report_id)
+        assert info.status is ReportStatus.COMPLETE
+        assert report_rows(app)[0] == "Complete"
+        table = app.query_one("#report-table", DataTable)
+        assert table.row_count == min(info.row_count, 200)
+        assert "Stores" in label_text(app, "#fleet-stats")
+        assert app.query_one("#fleet-worst", DataTable).row_count == 10
+        # Sort by the week uptime column, descending on the second press.
+        table.move_cursor(column=3)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.reports_pane.frame.sort_column == "uptime_last_week")
+        await wait_for(pilot, lambda: "▲" in str(table.ordered_columns[3].label))
+        values = [float(table.get_row_at(i)[3]) for i in range(table.row_count)]
+        assert values == sorted(values)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "▼" in str(table.ordered_columns[3].label))
+        # Filter by store id.
+        store = str(table.get_row_at(0)[0])
+        await pilot.press("slash", *store, "enter")
+        await wait_for(pilot, lambda: table.row_count == 1 and table.get_row_at(0)[0] == store, what="filtered report")
+
+
+@async_test
+async def test_cancel_running_report_and_page_meanwhile(sample_db, monkeypatch: pytest.MonkeyPatch) -> None:
+    import storemon_tui.report.engine as engine
+
+    running = threading.Event()
+
+    def slow_compute(inp, now_us, progress=None, should_cancel=None, timings=None):
+        deadline = time.monotonic() + 20
+        step = 0
+        while time.monotonic() < deadline:
+            running.set()
+            if should_cancel is not None and should_cancel():
+                raise Cancelled()
+            step += 1
+            if progress is not None:
+                progress(min(0.9, step / 500))
+            time.sleep(0.01)
+        raise AssertionError("never cancelled")
+
+    monkeypatch.setattr(engine, "compute_report", slow_compute)
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("3")
+        await in_pane(pilot, "reports")
+        await pilot.press("g")
+        await wait_for(pilot, running.is_set, what="report running")
+        await wait_for(pilot, lambda: app.reports_pane.has_class("-running"))
+        # The app stays responsive: page the data pane while the report runs.
+        await pilot.press("2")
+        await in_pane(pilot, "data")
+        await pilot.press("end")
+        await wait_for(pilot, lambda: "page 147/147" in data_status(app), what="paging during report")
+        assert app.reports_pane.running_id is not None
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.reports_pane.running_id is None, what="cancelled")
+        await pilot.press("3")
+        await wait_for(pilot, lambda: report_rows(app)[:1] == ["Cancelled"], what="list shows Cancelled")
+        assert "cancelled" in label_text(app, "#report-status")
+    assert ReportJobs(sample_db).list()[0].status is ReportStatus.CANCELLED
+
+
+@async_test
+async def test_failed_report_shows_its_error(sample_db, monkeypatch: pytest.MonkeyPatch) -> None:
+    import storemon_tui.report.engine as engine
+
+    def broken(*args, **kwargs):
+        raise ValueError("disk on fire")
+
+    monkeypatch.setattr(engine, "compute_report", broken)
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("3")
+        await in_pane(pilot, "reports")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: report_rows(app)[:1] == ["Failed"], what="failed report")
+        await wait_for(pilot, lambda: "disk on fire" in label_text(app, "#report-status"))
+
+
+@async_test
+async def test_export_matches_cli_byte_for_byte(sample_db, tmp_path: Path) -> None:
+    from storemon_tui.cli import main
+
+    target = tmp_path / "from-app.csv"
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        report_id = await generate(pilot)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="export prompt")
+        field = app.screen.query_one(Input)
+        assert field.value == f"./storemon-report-{report_id[:8]}.csv"
+        field.value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, target.exists, what="export file")
+        # Exporting again asks before overwriting; "n" leaves the file alone.
+        target.write_text("sentinel")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="overwrite confirm")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert target.read_text() == "sentinel"
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: target.read_text() != "sentinel", what="overwrite")
+    cli_out = tmp_path / "from-cli.csv"
+    url = sample_db.url
+    assert main(["--db", url, "--export", str(cli_out)]) == 0
+    assert target.read_bytes() == cli_out.read_bytes()
+
+
+@async_test
+async def test_drilldown_totals_equal_report_row(sample_db) -> None:
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        report_id = await generate(pilot)
+        info = app.jobs.get(report_id)
+        with open(info.file_path, newline="") as handle:
+            rows = {r["store_id"]: r for r in csv.DictReader(handle)}
+        table = app.query_one("#report-table", DataTable)
+        table.focus()
+        # A store with some downtime in the week, so the timeline has both colours.
+        target = next(i for i in range(table.row_count) if float(table.get_row_at(i)[6]) > 0)
+        table.move_cursor(row=target, column=0)
+        store = str(table.get_row_at(target)[0])
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, StoreScreen), what="store screen")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.detail is not None, what="store detail")
+        detail = screen.detail
+        assert detail.row == rows[store]
+        assert detail.timeline_row == rows[store]
+        assert detail.now_us == info.as_of_us
+        assert "matches report row" in label_text(screen, "#store-totals")
+        assert len(detail.days) in (7, 8)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, StoreScreen))
+        # By store id from the data pane (Enter on a polls row).
+        await pilot.press("2")
+        await in_pane(pilot, "data")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, StoreScreen), what="store from data pane")
+        await wait_for(pilot, lambda: app.screen.detail is not None)
+        store = app.screen.detail.store_id
+        assert app.screen.detail.row == rows[store]
+
+
+@async_test
+async def test_help_screen_lists_bindings_and_uptime(sample_db) -> None:
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        markdown = app.screen.query_one(Markdown).source
+        for needle in ("nearest evidence poll", "| `g / f5` | Generate |", "| `PgDn / ]` | Next |", "Clear all", "Esc"):
+            assert needle in markdown, needle
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+@async_test
+async def test_command_palette_generates_a_report(sample_db) -> None:
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"generate report")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.query_one("#panes").active == "reports", what="reports pane")
+        await wait_for(pilot, lambda: report_rows(app)[:1] == ["Complete"], what="report from palette")

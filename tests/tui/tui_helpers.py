@@ -1,0 +1,53 @@
+"""Helpers for the app tests (imported as a plain module; tests/tui is on sys.path)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import text
+
+from storemon_tui.db import Database
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "sample_data"
+TIMEOUT = 20.0
+
+
+def async_test(fn):
+    """Run an ``async def`` test with asyncio.run (no pytest asyncio plugin needed)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(fn(*args, **kwargs))
+
+    return wrapper
+
+
+def count(db: Database, table: str) -> int:
+    with db.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
+
+
+async def wait_for(pilot, condition: Callable[[], object], timeout: float = TIMEOUT, what: str = "condition"):
+    """Poll ``condition`` while letting the app run; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await pilot.pause(0.05)
+        await asyncio.sleep(0)
+
+
+def label_text(app, selector: str) -> str:
+    from textual.widgets import Label, Static
+
+    widget = app.query_one(selector)
+    assert isinstance(widget, (Label, Static))
+    return str(widget.render())
