@@ -1,8 +1,18 @@
-"""Shared fixtures for the import, storage and CLI tests.
+"""Shared fixtures for the import, storage, report and CLI tests.
 
-Kept deliberately small: a fresh on-disk SQLite database, a CSV writer, a
+Kept deliberately small: a fresh database on each back end, a CSV writer, a
 dump of every table (to prove a failed import changed nothing) and a way to
 run the real command line in a subprocess.
+
+Back ends: every test that uses ``db`` or ``db_target`` runs twice, on SQLite
+and on PostgreSQL (``[sqlite]`` / ``[postgresql]`` in the test id). The
+PostgreSQL runs need ``STOREMON_TEST_PG_URL`` (an empty database such as
+``postgresql+psycopg://postgres@127.0.0.1:54329/storemon_test``); they are
+skipped when it is unset, except under CI (``CI=true``), where that is a
+failure. Each PostgreSQL test gets a schema of its own (``t_<hex>``, dropped
+afterwards), so tests never see each other's data. A test that is about
+SQLite itself pins the back end with
+``@pytest.mark.parametrize("backend", ["sqlite"])``.
 """
 
 from __future__ import annotations
@@ -10,11 +20,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from storemon_tui.db import Database, open_database
 
@@ -57,9 +70,93 @@ def run_cli(*args: str | os.PathLike[str], data_dir: Path, timeout: float = 120)
     )
 
 
+PG_URL_ENV = "STOREMON_TEST_PG_URL"
+BACKENDS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def pg_test_url() -> str:
+    """The PostgreSQL test database URL; skip (or, under CI, fail) when it is not configured."""
+    url = os.environ.get(PG_URL_ENV, "").strip()
+    if not url:
+        if in_ci():
+            pytest.fail(f"{PG_URL_ENV} is not set, but CI=true: the PostgreSQL tests must run in CI", pytrace=False)
+        pytest.skip(f"{PG_URL_ENV} not set")
+    return url
+
+
+def schema_url(base_url: str, schema: str) -> str:
+    """``base_url`` with every connection's ``search_path`` set to ``schema``."""
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[object]:
+    """An autocommit engine on the PostgreSQL test database (creates and drops test schemas)."""
+    url = pg_test_url()
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 10})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - a configured but unreachable server is an error, never a skip
+        engine.dispose()
+        detail = str(getattr(exc, "orig", exc)).strip().splitlines()
+        pytest.fail(f"{PG_URL_ENV}={url}: cannot connect: {detail[0] if detail else exc!r}", pytrace=False)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """``"sqlite"`` or ``"postgresql"``; the PostgreSQL run needs ``STOREMON_TEST_PG_URL``."""
+    if request.param == "postgresql":
+        pg_test_url()
+    return request.param
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = open_database(tmp_path / "t.sqlite3")
+def new_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[[str], str]]:
+    """``new_target(name)`` → a fresh, empty database on this test's back end.
+
+    SQLite: a file path under ``tmp_path``. PostgreSQL: the test URL scoped
+    to a new schema, dropped at teardown (dispose every Database opened on it
+    first; the ``db`` fixture does so itself).
+    """
+    schemas: list[str] = []
+    admin = request.getfixturevalue("pg_admin") if backend == "postgresql" else None
+
+    def _new(name: str = "t") -> str:
+        if admin is None:
+            return str(tmp_path / f"{name}.sqlite3")
+        schema = f"t_{uuid.uuid4().hex}"
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        schemas.append(schema)
+        return schema_url(str(admin.url.render_as_string(hide_password=False)), schema)
+
+    yield _new
+    for schema in schemas:
+        try:
+            with admin.connect() as conn:
+                conn.execute(text("SET lock_timeout = '20s'"))
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        except Exception as exc:  # noqa: BLE001 - a leftover schema must not fail the test that made it
+            warnings.warn(f"could not drop test schema {schema}: {exc}", stacklevel=1)
+
+
+@pytest.fixture
+def db_target(new_target: Callable[[str], str]) -> str:
+    """Where this test's database lives: an SQLite file path or a schema-scoped PostgreSQL URL."""
+    return new_target("t")
+
+
+@pytest.fixture
+def db(db_target: str) -> Iterator[Database]:
+    database = open_database(db_target)
     yield database
     database.dispose()
 

@@ -23,9 +23,9 @@ GOOD_POLL = "s1,2023-01-22 12:00:00 UTC,active\n"
 
 
 @pytest.fixture
-def seeded(tmp_path: Path, csv_file, dump):
-    """A database already holding some of every kind; returns (db path, snapshot, dump)."""
-    path = tmp_path / "seeded.sqlite3"
+def seeded(db_target: str, csv_file, dump):
+    """A database (on each back end) already holding some of every kind; returns (db target, snapshot, dump)."""
+    path = db_target
     db = open_database(path)
     import_file(db, csv_file("seed_p.csv", POLLS + GOOD_POLL + "s2,2023-01-22 12:30:00 UTC,inactive\n"))
     import_file(db, csv_file("seed_h.csv", HOURS + "s1,0,09:00,17:00\n"))

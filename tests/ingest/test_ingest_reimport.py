@@ -184,6 +184,12 @@ def test_sample_data_imported_twice_is_identical(db, tmp_path: Path, dump) -> No
     again = import_files(db, copies)
     assert [s.inserted for s in again if s.kind is FileKind.POLLS] == [0]
     second = dump(db)
+    if db.dialect == "postgresql":
+        # A replaced hours row gets a new surrogate id from PostgreSQL's sequence (SQLite reuses
+        # freed ids); the id is never shown, only its order is (within a store), so compare the
+        # rows in id order without it.
+        for tables in (first, second):
+            tables["business_hours"] = [row[1:] for row in tables["business_hours"]]
     assert tables_without_meta(second) == tables_without_meta(first)
     # Hours and zones files rewrite their stores' rows (+1 each); the polls
     # re-import inserts and changes nothing, so it leaves the version alone.

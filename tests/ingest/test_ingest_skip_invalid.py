@@ -89,9 +89,9 @@ def test_skip_invalid_hours_store_keeps_only_its_valid_rows(db, csv_file, dump) 
     assert [(d, s, e) for _, _, d, s, e in dump(db)["business_hours"]] == [(2, 10 * 3_600_000_000, 11 * 3_600_000_000)]
 
 
-def test_skip_invalid_cli_summary(invoke, tmp_path: Path, csv_file) -> None:
+def test_skip_invalid_cli_summary(invoke, db_target: str, csv_file) -> None:
     path = csv_file("p.csv", POLLS + "s,2023-01-22 12:00:00 UTC,active\ns,2023-01-22 13:00:00 UTC,broken\n")
-    code, out, err = invoke("--db", tmp_path / "cli.sqlite3", "--import", path, "--skip-invalid")
+    code, out, err = invoke("--db", db_target, "--import", path, "--skip-invalid")
     assert code == 0, err
     assert out == ""
     (line,) = err.splitlines()
