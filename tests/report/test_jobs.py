@@ -1,0 +1,288 @@
+"""Report jobs on both back ends: trigger → Running → Complete, cancel, failure, restart.
+
+The worker thread is held at its first progress report by a :class:`Gate`,
+so "while it is running" is a fact of the test, not a race against a fast
+engine: cancellation stops the real engine at its next check.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storemon_tui.db import get_data_version, open_database
+from storemon_tui.db.models import Report
+from storemon_tui.errors import StoremonError
+from storemon_tui.ingest import import_file, import_files
+from storemon_tui.report import compute_report
+from storemon_tui.report.formatting import REPORT_HEADER, report_text
+from storemon_tui.report.jobs import ReportJobs, ReportStatus
+from storemon_tui.report.source import load_report_input
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = sorted((REPO / "sample_data").glob("*.csv"))
+
+
+class Gate:
+    """An ``on_progress`` hook that holds the worker at its first report until released."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        self.seen: list[float] = []
+
+    def __call__(self, fraction: float) -> None:
+        self.seen.append(fraction)
+        if not self.reached.is_set():
+            self.reached.set()
+            self.release.wait(30)
+
+
+def expected_csv(db, as_of_us: int | None = None) -> str:
+    """The report computed directly from the database (no job machinery)."""
+    with db.snapshot() as conn:
+        inp, now = load_report_input(conn, as_of_us)
+    return report_text(compute_report(inp, now))
+
+
+@pytest.fixture
+def sample_db(db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("STOREMON_DATA_DIR", str(tmp_path / "data"))
+    import_files(db, SAMPLE)
+    return db
+
+
+@pytest.fixture
+def jobs(sample_db, tmp_path: Path) -> ReportJobs:
+    directory = tmp_path / "reports"
+    directory.mkdir()
+    return ReportJobs(sample_db, directory=directory)
+
+
+def insert_running(db, owner: str | None) -> str:
+    """A ``Running`` record as another process would have left it."""
+    report_id = secrets.token_hex(16)
+    with db.begin_write() as conn:
+        conn.execute(
+            Report.__table__.insert().values(
+                id=report_id,
+                created_at=datetime.now(timezone.utc),
+                started_at=datetime.now(timezone.utc),
+                as_of_us=1,
+                status="Running",
+                progress=42.0,
+                data_version=get_data_version(conn),
+                owner=owner,
+            )
+        )
+    return report_id
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+# -- the normal path -----------------------------------------------------------------------
+
+
+def test_trigger_runs_to_complete_with_the_csv_in_the_reports_dir(jobs, sample_db) -> None:
+    gate = Gate()
+    stored: list[float] = []
+
+    def on_progress(fraction: float) -> None:
+        stored.append(jobs.list()[0].progress)  # what the app's poll would read now
+        gate(fraction)
+
+    report_id = jobs.trigger(on_progress=on_progress)
+    assert gate.reached.wait(30)
+    running = jobs.get(report_id)
+    assert running.status is ReportStatus.RUNNING and not running.done
+    assert running.started_at is not None and running.finished_at is None
+    assert running.progress == 0.0 and running.file_path is None and running.row_count is None
+    assert list(jobs.directory.iterdir()) == []
+    with pytest.raises(StoremonError, match=f"report {report_id} is Running, not Complete"):
+        jobs.csv_text(report_id)
+    gate.release.set()
+
+    info = jobs.wait(report_id, timeout=60)
+    assert info.status is ReportStatus.COMPLETE and info.done
+    target = jobs.directory / f"{report_id}.csv"
+    assert info.file_path == str(target) and target.is_file()
+    assert [p.name for p in jobs.directory.iterdir()] == [target.name]  # no temporary left behind
+    assert info.progress == 100.0
+    assert info.error is None
+    assert info.finished_at >= info.started_at >= info.created_at
+    assert info.seconds is not None and info.seconds >= 0
+
+    csv = jobs.csv_text(report_id)
+    assert csv == target.read_text(encoding="utf-8") == expected_csv(sample_db)
+    lines = csv.splitlines()
+    assert lines[0] == REPORT_HEADER
+    assert info.row_count == len(lines) - 1 > 0
+
+    # Progress: fractions in [0, 1] ending at 1; stored percentages in [0, 100], never going back.
+    assert gate.seen[-1] == 1.0 and all(0.0 <= f <= 1.0 for f in gate.seen)
+    assert gate.seen == sorted(gate.seen)
+    assert all(0.0 <= p <= 100.0 for p in stored) and stored == sorted(stored)
+    assert any(0.0 < p < 100.0 for p in stored), stored  # a live bar moves in between
+
+
+def test_default_directory_is_the_data_dir(sample_db, tmp_path: Path) -> None:
+    jobs = ReportJobs(sample_db)  # STOREMON_DATA_DIR points into tmp_path (sample_db fixture)
+    info = jobs.wait(jobs.trigger(), timeout=60)
+    assert info.status is ReportStatus.COMPLETE
+    assert Path(info.file_path) == tmp_path / "data" / "reports" / f"{info.id}.csv"
+
+
+def test_as_of_is_recorded_and_used(jobs, sample_db) -> None:
+    with sample_db.connect() as conn:
+        latest = conn.execute(text("SELECT max(ts_us) FROM poll")).scalar()
+    info = jobs.run(latest - 3_600_000_000)
+    assert info.status is ReportStatus.COMPLETE and info.as_of_us == latest - 3_600_000_000
+    assert jobs.csv_text(info.id) == expected_csv(sample_db, latest - 3_600_000_000)
+    latest_info = jobs.run()
+    assert latest_info.as_of_us == latest  # "now" defaults to the latest poll
+    assert jobs.csv_text(latest_info.id) != jobs.csv_text(info.id)
+
+
+def test_trigger_twice_while_running_returns_the_same_report(jobs) -> None:
+    gate = Gate()
+    first = jobs.trigger(on_progress=gate)
+    assert gate.reached.wait(30)
+    try:
+        assert jobs.trigger() == first
+        assert [r.id for r in jobs.list()] == [first]
+        other = jobs.trigger(as_of_us=jobs.get(first).as_of_us - 1)  # another as-of is another report
+        assert other != first
+    finally:
+        gate.release.set()
+    assert jobs.wait(first, timeout=60).status is ReportStatus.COMPLETE
+    assert jobs.wait(other, timeout=60).status is ReportStatus.COMPLETE
+    assert jobs.trigger() != first  # no longer running: a new report
+    assert len(jobs.list()) == 3
+
+
+# -- cancel and failure --------------------------------------------------------------------
+
+
+def test_cancel_stops_the_engine_and_writes_no_file(jobs) -> None:
+    gate = Gate()
+    report_id = jobs.trigger(on_progress=gate)
+    assert gate.reached.wait(30)
+    assert jobs.cancel(report_id) is True
+    gate.release.set()
+    info = jobs.wait(report_id, timeout=60)
+    assert info.status is ReportStatus.CANCELLED
+    assert gate.seen == [0.05]  # the engine stopped at its next check, before any more progress
+    assert info.file_path is None and info.row_count is None and info.finished_at is not None
+    assert list(jobs.directory.iterdir()) == []
+    assert jobs.cancel(report_id) is False  # nothing running here any more
+    with pytest.raises(StoremonError, match="is Cancelled, not Complete"):
+        jobs.csv_text(report_id)
+
+
+def test_cancel_unknown_report_is_false(jobs) -> None:
+    assert jobs.cancel("0" * 32) is False
+    with pytest.raises(StoremonError, match="no report with id"):
+        jobs.get("0" * 32)
+
+
+def test_engine_error_is_failed_with_its_message(jobs, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storemon_tui.report import engine
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine exploded\nsecond line of detail")
+
+    monkeypatch.setattr(engine, "compute_report", broken)
+    info = jobs.wait(jobs.trigger(), timeout=60)
+    assert info.status is ReportStatus.FAILED
+    assert info.error == "engine exploded"
+    assert info.file_path is None and info.finished_at is not None
+    assert list(jobs.directory.iterdir()) == []
+    with pytest.raises(RuntimeError, match="engine exploded"):  # run() (the CLI path) raises it too
+        jobs.run()
+    assert [r.status for r in jobs.list()] == [ReportStatus.FAILED, ReportStatus.FAILED]
+
+
+def test_empty_database_is_a_clear_error_and_records_nothing(db, tmp_path: Path) -> None:
+    jobs = ReportJobs(db, directory=tmp_path)
+    with pytest.raises(StoremonError, match="the database has no polls; import a polls CSV first"):
+        jobs.trigger()
+    assert jobs.list() == []
+
+
+# -- restart -------------------------------------------------------------------------------
+
+
+def test_restart_marks_only_reports_of_dead_processes_interrupted(jobs, sample_db, db_target: str) -> None:
+    host = socket.gethostname()
+    orphan = insert_running(sample_db, f"{host}:{dead_pid()}")
+    alive = insert_running(sample_db, f"{host}:1")  # pid 1 (init) is alive
+    ours = insert_running(sample_db, f"{host}:{os.getpid()}")
+    elsewhere = insert_running(sample_db, "some-other-host:12345")  # cannot tell: left alone
+
+    reopened = open_database(db_target)
+    try:
+        restarted = ReportJobs(reopened, directory=jobs.directory)
+        assert restarted.mark_interrupted() == 1
+        failed = restarted.get(orphan)
+        assert failed.status is ReportStatus.FAILED and failed.error == "interrupted"
+        assert failed.finished_at is not None
+        for report_id in (alive, ours, elsewhere):
+            assert restarted.get(report_id).status is ReportStatus.RUNNING
+        assert restarted.mark_interrupted() == 0  # idempotent
+    finally:
+        reopened.dispose()
+
+
+def test_records_and_csv_survive_a_restart(jobs, sample_db, db_target: str) -> None:
+    done = jobs.run()
+    csv = jobs.csv_text(done.id)
+    failed_id = insert_running(sample_db, f"{socket.gethostname()}:{dead_pid()}")
+    sample_db.dispose()
+
+    reopened = open_database(db_target)
+    try:
+        restarted = ReportJobs(reopened, directory=jobs.directory)
+        restarted.mark_interrupted()
+        assert restarted.get(done.id) == done
+        assert restarted.csv_text(done.id) == csv
+        assert {r.id: r.status for r in restarted.list()} == {
+            done.id: ReportStatus.COMPLETE,
+            failed_id: ReportStatus.FAILED,
+        }
+    finally:
+        reopened.dispose()
+
+
+# -- staleness -----------------------------------------------------------------------------
+
+
+def test_data_version_is_recorded_and_a_later_import_makes_the_report_stale(jobs, sample_db, csv_file) -> None:
+    with sample_db.connect() as conn:
+        version = get_data_version(conn)
+    assert version == 3  # one per sample file
+    info = jobs.run()
+    assert info.data_version == version
+    assert not info.is_stale(version)
+
+    import_file(sample_db, csv_file("new.csv", "store_id,timestamp_utc,status\nnew-store,2023-01-25 19:00:00 UTC,active\n"))
+    with sample_db.connect() as conn:
+        later = get_data_version(conn)
+        assert conn.execute(text("SELECT count(*) FROM report")).scalar() == 1
+    assert later > version
+    assert jobs.get(info.id).is_stale(later)
+    fresh = jobs.run()
+    assert fresh.data_version == later and not fresh.is_stale(later)
+    assert "new-store," in jobs.csv_text(fresh.id) and "new-store," not in jobs.csv_text(info.id)
