@@ -39,7 +39,6 @@ class SummaryBar(Horizontal):
     """The header: where the data lives and how much there is."""
 
     def compose(self) -> ComposeResult:
-        yield Label("storemon", id="app-name")
         yield Label("", id="db-location")
         yield Label("", id="db-summary")
 
@@ -97,7 +96,7 @@ class StoremonApp(WorkerErrors, App[None]):
                 yield DataPane(self.db, id="data-pane")
             with TabPane("3 Reports", id="reports"):
                 yield ReportsPane(self.jobs, id="reports-pane")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#db-location", Label).update(self.location_text())
@@ -166,8 +165,9 @@ class StoremonApp(WorkerErrors, App[None]):
         self.push_screen(
             ConfirmScreen(
                 "The database is empty",
-                f"Import the bundled sample data now?\n\n{sample}\n200 stores, one week of polls, "
-                "business hours and time zones.\n\nPress y to import, n or Esc to choose your own files.",
+                f"Import the bundled sample data now?\n\n{'sample_data/' if self.snapshot_mode else sample}\n"
+                "About 200 stores: one week of polls, business hours and time zones.\n\n"
+                "Press y to import, n or Esc to choose your own files.",
                 yes="Import sample",
                 no="Not now",
             ),

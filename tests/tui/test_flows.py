@@ -276,7 +276,7 @@ async def test_generate_report_until_complete(sample_db) -> None:
         table.move_cursor(column=3)
         await pilot.press("s")
         await wait_for(pilot, lambda: app.reports_pane.frame.sort_column == "uptime_last_week")
-        await wait_for(pilot, lambda: "▲" in str(table.ordered_columns[3].label))
+        await wait_for(pilot, lambda: "▲" in str(table.ordered_columns[3].label) and "up 1w" in str(table.ordered_columns[3].label))
         values = [float(table.get_row_at(i)[3]) for i in range(table.row_count)]
         assert values == sorted(values)
         await pilot.press("s")

@@ -19,6 +19,17 @@ from storemon_tui.tui.widgets.common import WorkerErrors
 from storemon_tui.tui.widgets.paged_table import PagedTable
 
 
+COLUMN_LABELS = {
+    "uptime_last_hour": "up 1h",
+    "uptime_last_day": "up 1d",
+    "uptime_last_week": "up 1w",
+    "downtime_last_hour": "down 1h",
+    "downtime_last_day": "down 1d",
+    "downtime_last_week": "down 1w",
+}
+"""Short headers so the table fits 80 columns; the hour is in minutes, day and week in hours."""
+
+
 def _duration(info: ReportInfo) -> str:
     seconds = info.seconds
     if seconds is None:
@@ -202,7 +213,7 @@ class ReportsPane(WorkerErrors, Vertical):
         self.view_page = page.number
         columns = []
         for name in page.columns:
-            short = name.replace("uptime_last_", "up_").replace("downtime_last_", "down_")
+            short = COLUMN_LABELS.get(name, name)
             if name == frame.sort_column:
                 short += " ▼" if frame.descending else " ▲"
             columns.append(short)

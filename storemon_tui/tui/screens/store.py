@@ -39,7 +39,7 @@ class StoreScreen(Screen[None]):
             yield Static("", id="store-totals")
             yield DataTable(id="store-polls", cursor_type="row", zebra_stripes=True)
         yield Timeline(id="store-timeline")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#store-polls", DataTable).add_columns("local time", "status")

@@ -1,0 +1,125 @@
+"""Snapshots of each pane, the drill-down and the dialogs at 80x24 (pytest-textual-snapshot).
+
+Deterministic: the bundled sample in a tmp database, a report pinned to the
+sample's latest poll, and ``snapshot_mode`` hiding paths, creation times,
+durations and random report ids.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from storemon_tui.report.jobs import ReportJobs, ReportStatus
+from storemon_tui.tui.app import StoremonApp
+from storemon_tui.tui.screens.dialogs import ConfirmScreen
+from storemon_tui.tui.screens.help import HelpScreen
+from storemon_tui.tui.screens.store import StoreScreen
+from tui_helpers import REPO, label_text, wait_for
+
+SIZE = (80, 24)
+AS_OF_US = 1_674_670_376_164_735  # 2023-01-25 18:12:56.164735 UTC, the sample's latest poll
+
+
+def no_blink(app) -> None:
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
+
+
+async def ready(pilot) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.summary is not None, what="summary")
+    await wait_for(pilot, lambda: "page 1/" in label_text(app, "#data-status"), what="first page")
+    await wait_for(pilot, lambda: app.focused is not None, what="focus")
+    no_blink(app)
+
+
+def with_report(db) -> str:
+    info = ReportJobs(db).run(AS_OF_US)
+    assert info.status is ReportStatus.COMPLETE
+    return info.id
+
+
+async def show_report(pilot) -> None:
+    app = pilot.app
+    await ready(pilot)
+    await pilot.press("3")
+    await wait_for(pilot, lambda: app.reports_pane.frame is not None, what="report view")
+    await wait_for(pilot, lambda: app.query_one("#fleet-worst").row_count == 10, what="fleet summary")
+    await pilot.pause(0.1)
+
+
+def test_data_pane(sample_db, snap_compare) -> None:
+    app = StoremonApp(sample_db, snapshot_mode=True)
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_import_pane_preview(empty_db, snap_compare, monkeypatch) -> None:
+    monkeypatch.chdir(REPO)
+    app = StoremonApp(empty_db, snapshot_mode=True, offer_sample=False)
+
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: app.summary is not None)
+        field = app.query_one("#import-path", Input)
+        await wait_for(pilot, lambda: app.focused is field)
+        field.value = "sample_data/"
+        await wait_for(pilot, lambda: "time zones" in label_text(app, "#import-files"), what="preview")
+        no_blink(app)
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_empty_database_offer(empty_db, snap_compare) -> None:
+    app = StoremonApp(empty_db, snapshot_mode=True)
+
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="offer")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_reports_pane(sample_db, snap_compare) -> None:
+    with_report(sample_db)
+    app = StoremonApp(sample_db, snapshot_mode=True)
+    assert snap_compare(app, terminal_size=SIZE, run_before=show_report)
+
+
+def test_store_drilldown(sample_db, snap_compare) -> None:
+    with_report(sample_db)
+    app = StoremonApp(sample_db, snapshot_mode=True)
+
+    async def run_before(pilot) -> None:
+        await show_report(pilot)
+        worst = app.query_one("#fleet-worst")
+        worst.focus()
+        worst.move_cursor(row=0)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, StoreScreen) and app.screen.detail is not None, what="drill-down")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_clear_confirmation(sample_db, snap_compare) -> None:
+    app = StoremonApp(sample_db, snapshot_mode=True)
+
+    async def run_before(pilot) -> None:
+        await ready(pilot)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(sample_db, snap_compare) -> None:
+    app = StoremonApp(sample_db, snapshot_mode=True)
+
+    async def run_before(pilot) -> None:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
