@@ -47,6 +47,8 @@ class MainScreen(Screen):
     """The panes' screen. No auto-focus: show_pane places the focus once the summary is known."""
 
     AUTO_FOCUS = ""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    """Tall terminals get a taller fleet summary (all ten worst stores)."""
 
 
 class StoremonApp(WorkerErrors, App[None]):

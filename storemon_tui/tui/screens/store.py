@@ -71,7 +71,7 @@ class StoreScreen(Screen[None]):
         table = self.query_one("#store-polls", DataTable)
         table.clear()
         for local, status, evidence in d.latest:
-            table.add_row(local[4:15] if self.size.width < 100 else local, status if evidence else f"({status})")
+            table.add_row(local[4:15], status if evidence else f"({status})")
         self.query_one(Timeline).set_data(d.days, d.slots)
 
     def totals_text(self, d: StoreDetail) -> str:
