@@ -123,6 +123,8 @@ class ReportJobs:
         self.directory = directory or reports_dir()
         self._cancel: dict[str, threading.Event] = {}
         self._threads: dict[str, threading.Thread] = {}
+        self._latest: set[str] = set()
+        """Reports whose "now" is the latest poll: read it in the data's own snapshot."""
         self._lock = threading.Lock()
 
     # -- creating and running --------------------------------------------------------
@@ -155,6 +157,7 @@ class ReportJobs:
         return self.get(report_id)
 
     def _create(self, as_of_us: int | None) -> tuple[str, bool]:
+        latest = as_of_us is None
         with self.db.begin_write() as conn:
             version = get_data_version(conn)
             if as_of_us is None:
@@ -183,6 +186,8 @@ class ReportJobs:
                 )
             )
         self._cancel[report_id] = threading.Event()
+        if latest:
+            self._latest.add(report_id)
         return report_id, True
 
     def _run_quietly(self, report_id: str, on_progress: ProgressCallback | None) -> None:
@@ -211,7 +216,10 @@ class ReportJobs:
             record = self.get(report_id)
             started = time.perf_counter()
             with self.db.snapshot() as conn:
-                inputs, now_us = load_report_input(conn, record.as_of_us)
+                # The as-of recorded at creation is the latest poll *then*; an import may have
+                # committed since, so "now" must come from the snapshot the data is read in.
+                as_of_us = None if report_id in self._latest else record.as_of_us
+                inputs, now_us = load_report_input(conn, as_of_us)
                 version = get_data_version(conn)  # the version of exactly the data read
             self._update(report_id, data_version=version)
             if timings is not None:
@@ -251,6 +259,7 @@ class ReportJobs:
             raise
         finally:
             self._cancel.pop(report_id, None)
+            self._latest.discard(report_id)
 
     def _update(self, report_id: str, **values: object) -> None:
         with self.db.begin_write() as conn:
