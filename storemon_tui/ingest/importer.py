@@ -17,6 +17,7 @@ import numpy as np
 
 from storemon_tui.db.database import Database, bump_data_version
 from storemon_tui.ingest.kinds import FileKind
+from storemon_tui.ingest.polls import sort_last_wins
 from storemon_tui.ingest.problems import InvalidRowsError, Problem
 from storemon_tui.ingest.reader import RawTable, read_table
 from storemon_tui.ingest.rejects import write_rejects
@@ -183,33 +184,6 @@ def _problems_by_record(table: RawTable, checks: list[ColumnCheck], bad: np.ndar
     return dict(problems)
 
 
-def _sorted_last_wins(
-    keys: np.ndarray, ts: np.ndarray, active: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Sort polls by (store, time) and keep, per key, the row read last.
-
-    When key and time fit one int64 a plain (unstable, fast) argsort is used
-    and ties are resolved explicitly by taking the highest file position in
-    each run of equal keys; otherwise a stable two-key lexsort.
-    """
-    if len(keys) == 0:
-        return keys, ts, active, 0
-    base = int(ts.min())
-    span_bits = max(int(ts.max()) - base, 1).bit_length()
-    if max(int(keys.max()), 1).bit_length() + span_bits <= 62:
-        packed = (keys << span_bits) | (ts - base)
-        order = np.argsort(packed)
-        packed = packed[order]
-        starts = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
-        winners = order if len(starts) == len(order) else np.maximum.reduceat(order, starts)
-    else:
-        order = np.lexsort((ts, keys))  # stable: equal keys keep file order
-        ordered_keys, ordered_ts = keys[order], ts[order]
-        last = np.r_[(ordered_keys[1:] != ordered_keys[:-1]) | (ordered_ts[1:] != ordered_ts[:-1]), True]
-        winners = order[last]
-    return keys[winners], ts[winners], active[winners], len(keys) - len(winners)
-
-
 def _store_keys(writer, parsed: Parsed) -> tuple[np.ndarray, int]:  # type: ignore[no-untyped-def]
     """Map the file's store codes to database store keys (creating new stores).
 
@@ -224,10 +198,11 @@ def _store_keys(writer, parsed: Parsed) -> tuple[np.ndarray, int]:  # type: igno
 def _write(writer, parsed: Parsed, keys: np.ndarray, summary: ImportSummary) -> None:  # type: ignore[no-untyped-def]
     fields = parsed.fields
     if parsed.kind is FileKind.POLLS:
-        keys, ts, active, summary.duplicates = _sorted_last_wins(keys, fields["ts_us"], fields["active"])
-        result = writer.write_polls(keys, ts, active)
+        polls = sort_last_wins(keys, fields["ts_us"], fields["active"])
+        summary.duplicates = polls.duplicates
+        result = writer.write_polls(polls)
         summary.inserted = result.inserted
-        summary.replaced = len(keys) - result.inserted
+        summary.replaced = len(polls) - result.inserted
         summary.changed = result.changed
     elif parsed.kind is FileKind.HOURS:
         summary.replaced = writer.replace_hours(

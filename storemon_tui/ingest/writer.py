@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from storemon_tui.errors import Cancelled
+from storemon_tui.ingest.polls import PollPacking, SortedPolls
 
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
@@ -86,8 +87,9 @@ class Writer:
     def count_polls(self) -> int:
         return int(self.conn.execute(text("SELECT count(*) FROM poll")).scalar() or 0)
 
-    def write_polls(self, keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray) -> PollWrite:
+    def write_polls(self, polls: SortedPolls) -> PollWrite:
         """Upsert polls (already de-duplicated and sorted by key)."""
+        keys, ts_us, active = polls.keys, polls.ts_us, polls.active
         before = self.count_polls()
         total = len(keys)
         statement = text(
@@ -181,22 +183,24 @@ class SqliteWriter(Writer):
     rows_per_statement = 500
     """Measured: larger statements are no faster, and stay far under SQLite's variable limit."""
 
-    def write_polls(self, keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray) -> PollWrite:
+    def write_polls(self, polls: SortedPolls) -> PollWrite:
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         before = self.count_polls()
         changes_before = cursor.execute("SELECT total_changes()").fetchone()[0]
-        total = len(keys)
-        packing = _OneParameterRows.fit(keys, ts_us)
+        total = len(polls)
+        packing = polls.packing
         per = self.rows_per_statement
         chunk = max(self.batch_rows * 10, per)
         for start in range(0, total, chunk):
             self.check_cancel()
             stop = min(start + chunk, total)
-            if packing is not None:
-                params, width = packing.pack(keys[start:stop], ts_us[start:stop], active[start:stop]), 1
+            if polls.packed is not None:
+                params, width = polls.packed[start:stop].tolist(), 1
             else:
                 block = np.empty((stop - start, 3), dtype=np.int64)
-                block[:, 0], block[:, 1], block[:, 2] = keys[start:stop], ts_us[start:stop], active[start:stop]
+                block[:, 0] = polls.keys[start:stop]
+                block[:, 1] = polls.ts_us[start:stop]
+                block[:, 2] = polls.active[start:stop]
                 params, width = block.ravel().tolist(), 3
             rows = stop - start
             whole = rows - rows % per
@@ -212,49 +216,18 @@ class SqliteWriter(Writer):
         return PollWrite(inserted=inserted, changed=changes - inserted)
 
     @staticmethod
-    def _upsert_sql(rows: int, packing: _OneParameterRows | None) -> str:
-        row = "(?,?,?)" if packing is None else None
-        values = ",".join([row] * rows) if row else ",".join(packing.row_sql(i + 1) for i in range(rows))  # type: ignore[union-attr]
+    def _upsert_sql(rows: int, packing: PollPacking | None) -> str:
+        """Multi-row upsert; with a packing, one parameter per row (binding
+        Python ints dominates a bulk insert through ``sqlite3``: ~25 % faster)."""
+        if packing is None:
+            values = ",".join(["(?,?,?)"] * rows)
+        else:
+            values = ",".join(packing.row_sql(i + 1) for i in range(rows))
         return (
             f"INSERT INTO poll (store_key, ts_us, active) VALUES {values} "
             "ON CONFLICT (store_key, ts_us) DO UPDATE SET active = excluded.active "
             "WHERE poll.active <> excluded.active"
         )
-
-
-@dataclass(frozen=True)
-class _OneParameterRows:
-    """Pack a poll into one 63-bit integer parameter, unpacked by SQL expressions.
-
-    Binding Python integers is the dominant cost of a bulk insert through
-    ``sqlite3``; one parameter per row instead of three measured ~25 % faster.
-    Layout: ``key << (span_bits + 1) | (ts - base) << 1 | active``; used only
-    when it fits (a file spanning up to ~12 days for up to 4 M stores), else
-    the writer falls back to three parameters.
-    """
-
-    base: int
-    span_bits: int
-
-    @classmethod
-    def fit(cls, keys: np.ndarray, ts_us: np.ndarray) -> _OneParameterRows | None:
-        if len(keys) == 0:
-            return None
-        base = int(ts_us.min())
-        span_bits = max(int(ts_us.max()) - base, 1).bit_length()
-        key_bits = max(int(keys.max()), 1).bit_length()
-        if int(keys.min()) < 0 or key_bits + span_bits + 1 > 62:
-            return None
-        return cls(base, span_bits)
-
-    def pack(self, keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray) -> list[int]:
-        shift = self.span_bits + 1
-        packed = (keys.astype(np.int64) << shift) | ((ts_us - self.base) << 1) | active.astype(np.int64)
-        return packed.tolist()
-
-    def row_sql(self, n: int) -> str:
-        mask = (1 << self.span_bits) - 1
-        return f"(?{n}>>{self.span_bits + 1},((?{n}>>1)&{mask})+{self.base},?{n}&1)"
 
 
 def writer_for(conn: Connection, **kwargs: object) -> Writer:
