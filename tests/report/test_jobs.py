@@ -12,7 +12,7 @@ import secrets
 import socket
 import subprocess
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -169,7 +169,9 @@ def test_trigger_twice_while_running_returns_the_same_report(jobs) -> None:
         gate.release.set()
     assert jobs.wait(first, timeout=60).status is ReportStatus.COMPLETE
     assert jobs.wait(other, timeout=60).status is ReportStatus.COMPLETE
-    assert jobs.trigger() != first  # no longer running: a new report
+    third = jobs.trigger()
+    assert third != first  # no longer running: a new report
+    assert jobs.wait(third, timeout=60).status is ReportStatus.COMPLETE
     assert len(jobs.list()) == 3
 
 
@@ -286,3 +288,48 @@ def test_data_version_is_recorded_and_a_later_import_makes_the_report_stale(jobs
     fresh = jobs.run()
     assert fresh.data_version == later and not fresh.is_stale(later)
     assert "new-store," in jobs.csv_text(fresh.id) and "new-store," not in jobs.csv_text(info.id)
+
+
+def test_an_import_between_trigger_and_read_gives_one_committed_state(jobs, sample_db, csv_file, monkeypatch) -> None:
+    """"now" (the latest poll) and the data must come from the same snapshot.
+
+    An import commits after the report is recorded but before its data is read:
+    it flips every poll of the last two hours and adds a later poll. The report
+    must be that of the state before or after it, never the old "now" applied
+    to the new statuses.
+    """
+    with sample_db.connect() as conn:
+        latest = conn.execute(text("SELECT max(ts_us) FROM poll")).scalar()
+        recent = conn.execute(
+            text(
+                "SELECT s.store_id, p.ts_us, p.active FROM poll p JOIN store s ON s.store_key = p.store_key "
+                "WHERE p.ts_us >= :t"
+            ),
+            {"t": latest - 2 * 3_600_000_000},
+        ).all()
+
+    def iso(ts_us: int) -> str:
+        return (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=ts_us)).isoformat()
+
+    flip = csv_file(
+        "flip.csv",
+        "store_id,timestamp_utc,status\n"
+        + "".join(f"{sid},{iso(ts)},{'inactive' if active else 'active'}\n" for sid, ts, active in recent)
+        + f"later-store,{iso(latest + 3_600_000_000)},active\n",
+    )
+    before = expected_csv(sample_db)
+    real_create = ReportJobs._create
+
+    def create_then_import(self, as_of_us):
+        created = real_create(self, as_of_us)
+        import_file(sample_db, flip)
+        return created
+
+    monkeypatch.setattr(ReportJobs, "_create", create_then_import)
+    info = jobs.run()
+    after = expected_csv(sample_db)
+    assert before != after and len(recent) > 50
+    assert info.status is ReportStatus.COMPLETE
+    assert jobs.csv_text(info.id) in (before, after)
+    with sample_db.connect() as conn:
+        assert info.data_version == (get_data_version(conn) if jobs.csv_text(info.id) == after else 3)
