@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     headless = bool(args.import_files or args.export)
-    if args.as_of and not args.export:
+    if args.as_of is not None and not args.export:
         parser.error("--as-of only applies to --export")
     if args.skip_invalid and not args.import_files:
         parser.error("--skip-invalid only applies to --import")
@@ -103,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_headless(args: argparse.Namespace) -> int:
     from storemon_tui.db import open_database
 
-    as_of_us = _parse_as_of(args.as_of) if args.as_of else None
+    # An empty --as-of (e.g. `--as-of "$T"` with T unset in cron) is an error, not "latest".
+    as_of_us = _parse_as_of(args.as_of) if args.as_of is not None else None
     db = open_database(args.db)
     try:
         ok = True

@@ -176,12 +176,7 @@ def test_empty_database(invoke, db_target: str, tmp_path: Path) -> None:
     [
         "yesterday",
         "2023-13-45 00:00:00",
-        pytest.param(
-            "",  # e.g. `--as-of "$T"` with T unset in a cron job
-            marks=pytest.mark.xfail(
-                strict=True, reason="cli.py treats an empty --as-of as absent and reports as of the latest poll"
-            ),
-        ),
+        "",  # e.g. `--as-of "$T"` with T unset in a cron job
     ],
 )
 @pytest.mark.parametrize("backend", ["sqlite"])  # refused before the database is opened
