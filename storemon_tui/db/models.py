@@ -27,7 +27,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Index, Integer, SmallInteger, String, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
+from storemon_tui.db.database import SCHEMA_VERSION  # noqa: E402,F401 - re-exported for callers
 
 
 class Meta(SQLModel, table=True):
