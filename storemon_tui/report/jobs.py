@@ -21,10 +21,11 @@ from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from storemon_tui.db.database import Database, get_data_version
+from storemon_tui.db.maintenance import latest_poll_us
 from storemon_tui.db.models import Report
 from storemon_tui.errors import Cancelled, StoremonError
 from storemon_tui.paths import reports_dir
@@ -161,7 +162,7 @@ class ReportJobs:
         with self.db.begin_write() as conn:
             version = get_data_version(conn)
             if as_of_us is None:
-                as_of_us = conn.execute(text("SELECT max(ts_us) FROM poll")).scalar()
+                as_of_us = latest_poll_us(conn)
                 if as_of_us is None:
                     raise StoremonError("the database has no polls; import a polls CSV first")
             running = conn.execute(
