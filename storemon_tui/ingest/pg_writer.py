@@ -55,6 +55,34 @@ class PostgresWriter(Writer):
         super().__init__(conn, **kwargs)
         conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": IMPORT_LOCK_ID})
 
+    def insert_rows(
+        self, table: str, columns: tuple[str, ...], rows: list[tuple], on_conflict: str = "", *, progress: bool = False
+    ) -> None:
+        """COPY into a staging table shaped like the target, then one ``INSERT … SELECT``.
+
+        psycopg's executemany costs ~60 µs a row here (1.5 s for 25 000 hours
+        rows); COPY costs ~1 µs.
+        """
+        raw = self.conn.connection.driver_connection
+        names = ", ".join(columns)
+        stage = f"stage_{table}"
+        with raw.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+            cursor.execute(f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")
+            with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+                for first in range(0, len(rows), self.batch_rows):
+                    self.check_cancel()
+                    batch = rows[first : first + self.batch_rows]
+                    for row in batch:
+                        copy.write_row(row)
+                    if progress:
+                        self.progress((first + len(batch)) // 2, len(rows))
+            self.check_cancel()
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} {on_conflict}")
+            cursor.execute(f"DROP TABLE {stage}")
+        if progress:
+            self.progress(len(rows), len(rows))
+
     def write_polls(self, polls: SortedPolls) -> PollWrite:
         """Load polls: straight COPY into an empty table, else stage and merge.
 

@@ -62,6 +62,25 @@ class Writer:
         if self.should_cancel():
             raise Cancelled("import cancelled; nothing from this file was written")
 
+    def insert_rows(
+        self, table: str, columns: tuple[str, ...], rows: list[tuple], on_conflict: str = "", *, progress: bool = False
+    ) -> None:
+        """Insert many rows in batches, checking for cancellation between them.
+
+        The one bulk primitive behind stores, hours and zones; each database's
+        writer overrides it with its fastest path.
+        """
+        names = ", ".join(columns)
+        marks = ", ".join(f":c{i}" for i in range(len(columns)))
+        statement = text(f"INSERT INTO {table} ({names}) VALUES ({marks}) {on_conflict}")
+        params = [f"c{i}" for i in range(len(columns))]
+        for first in range(0, len(rows), self.batch_rows):
+            self.check_cancel()
+            batch = rows[first : first + self.batch_rows]
+            self.conn.execute(statement, [dict(zip(params, row, strict=True)) for row in batch])
+            if progress:
+                self.progress(first + len(batch), len(rows))
+
     # -- stores ---------------------------------------------------------------------
 
     def store_keys(self, store_ids: list[str]) -> np.ndarray:
@@ -71,10 +90,7 @@ class Writer:
         existing = self._all_store_keys()
         new = [sid for sid in store_ids if sid not in existing]
         if new:
-            self.conn.execute(
-                text("INSERT INTO store (store_id) VALUES (:sid) ON CONFLICT (store_id) DO NOTHING"),
-                [{"sid": sid} for sid in new],
-            )
+            self.insert_rows("store", ("store_id",), [(sid,) for sid in new], "ON CONFLICT (store_id) DO NOTHING")
             existing = self._all_store_keys()
         return np.array([existing[sid] for sid in store_ids], dtype=np.int64)
 
@@ -130,27 +146,8 @@ class Writer:
                 {f"s{j}": key for j, key in enumerate(chunk)},
             )
             deleted += max(result.rowcount, 0)
-        total = len(keys)
-        statement = text(
-            "INSERT INTO business_hours (store_key, day_of_week, start_us, end_us) VALUES (:k, :d, :s, :e)"
-        )
-        for first in range(0, total, self.batch_rows):
-            self.check_cancel()
-            stop = min(first + self.batch_rows, total)
-            self.conn.execute(
-                statement,
-                [
-                    {"k": k, "d": d, "s": s, "e": e}
-                    for k, d, s, e in zip(
-                        keys[first:stop].tolist(),
-                        day[first:stop].tolist(),
-                        start_us[first:stop].tolist(),
-                        end_us[first:stop].tolist(),
-                        strict=True,
-                    )
-                ],
-            )
-            self.progress(stop, total)
+        rows = list(zip(keys.tolist(), day.tolist(), start_us.tolist(), end_us.tolist(), strict=True))
+        self.insert_rows("business_hours", ("store_key", "day_of_week", "start_us", "end_us"), rows, progress=True)
         return deleted
 
     # -- time zones ---------------------------------------------------------------------
@@ -161,24 +158,34 @@ class Writer:
             key for (key,) in self.conn.execute(text("SELECT store_key FROM store_timezone")).all()
         }
         replaced = sum(1 for key in keys.tolist() if key in existing)
-        statement = text(
-            "INSERT INTO store_timezone (store_key, timezone_str) VALUES (:k, :z) "
-            "ON CONFLICT (store_key) DO UPDATE SET timezone_str = excluded.timezone_str"
+        rows = list(zip(keys.tolist(), zones.tolist(), strict=True))
+        self.insert_rows(
+            "store_timezone",
+            ("store_key", "timezone_str"),
+            rows,
+            "ON CONFLICT (store_key) DO UPDATE SET timezone_str = excluded.timezone_str",
+            progress=True,
         )
-        total = len(keys)
-        for first in range(0, total, self.batch_rows):
-            self.check_cancel()
-            stop = min(first + self.batch_rows, total)
-            self.conn.execute(
-                statement,
-                [{"k": k, "z": z} for k, z in zip(keys[first:stop].tolist(), zones[first:stop].tolist(), strict=True)],
-            )
-            self.progress(stop, total)
+        total = len(rows)
         return ZoneWrite(inserted=total - replaced, replaced=replaced)
 
 
 class SqliteWriter(Writer):
     """SQLite: multi-row ``VALUES`` through the raw cursor for polls."""
+
+    def insert_rows(
+        self, table: str, columns: tuple[str, ...], rows: list[tuple], on_conflict: str = "", *, progress: bool = False
+    ) -> None:
+        """The raw ``sqlite3`` cursor: ~5x less overhead per row than SQLAlchemy's executemany."""
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) {on_conflict}"
+        for first in range(0, len(rows), self.batch_rows):
+            self.check_cancel()
+            batch = rows[first : first + self.batch_rows]
+            cursor.executemany(sql, batch)
+            if progress:
+                self.progress(first + len(batch), len(rows))
+        cursor.close()
 
     rows_per_statement = 500
     """Measured: larger statements are no faster, and stay far under SQLite's variable limit."""
