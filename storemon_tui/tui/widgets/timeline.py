@@ -10,8 +10,14 @@ from storemon_tui.tui.store_detail import CLOSED, DOWN, NO_DATA, OUTSIDE, SLOT_M
 
 LABEL_WIDTH = 10
 CELL_MINUTES = (5, 10, 15, 20, 30, 60)
-GLYPHS = {UP: "█", DOWN: "▒", NO_DATA: "░", CLOSED: "·", OUTSIDE: " "}
-NAMES = {UP: "up", DOWN: "down", NO_DATA: "no data", CLOSED: "closed", OUTSIDE: "outside week"}
+PARTLY = 5
+"""A cell state only (not a slot state): open time both up and down in the cell."""
+GLYPHS = {UP: "█", PARTLY: "▄", DOWN: "▒", NO_DATA: "░", CLOSED: "·", OUTSIDE: " "}
+"""Distinct shapes, so the timeline reads without colour (NO_COLOR)."""
+NAMES = {UP: "up", PARTLY: "partly down", DOWN: "down", NO_DATA: "no data", CLOSED: "closed", OUTSIDE: "outside week"}
+LEGEND = (UP, PARTLY, DOWN, CLOSED, NO_DATA)
+MIN_SECONDS = 1e-3
+"""Less time than this in a state is float noise from the slot arithmetic, not an outage."""
 
 
 def cell_minutes_for(width: int) -> int:
@@ -24,26 +30,27 @@ def cell_minutes_for(width: int) -> int:
 
 
 def cell_states(slots: np.ndarray, minutes: int) -> np.ndarray:
-    """``(days, cells)`` state per cell: outside/closed when nothing is open, else the
-    open status covering most of the cell (ties favour down, so outages show)."""
+    """``(days, cells)`` state per cell, so that every outage shows, however short:
+
+    * any down time and no up time: down; down *and* up time: partly down;
+    * else any up time: up (closed or no-data time in the cell does not hide it);
+    * else open without evidence: no data; nothing open: closed / outside the week.
+    """
     per = minutes // SLOT_MINUTES
     grouped = slots.reshape(slots.shape[0], SLOTS_PER_DAY // per, per, slots.shape[2]).sum(axis=2)
-    open_time = grouped[:, :, UP] + grouped[:, :, DOWN] + grouped[:, :, NO_DATA]
+    up = grouped[:, :, UP] > MIN_SECONDS
+    down = grouped[:, :, DOWN] > MIN_SECONDS
+    no_data = grouped[:, :, NO_DATA] > MIN_SECONDS
     out = np.where(grouped[:, :, OUTSIDE] > grouped[:, :, CLOSED], OUTSIDE, CLOSED)
-    best = np.full(open_time.shape, NO_DATA)
-    best = np.where(grouped[:, :, UP] > grouped[:, :, NO_DATA], UP, best)
-    best = np.where(
-        (grouped[:, :, DOWN] >= np.maximum(grouped[:, :, UP], grouped[:, :, NO_DATA])) & (grouped[:, :, DOWN] > 0),
-        DOWN,
-        best,
-    )
-    return np.where(open_time > 0, best, out)
+    return np.select([down & up, down, up, no_data], [PARTLY, DOWN, UP, NO_DATA], default=out)
 
 
 class Timeline(Widget):
     """Rows of cells; styles come from the component classes in app.tcss."""
 
-    COMPONENT_CLASSES = {"timeline--up", "timeline--down", "timeline--nodata", "timeline--closed", "timeline--axis"}
+    COMPONENT_CLASSES = {
+        "timeline--up", "timeline--partly", "timeline--down", "timeline--nodata", "timeline--closed", "timeline--axis"
+    }
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -64,6 +71,7 @@ class Timeline(Widget):
         cells = cell_states(self.slots, minutes)
         styles = {
             UP: self.get_component_rich_style("timeline--up"),
+            PARTLY: self.get_component_rich_style("timeline--partly"),
             DOWN: self.get_component_rich_style("timeline--down"),
             NO_DATA: self.get_component_rich_style("timeline--nodata"),
             CLOSED: self.get_component_rich_style("timeline--closed"),
@@ -86,7 +94,7 @@ class Timeline(Widget):
                 text.append(GLYPHS[state], style=styles[state])
             text.append("\n")
         legend = Text(" " * LABEL_WIDTH)
-        for state in (UP, DOWN, CLOSED, NO_DATA):
+        for state in LEGEND:
             legend.append(GLYPHS[state], style=styles[state])
             legend.append(f" {NAMES[state]}  ", style=axis_style)
         legend.append(f"1 cell = {minutes} min", style=axis_style)
