@@ -12,7 +12,7 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
@@ -29,7 +29,7 @@ from storemon_tui.tui.panes.reports_pane import ReportsPane
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, FilePickerScreen, PromptScreen
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
-from storemon_tui.tui.widgets.common import WorkerErrors
+from storemon_tui.tui.widgets.common import TextField, WorkerErrors, typed_key
 from storemon_tui.tui.widgets.paged_table import PagedTable
 
 PANES = ("import", "data", "reports")
@@ -50,6 +50,15 @@ class MainScreen(Screen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     """Tall terminals get a taller fleet summary (all ten worst stores)."""
 
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """While a text field has focus, keys it types (``?``, ``q``, ``1``, ``/`` …) are not bindings:
+        leave them out so the footer shows only keys that work there (F-keys, Esc)."""
+        bindings = super().active_bindings
+        if isinstance(self.focused, Input):
+            bindings = {key: active for key, active in bindings.items() if not typed_key(key)}
+        return bindings
+
 
 class StoremonApp(WorkerErrors, App[None]):
     CSS_PATH = "app.tcss"
@@ -59,7 +68,8 @@ class StoremonApp(WorkerErrors, App[None]):
         Binding("1", "show_pane('import')", "Import pane", show=False, id="app.import"),
         Binding("2", "show_pane('data')", "Data pane", show=False, id="app.data"),
         Binding("3", "show_pane('reports')", "Reports pane", show=False, id="app.reports"),
-        Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("f1", "help", "Help", key_display="F1", id="app.help_f1"),
         Binding("ctrl+p", "command_palette", "Command palette", show=False, priority=True, id="app.palette"),
         Binding("colon,f2", "command_palette", "Command palette", show=False, id="app.palette_alt"),
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -83,6 +93,7 @@ class StoremonApp(WorkerErrors, App[None]):
         self.offer_sample = offer_sample
         self.summary: DataSummary | None = None
         self._offered = False
+        self._focus_target: str | None = None
 
     def get_default_screen(self) -> Screen:
         return MainScreen(id="_default")
@@ -151,7 +162,7 @@ class StoremonApp(WorkerErrors, App[None]):
         self.main_screen.query_one("#db-summary", Label).update(text)
         empty = not (summary.polls or summary.hours_rows or summary.zones)
         if startup:
-            self.show_pane("import" if empty else "data")
+            self.show_pane("import" if empty else "data", edit=empty)
             if empty and self.offer_sample and not self._offered:
                 self._offered = True
                 self.offer_sample_data()
@@ -173,7 +184,7 @@ class StoremonApp(WorkerErrors, App[None]):
                 yes="Import sample",
                 no="Not now",
             ),
-            lambda ok: self.action_import_sample() if ok else self.show_pane("import"),
+            lambda ok: self.action_import_sample() if ok else self.show_pane("import", edit=True),
         )
 
     def data_changed(self, *, reports_only: bool = False) -> None:
@@ -185,16 +196,20 @@ class StoremonApp(WorkerErrors, App[None]):
 
     # -- navigation --------------------------------------------------------------------------
 
-    def show_pane(self, name: str) -> None:
+    def show_pane(self, name: str, *, edit: bool = False) -> None:
+        """Show a pane. Focus goes to its table/list (or the Import pane itself), never into a
+        text field, so the one-key bindings keep working; ``edit`` focuses the path field
+        (the empty-database flow, where typing a path is the only thing to do)."""
         tabs = self.main_screen.query_one("#panes", TabbedContent)
         tabs.active = name
-        self.call_after_refresh(self.focus_pane, name)
+        self.call_after_refresh(self.focus_pane, name, edit)
 
-    def focus_pane(self, name: str) -> None:
+    def focus_pane(self, name: str, edit: bool = False) -> None:
         if self.main_screen.query_one("#panes", TabbedContent).active != name:
             return
+        self._focus_target = name
         if name == "import":
-            self.import_pane.query_one("#import-path", Input).focus()
+            self.import_pane.focus_main(edit=edit)
         elif name == "data":
             self.data_pane.focus_main()
         else:
@@ -208,19 +223,22 @@ class StoremonApp(WorkerErrors, App[None]):
         tabs = self.main_screen.query_one("#panes", TabbedContent)
         if self.summary is None or tabs.active != event.pane.id or event.pane.id not in PANES:
             return  # startup, or a stale event: the tab shown has changed since
+        self.call_after_refresh(self.focus_unless_inside, event.pane.id)
+
+    def focus_unless_inside(self, name: str) -> None:
+        """A tab was activated (click, or 1/2/3): focus its pane unless show_pane already did."""
         focused = self.main_screen.focused
-        if focused is None or event.pane not in focused.ancestors:
-            self.call_after_refresh(self.focus_pane, event.pane.id)
+        pane = self.main_screen.query_one(f"#panes #{name}")
+        if self._focus_target == name:
+            return  # show_pane placed the focus (it may still be pending)
+        if focused is None or pane not in focused.ancestors:
+            self.focus_pane(name)
 
     def action_cancel(self) -> None:
         if self.import_pane.cancel() or self.reports_pane.cancel():
             return
-        if isinstance(self.focused, Input):
-            active = self.main_screen.query_one("#panes", TabbedContent).active
-            if active == "import":
-                self.import_pane.query_one("#import-skip").focus()
-            else:
-                self.focus_pane(active)
+        if isinstance(self.focused, Input) and self.screen is self.main_screen:
+            self.focus_pane(self.main_screen.query_one("#panes", TabbedContent).active)
 
     # -- actions used by panes and the command palette ---------------------------------------
 
@@ -330,6 +348,7 @@ def help_sections() -> list[tuple[str, list]]:
     ]
     return [
         ("Everywhere", StoremonApp.BINDINGS + extra_global),
+        ("Text fields (path, store filters)", TextField.BINDINGS),
         ("Import pane", ImportPane.BINDINGS + PathInput.BINDINGS),
         ("Data pane", DataPane.BINDINGS + PagedTable.BINDINGS + table_keys),
         ("Reports pane", ReportsPane.BINDINGS + PagedTable.BINDINGS),

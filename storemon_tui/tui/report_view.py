@@ -50,6 +50,8 @@ class ReportFrame:
         if tuple(self.text.columns) != REPORT_COLUMNS:
             raise ValueError(f"{path}: not a storemon report (unexpected header)")
         self.values = self.text[list(REPORT_COLUMNS[1:])].astype(float)
+        self.id_width = int(self.text["store_id"].str.len().max()) if len(self.text) else 0
+        """The longest store id of the whole report (one column width for every page)."""
         self.page_size = page_size
         self.sort_column: str = "store_id"
         self.descending = False

@@ -277,7 +277,7 @@ async def test_generate_report_until_complete(sample_db) -> None:
         await pilot.press("s")
         await wait_for(pilot, lambda: app.reports_pane.frame.sort_column == "uptime_last_week")
         await wait_for(pilot, lambda: "▲" in str(table.ordered_columns[3].label) and "up 1w" in str(table.ordered_columns[3].label))
-        values = [float(table.get_row_at(i)[3]) for i in range(table.row_count)]
+        values = [float(str(table.get_row_at(i)[3])) for i in range(table.row_count)]
         assert values == sorted(values)
         await pilot.press("s")
         await wait_for(pilot, lambda: "▼" in str(table.ordered_columns[3].label))
@@ -398,7 +398,7 @@ async def test_drilldown_totals_equal_report_row(sample_db) -> None:
         table = app.query_one("#report-table", DataTable)
         table.focus()
         # A store with some downtime in the week, so the timeline has both colours.
-        target = next(i for i in range(table.row_count) if float(table.get_row_at(i)[6]) > 0)
+        target = next(i for i in range(table.row_count) if float(str(table.get_row_at(i)[6])) > 0)
         table.move_cursor(row=target, column=0)
         store = str(table.get_row_at(target)[0])
         await pilot.press("enter")

@@ -12,10 +12,13 @@ from textual.worker import Worker, get_current_worker
 from storemon_tui.db.browse import TABLES, Page, Pager
 from storemon_tui.db.database import Database
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
-from storemon_tui.tui.widgets.common import WorkerErrors
+from storemon_tui.tui.widgets.common import TextField, WorkerErrors
 from storemon_tui.tui.widgets.paged_table import PagedTable
 
 PAGE_SIZE = 200
+FILTER_DELAY = 0.3
+"""Seconds after the last key before the store filter runs (Enter runs it at once): a count
+over millions of polls per keystroke would only queue work nobody sees."""
 TABLE_ORDER = ("polls", "business_hours", "time_zones", "reports")
 
 
@@ -35,6 +38,7 @@ class DataPane(WorkerErrors, Vertical):
         self.db = db
         self.pager = Pager(db, "polls", page_size=PAGE_SIZE)
         self.page: Page | None = None
+        self._filter_timer = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="data-controls"):
@@ -45,7 +49,7 @@ class DataPane(WorkerErrors, Vertical):
                 compact=True,
                 id="data-table-select",
             )
-            yield Input(placeholder="filter store_id (/)", compact=True, id="data-filter")
+            yield TextField(placeholder="filter store_id (/)", compact=True, id="data-filter")
         yield PagedTable(id="data-table")
         yield Label("", id="data-status")
 
@@ -117,10 +121,21 @@ class DataPane(WorkerErrors, Vertical):
 
     @on(Input.Changed, "#data-filter")
     def filter_changed(self, event: Input.Changed) -> None:
-        self.reset_pager(store_filter=event.value.strip())
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DELAY, self.apply_filter)
+
+    def apply_filter(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        value = self.query_one("#data-filter", Input).value.strip()
+        if value != self.pager.store_filter:
+            self.reset_pager(store_filter=value)
 
     @on(Input.Submitted, "#data-filter")
     def filter_submitted(self, event: Input.Submitted) -> None:
+        self.apply_filter()
         self.focus_main()
 
     # -- actions ----------------------------------------------------------------------------

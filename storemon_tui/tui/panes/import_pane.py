@@ -16,7 +16,7 @@ from textual.worker import Worker, get_current_worker
 from storemon_tui.db.database import Database
 from storemon_tui.errors import Cancelled, StoremonError
 from storemon_tui.tui.screens.dialogs import FilePickerScreen
-from storemon_tui.tui.widgets.common import PathSuggester, WorkerErrors, describe_error, expand_paths
+from storemon_tui.tui.widgets.common import PathSuggester, TextField, WorkerErrors, describe_error, expand_paths
 
 KIND_NAMES = {"polls": "polls", "business_hours": "business hours", "time_zones": "time zones"}
 
@@ -29,7 +29,10 @@ def _size(n: int) -> str:
     return str(n)
 
 
-class PathInput(Input):
+HINT = "Press / to type a path (Enter imports it), F3 to browse. Files are recognized by their header."
+
+
+class PathInput(TextField):
     """Input whose Tab accepts the inline completion (then moves on when there is none)."""
 
     BINDINGS = [Binding("tab", "complete", "Complete", show=False)]
@@ -42,8 +45,11 @@ class PathInput(Input):
             self.screen.focus_next()
 
 
-class ImportPane(WorkerErrors, Vertical):
+class ImportPane(WorkerErrors, Vertical, can_focus=True):
+    """Focused itself when shown, so its keys work; ``/`` or Enter starts typing a path."""
+
     BINDINGS = [
+        Binding("slash,enter", "edit_path", "Path", key_display="/", id="import.path"),
         Binding("f5,i", "start_import", "Import", key_display="F5", id="import.run"),
         Binding("f3,b", "browse", "Browse", key_display="F3", id="import.browse"),
         Binding("f4,s", "toggle_skip", "Skip invalid", key_display="F4", id="import.skip"),
@@ -56,6 +62,17 @@ class ImportPane(WorkerErrors, Vertical):
         self._preview_timer = None
         self._import_worker: Worker | None = None
 
+    def focus_main(self, *, edit: bool = False) -> None:
+        if edit:
+            self.action_edit_path()
+        else:
+            self.focus()
+
+    def action_edit_path(self) -> None:
+        field = self.query_one("#import-path", Input)
+        field.focus()
+        field.cursor_position = len(field.value)
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="import-row"):
             yield PathInput(
@@ -64,7 +81,7 @@ class ImportPane(WorkerErrors, Vertical):
                 id="import-path",
             )
             yield Checkbox("Skip invalid rows", id="import-skip")
-        yield Static("Type a path and press Enter to import. Files are recognized by their header.", id="import-files", markup=False)
+        yield Static(HINT, id="import-files", markup=False)
         yield DataTable(id="import-preview", cursor_type="none", show_cursor=False)
         with Horizontal(id="import-progress"):
             yield Label("", id="import-progress-label")
@@ -114,7 +131,7 @@ class ImportPane(WorkerErrors, Vertical):
         table = self.query_one("#import-preview", DataTable)
         table.clear(columns=True)
         if not text.strip():
-            files.update("Type a path and press Enter to import. Files are recognized by their header.")
+            files.update(HINT)
             return
         if not paths:
             files.update(f"{text}: no matching CSV files")

@@ -15,7 +15,7 @@ from storemon_tui.db.browse import format_ts_us
 from storemon_tui.errors import StoremonError
 from storemon_tui.report.jobs import ReportInfo, ReportJobs, ReportStatus
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
-from storemon_tui.tui.widgets.common import WorkerErrors
+from storemon_tui.tui.widgets.common import TextField, WorkerErrors
 from storemon_tui.tui.widgets.paged_table import PagedTable
 
 
@@ -23,11 +23,14 @@ COLUMN_LABELS = {
     "uptime_last_hour": "up 1h",
     "uptime_last_day": "up 1d",
     "uptime_last_week": "up 1w",
-    "downtime_last_hour": "down 1h",
-    "downtime_last_day": "down 1d",
-    "downtime_last_week": "down 1w",
+    "downtime_last_hour": "dn 1h",
+    "downtime_last_day": "dn 1d",
+    "downtime_last_week": "dn 1w",
 }
 """Short headers so the table fits 80 columns; the hour is in minutes, day and week in hours."""
+VALUE_WIDTH = 7
+"""Width of a number column: ``168.00`` (or a header with its sort arrow, ``up 1w▼``) plus one space.
+With no cell padding, a 36-character UUID id (+1) and six such columns take 79 columns."""
 
 
 def _duration(info: ReportInfo) -> str:
@@ -39,7 +42,8 @@ def _duration(info: ReportInfo) -> str:
 
 class ReportsPane(WorkerErrors, Vertical):
     BINDINGS = [
-        Binding("g,f5", "generate", "Generate", key_display="g", id="reports.generate"),
+        Binding("g", "generate", "Generate", id="reports.generate"),
+        Binding("f5", "generate", "Generate", key_display="F5", id="reports.generate_f5"),
         Binding("G", "generate_as_of", "Generate as of…", show=False, id="reports.generate_as_of"),
         Binding("e", "export", "Export", id="reports.export"),
         Binding("s", "sort", "Sort", id="reports.sort"),
@@ -68,8 +72,8 @@ class ReportsPane(WorkerErrors, Vertical):
             yield ProgressBar(total=100, show_eta=True, id="report-bar")
         with Horizontal(id="report-bar-row"):
             yield Label("No report selected. Press g to generate one.", id="report-status")
-            yield Input(placeholder="filter store_id (/)", compact=True, id="report-filter")
-        yield PagedTable(id="report-table", cursor_type="cell")
+            yield TextField(placeholder="filter store_id (/)", compact=True, id="report-filter")
+        yield PagedTable(id="report-table", cursor_type="cell", cell_padding=0)
         with Horizontal(id="fleet"):
             yield Static("", id="fleet-stats")
             yield DataTable(id="fleet-worst", cursor_type="row", zebra_stripes=True)
@@ -215,9 +219,12 @@ class ReportsPane(WorkerErrors, Vertical):
         for name in page.columns:
             short = COLUMN_LABELS.get(name, name)
             if name == frame.sort_column:
-                short += " ▼" if frame.descending else " ▲"
+                short += ("" if name in COLUMN_LABELS else " ") + ("▼" if frame.descending else "▲")
             columns.append(short)
-        self.query_one("#report-table", PagedTable).show_page(columns, page.rows)
+        widths = [max(frame.id_width, len(columns[0])) + 1] + [VALUE_WIDTH] * (len(columns) - 1)
+        self.query_one("#report-table", PagedTable).show_page(
+            columns, page.rows, widths=widths, right=frozenset(range(1, len(columns)))
+        )
         info = self.reports.get(self.current or "")
         stale = ""
         if info and self.data_version is not None and info.is_stale(self.data_version):

@@ -41,15 +41,17 @@ def bindings_markdown(sections: list[tuple[str, list]]) -> str:
     out = []
     for title, bindings in sections:
         out.append(f"### {title}\n\n| Key | Action |\n|---|---|")
-        seen = set()
+        # One row per (action, description): a key and its F-key alternative share a row.
+        rows: dict[tuple[str, str], list[str]] = {}
         for b in bindings:
             if not isinstance(b, Binding) or not b.description:
                 continue
-            name = _key_name(b.key, None)
-            if (name, b.description) in seen:
-                continue
-            seen.add((name, b.description))
-            out.append(f"| `{name}` | {b.description} |")
+            names = rows.setdefault((b.action or b.key, b.description), [])
+            for name in _key_name(b.key, None).split(" / "):
+                if name not in names:
+                    names.append(name)
+        for (_, description), names in rows.items():
+            out.append(f"| `{' / '.join(names)}` | {description} |")
         out.append("")
     return "\n".join(out)
 

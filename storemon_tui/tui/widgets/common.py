@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import glob
 import os
+import string
 from pathlib import Path
 
+from textual.binding import Binding
+from textual.keys import _character_to_key, key_to_character
 from textual.suggester import Suggester
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from storemon_tui.errors import Cancelled, StoremonError
@@ -46,6 +50,32 @@ class WorkerErrors:
 
     def worker_cancelled(self, worker: Worker) -> None:
         pass
+
+
+class TextField(Input):
+    """A pane's text field: Esc leaves it (so the one-letter keys work again), F1 opens help.
+
+    While a text field has focus the main screen hides every binding whose key
+    the field would type (see :func:`typed_key`), so the footer only shows keys
+    that work there.
+    """
+
+    BINDINGS = [
+        Binding("escape", "app.cancel", "Leave field", key_display="Esc", id="field.leave"),
+    ]
+
+
+_TYPED_NAMES = frozenset(_character_to_key(character) for character in string.printable if character.isprintable())
+"""Key names of printable ASCII characters ("slash", "question_mark", …): key_to_character
+does not know all of them."""
+
+
+def typed_key(key: str) -> bool:
+    """True if a focused text field consumes ``key`` as text (a printable character)."""
+    if key in _TYPED_NAMES:
+        return True
+    character = key_to_character(key)
+    return character is not None and character.isprintable()
 
 
 class PathSuggester(Suggester):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
@@ -34,22 +35,45 @@ class PagedTable(DataTable):
         def control(self) -> PagedTable:
             return self.table
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None, cursor_type: str = "row") -> None:
-        super().__init__(id=id, classes=classes, cursor_type=cursor_type, zebra_stripes=True)
-        self._columns_shown: tuple[str, ...] = ()
+    def __init__(
+        self, *, id: str | None = None, classes: str | None = None, cursor_type: str = "row", cell_padding: int = 1
+    ) -> None:
+        super().__init__(id=id, classes=classes, cursor_type=cursor_type, zebra_stripes=True, cell_padding=cell_padding)
+        self._columns_shown: tuple = ()
+        self._right: frozenset[int] = frozenset()
 
     def action_page(self, where: str) -> None:
         self.post_message(self.PageRequested(self, where))
 
-    def show_page(self, columns: Sequence[str], rows: Sequence[Sequence[str]], *, keep_column: bool = True) -> None:
-        """Replace the rows (and the columns if they changed); cursor to the top."""
+    def show_page(
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        keep_column: bool = True,
+        widths: Sequence[int | None] | None = None,
+        right: frozenset[int] = frozenset(),
+    ) -> None:
+        """Replace the rows (and the columns if they changed); cursor to the top.
+
+        ``widths`` fixes column widths (None: fit the content); columns in ``right``
+        (indices) are right-aligned, header included. Cells stay the given strings
+        wherever they are right-aligned only on screen (as ``Text``)."""
         column = self.cursor_column if keep_column else 0
-        if tuple(columns) != self._columns_shown:
+        widths = list(widths) if widths is not None else [None] * len(columns)
+        shape = (tuple(columns), tuple(widths), right)
+        if shape != self._columns_shown:
             self.clear(columns=True)
-            self.add_columns(*columns)
-            self._columns_shown = tuple(columns)
+            for index, (label, width) in enumerate(zip(columns, widths, strict=True)):
+                self.add_column(Text(label, justify="right") if index in right else label, width=width)
+            self._columns_shown = shape
+            self._right = right
         else:
             self.clear()
+        if right:
+            rows = [
+                tuple(Text(str(v), justify="right") if i in right else v for i, v in enumerate(row)) for row in rows
+            ]
         self.add_rows(rows)
         if rows:
             self.move_cursor(row=0, column=min(column, len(columns) - 1), animate=False)
