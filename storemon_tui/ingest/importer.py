@@ -45,6 +45,8 @@ class ImportSummary:
     stores: int = 0
     ignored_columns: tuple[str, ...] = ()
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage (read, validate, write, commit), for the benchmark."""
 
     @property
     def changed_data(self) -> bool:
@@ -95,10 +97,13 @@ def import_file(
     every one of those cases nothing was written.
     """
     started = time.perf_counter()
+    clock = _StageClock()
     path = Path(path)
     table = read_table(path)
+    clock.lap("read")
     parsed, checks = validate(table)
     bad = _bad_rows(checks, table.n_rows)
+    clock.lap("validate")
     rejected: dict[int, list[Problem]] = {}
     if bad.any() or table.structural:
         if not table.exact:
@@ -126,10 +131,26 @@ def import_file(
         writer.check_cancel()
         if summary.changed_data:
             bump_data_version(conn)  # reports computed before this import are now stale
+        clock.lap("write")
+    clock.lap("commit")
+    summary.stages = clock.laps
     if rejected:
         summary.rejects_path = write_rejects(path, table.match.header, rejected)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+class _StageClock:
+    """Seconds between successive laps, by name."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
 
 
 def import_files(

@@ -55,6 +55,14 @@ class PostgresWriter(Writer):
         super().__init__(conn, **kwargs)
         conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": IMPORT_LOCK_ID})
 
+    def delete_store_rows(self, table: str, store_keys: list[int]) -> int:
+        """One statement with the keys as an array parameter."""
+        self.check_cancel()
+        raw = self.conn.connection.driver_connection
+        with raw.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE store_key = ANY(%s)", (store_keys,))
+            return max(cursor.rowcount, 0)
+
     def insert_rows(
         self, table: str, columns: tuple[str, ...], rows: list[tuple], on_conflict: str = "", *, progress: bool = False
     ) -> None:

@@ -51,33 +51,62 @@ class PollPacking:
         return f"(?{n}>>{self.span_bits + 1},((?{n}>>1)&{mask})+{self.base},?{n}&1)"
 
 
-@dataclass(frozen=True)
 class SortedPolls:
-    """Unique polls in ``(store_key, ts_us)`` order."""
+    """Unique polls in ``(store_key, ts_us)`` order.
 
-    keys: np.ndarray
-    ts_us: np.ndarray
-    active: np.ndarray
-    duplicates: int
-    """Rows dropped because a later row of the file had the same key."""
-    packing: PollPacking | None = None
-    packed: np.ndarray | None = None
-    """The same polls packed with ``packing`` (when it fits)."""
+    Held either as three arrays or, when they fit, as packed int64 values;
+    the other form is derived only if a writer asks for it (SQLite binds the
+    packed values directly and never needs the arrays).
+    """
+
+    def __init__(
+        self,
+        arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+        duplicates: int,
+        packing: PollPacking | None = None,
+        packed: np.ndarray | None = None,
+    ) -> None:
+        if arrays is None and (packing is None or packed is None):
+            raise ValueError("need the arrays or the packed values")
+        self._arrays = arrays
+        self.duplicates = duplicates
+        """Rows dropped because a later row of the file had the same key."""
+        self.packing = packing
+        self.packed = packed
+        """The polls packed with ``packing`` (when it fits)."""
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._arrays is None:
+            self._arrays = self.packing.unpack(self.packed)  # type: ignore[union-attr, arg-type]
+        return self._arrays
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self.arrays[0]
+
+    @property
+    def ts_us(self) -> np.ndarray:
+        return self.arrays[1]
+
+    @property
+    def active(self) -> np.ndarray:
+        return self.arrays[2]
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.packed) if self.packed is not None else len(self.arrays[0])
 
 
 def sort_last_wins(keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray) -> SortedPolls:
     """Sort polls by key and keep, for each key, the row read last."""
     if len(keys) == 0:
-        return SortedPolls(keys, ts_us, active, 0)
+        return SortedPolls((keys, ts_us, active), 0)
     packing = PollPacking.fit(keys, ts_us)
     if packing is not None:
         packed = np.sort(packing.pack(keys, ts_us, active))
         identity = packed >> 1
         if not (identity[1:] == identity[:-1]).any():
-            return SortedPolls(*packing.unpack(packed), duplicates=0, packing=packing, packed=packed)
+            return SortedPolls(None, duplicates=0, packing=packing, packed=packed)
         # Duplicates: sort positions by identity, then keep the highest position per identity.
         identity = packing.pack(keys, ts_us, np.zeros_like(active)) >> 1
         order = np.argsort(identity)
@@ -91,4 +120,4 @@ def sort_last_wins(keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray) -> S
         winners = order[last]
     keys, ts_us, active = keys[winners], ts_us[winners], active[winners]
     packed = packing.pack(keys, ts_us, active) if packing is not None else None
-    return SortedPolls(keys, ts_us, active, len(order) - len(winners), packing, packed)
+    return SortedPolls((keys, ts_us, active), len(order) - len(winners), packing, packed)

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storemon_tui.ingest.kinds import FileKind
-from storemon_tui.ingest.problems import FileError
-from storemon_tui.ingest.reader import BOM, check_utf8, file_size, read_header
+from storemon_tui.ingest.reader import HEAD_BYTES, check_utf8, file_size, read_bytes, read_header
 
-_PREVIEW_BYTES = 64 * 1024
+_PREVIEW_BYTES = HEAD_BYTES
 
 
 @dataclass(frozen=True)
@@ -32,19 +31,7 @@ class Preview:
 def preview_file(path: str | Path, rows: int = 5) -> Preview:
     """Kind, header and the first ``rows`` data rows of a CSV file."""
     path = Path(path)
-    try:
-        if path.is_dir():
-            raise FileError(path, "is a directory, not a CSV file")
-        with open(path, "rb") as handle:
-            head = handle.read(_PREVIEW_BYTES)
-    except FileNotFoundError:
-        raise FileError(path, "no such file") from None
-    except PermissionError:
-        raise FileError(path, "permission denied") from None
-    except IsADirectoryError:
-        raise FileError(path, "is a directory, not a CSV file") from None
-    if not head.removeprefix(BOM).strip():  # a lone BOM is empty too, as for the import
-        raise FileError(path, "is empty (expected a header line and data rows)")
+    head = read_bytes(path, limit=_PREVIEW_BYTES)  # same one-line errors as the import
     # Cut at the last complete line so a multi-byte character is never split.
     cut = head.rfind(b"\n")
     if cut > 0 and len(head) == _PREVIEW_BYTES:
