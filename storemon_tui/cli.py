@@ -148,6 +148,9 @@ def _import(db: object, files: list[str], skip_invalid: bool) -> bool:
             raise SystemExit(EXIT_INTERRUPTED) from None
         line.clear()
         print(summary.describe(), file=sys.stderr)
+        if os.environ.get("STOREMON_TIMING"):
+            stages = ", ".join(f"{stage} {seconds:.3f} s" for stage, seconds in summary.stages.items())
+            print(f"timing: {Path(name).name}: {stages}", file=sys.stderr)
     return ok
 
 
