@@ -99,22 +99,24 @@ class Database:
         return describe_url(self.url)
 
     @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        """A Core connection inside one transaction, with errors made readable."""
+    def _readable_errors(self) -> Iterator[None]:
+        """Turn driver errors (server down, locked, missing) into one readable line."""
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            yield
         except OperationalError as exc:
             raise DatabaseError(_one_line(exc, self.location)) from exc
 
     @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A Core connection inside one transaction."""
+        with self._readable_errors(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
     def begin_write(self) -> Iterator[Connection]:
         """A transaction that writes: on SQLite it holds the write lock from the start."""
-        try:
-            with self.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise DatabaseError(_one_line(exc, self.location)) from exc
+        with self._readable_errors(), self.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+            yield conn
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
@@ -125,7 +127,7 @@ class Database:
         host imports. On SQLite a read transaction already is one (the
         writer waits for it to finish before committing).
         """
-        try:
+        with self._readable_errors():
             if self.dialect == "postgresql":
                 options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
                 with self.engine.connect().execution_options(**options) as conn, conn.begin():
@@ -133,17 +135,12 @@ class Database:
             else:
                 with self.engine.begin() as conn:
                     yield conn
-        except OperationalError as exc:
-            raise DatabaseError(_one_line(exc, self.location)) from exc
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A Core connection for reads."""
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise DatabaseError(_one_line(exc, self.location)) from exc
+        with self._readable_errors(), self.engine.connect() as conn:
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()
