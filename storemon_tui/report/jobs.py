@@ -21,12 +21,11 @@ from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import Connection, MetaData, Table, select, update
+from sqlalchemy.engine import RowMapping
 
 from storemon_tui.db.database import Database, get_data_version
 from storemon_tui.db.maintenance import latest_poll_us
-from storemon_tui.db.models import Report
 from storemon_tui.errors import Cancelled, StoremonError
 from storemon_tui.paths import reports_dir
 
@@ -75,19 +74,19 @@ class ReportInfo:
         return self.status is not ReportStatus.RUNNING
 
     @classmethod
-    def from_record(cls, record: Report) -> ReportInfo:
+    def from_record(cls, record: RowMapping) -> ReportInfo:
         return cls(
-            id=record.id,
-            status=ReportStatus(record.status),
-            created_at=_aware(record.created_at),  # type: ignore[arg-type]
-            started_at=_aware(record.started_at),
-            finished_at=_aware(record.finished_at),
-            as_of_us=record.as_of_us,
-            progress=record.progress,
-            error=record.error,
-            row_count=record.row_count,
-            file_path=record.file_path,
-            data_version=record.data_version,
+            id=record["id"],
+            status=ReportStatus(record["status"]),
+            created_at=_aware(record["created_at"]),  # type: ignore[arg-type]
+            started_at=_aware(record["started_at"]),
+            finished_at=_aware(record["finished_at"]),
+            as_of_us=record["as_of_us"],
+            progress=record["progress"],
+            error=record["error"],
+            row_count=record["row_count"],
+            file_path=record["file_path"],
+            data_version=record["data_version"],
         )
 
 
@@ -99,7 +98,8 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now in UTC, stored without a zone (read back as UTC by :func:`_aware`)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _owner() -> str:
@@ -127,6 +127,22 @@ class ReportJobs:
         self._latest: set[str] = set()
         """Reports whose "now" is the latest poll: read it in the data's own snapshot."""
         self._lock = threading.Lock()
+        self._report_table: Table | None = None
+
+    def _table(self, conn: Connection | None = None) -> Table:
+        """The ``report`` table, reflected once (SQLAlchemy Core).
+
+        The SQLModel class in ``db/models.py`` defines and creates the table;
+        jobs use Core on the reflected table so a headless ``--export`` never
+        imports the ORM and pydantic (~0.25 s of start-up).
+        """
+        if self._report_table is None:
+            if conn is None:
+                with self.db.connect() as own:
+                    self._report_table = Table("report", MetaData(), autoload_with=own)
+            else:
+                self._report_table = Table("report", MetaData(), autoload_with=conn)
+        return self._report_table
 
     # -- creating and running --------------------------------------------------------
 
@@ -165,18 +181,19 @@ class ReportJobs:
                 as_of_us = latest_poll_us(conn)
                 if as_of_us is None:
                     raise StoremonError("the database has no polls; import a polls CSV first")
+            report = self._table(conn)
             running = conn.execute(
-                select(Report.id).where(
-                    Report.status == ReportStatus.RUNNING.value,
-                    Report.as_of_us == as_of_us,
-                    Report.data_version == version,
+                select(report.c.id).where(
+                    report.c.status == ReportStatus.RUNNING.value,
+                    report.c.as_of_us == as_of_us,
+                    report.c.data_version == version,
                 )
             ).scalar()
             if running is not None:
                 return running, False
             report_id = secrets.token_hex(16)
             conn.execute(
-                Report.__table__.insert().values(
+                report.insert().values(
                     id=report_id,
                     created_at=_utcnow(),
                     as_of_us=as_of_us,
@@ -264,7 +281,8 @@ class ReportJobs:
 
     def _update(self, report_id: str, **values: object) -> None:
         with self.db.begin_write() as conn:
-            conn.execute(update(Report).where(Report.id == report_id).values(**values))
+            report = self._table(conn)
+            conn.execute(update(report).where(report.c.id == report_id).values(**values))
 
     # -- control and queries -----------------------------------------------------------
 
@@ -277,11 +295,12 @@ class ReportJobs:
         return True
 
     def get(self, report_id: str) -> ReportInfo:
-        with Session(self.db.engine) as session:
-            record = session.get(Report, report_id)
-            if record is None:
-                raise StoremonError(f"no report with id {report_id!r}")
-            return ReportInfo.from_record(record)
+        with self.db.connect() as conn:
+            report = self._table(conn)
+            record = conn.execute(select(report).where(report.c.id == report_id)).mappings().first()
+        if record is None:
+            raise StoremonError(f"no report with id {report_id!r}")
+        return ReportInfo.from_record(record)
 
     def wait(self, report_id: str, timeout: float | None = None) -> ReportInfo:
         """Block until the report is no longer running (or ``timeout`` passes)."""
@@ -307,14 +326,16 @@ class ReportJobs:
 
     def list(self, limit: int = 500) -> list[ReportInfo]:
         """Reports, newest first."""
-        with Session(self.db.engine) as session:
-            records = session.execute(select(Report).order_by(Report.created_at.desc()).limit(limit)).scalars().all()
-            return [ReportInfo.from_record(r) for r in records]
+        with self.db.connect() as conn:
+            report = self._table(conn)
+            records = conn.execute(select(report).order_by(report.c.created_at.desc()).limit(limit)).mappings().all()
+        return [ReportInfo.from_record(r) for r in records]
 
     def delete(self, report_id: str) -> None:
         info = self.get(report_id)
         with self.db.begin_write() as conn:
-            conn.execute(Report.__table__.delete().where(Report.id == report_id))
+            report = self._table(conn)
+            conn.execute(report.delete().where(report.c.id == report_id))
         if info.file_path:
             Path(info.file_path).unlink(missing_ok=True)
 
@@ -323,8 +344,9 @@ class ReportJobs:
         host = socket.gethostname()
         dead: list[str] = []
         with self.db.connect() as conn:
+            report = self._table(conn)
             rows = conn.execute(
-                select(Report.id, Report.owner).where(Report.status == ReportStatus.RUNNING.value)
+                select(report.c.id, report.c.owner).where(report.c.status == ReportStatus.RUNNING.value)
             ).all()
         for report_id, owner in rows:
             if report_id in self._cancel:
