@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from storemon_tui.errors import DatabaseError
 from storemon_tui.paths import default_db_path
@@ -34,7 +34,9 @@ def resolve_target(target: str | os.PathLike[str] | None) -> str:
     if "://" in raw:
         return raw
     path = Path(raw).expanduser().resolve()
-    return f"sqlite:///{path}"
+    # URL.create escapes '%', '#', '?' and '@': a plain f-string URL would be
+    # percent-decoded and open another file (``e%41`` -> ``eA``).
+    return URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
 
 
 def describe_url(url: str) -> str:

@@ -20,6 +20,7 @@ import itertools
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Connection
@@ -138,7 +139,10 @@ def _polls_sqlite(
 
 def _fetch_readonly(db_path: str, sql: str, params: tuple[int, int]) -> list[tuple]:
     """Run one query on a private read-only connection (for a worker thread)."""
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    # as_uri() percent-encodes '#', '?' and '%', which a URI filename would
+    # otherwise read as a fragment, a query or an escape (and open another file).
+    uri = Path(db_path).resolve().as_uri() + "?mode=ro"
+    connection = sqlite3.connect(uri, uri=True, timeout=30)
     try:
         return connection.execute(sql, params).fetchall()
     finally:

@@ -215,3 +215,20 @@ def test_import_then_failed_export_keeps_the_import(invoke, db_target: str, csv_
     assert code == 1 and out == "" and "Traceback" not in err
     assert err.splitlines()[-1] == f"storemon: --export {missing}: directory {missing.parent} does not exist"
     assert expected_csv(db_target).splitlines()[1].startswith("a,")  # the import was committed
+
+
+@pytest.mark.parametrize("folder", ["with#hash", "with%41percent", "with?query"])
+def test_sqlite_path_with_url_special_characters(invoke, tmp_path: Path, folder: str) -> None:
+    """A database path is a path, not a URL: '%41' is not 'A', '#' and '?' are not
+    a fragment or a query (the report's second read-only connection used to open,
+    and create, the file named by the text before '#')."""
+    directory = tmp_path / folder
+    directory.mkdir()
+    target = directory / "db.sqlite3"
+    polls = tmp_path / "polls.csv"
+    polls.write_text(POLLS + "".join(f"{i},2023-01-22 12:00:00 UTC,active\n" for i in range(1, 4)), encoding="utf-8")
+    code, out, err = invoke("--db", target, "--import", polls, "--export", "-")
+    assert code == 0, err
+    assert out.splitlines()[1:] == [f"{i},60.00,24.00,168.00,0.00,0.00,0.00" for i in range(1, 4)]
+    assert sorted(p.name for p in directory.iterdir()) == ["db.sqlite3"]
+    assert not (tmp_path / "with").exists()  # no stray database named by the text before '#'/'?'
