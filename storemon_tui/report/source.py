@@ -112,6 +112,12 @@ def _polls_sqlite(
     less wall time on two cores. Both halves see the same data: ``cur``'s
     transaction already holds SQLite's shared lock (the caller's probe read),
     and in rollback-journal mode no writer can commit while it does.
+
+    The second connection must not *wait* for its shared lock: a writer
+    that is committing holds SQLite's pending lock (no new readers) while it
+    waits for ``cur``'s shared lock to go, so waiting would deadlock both
+    for the busy timeout. It asks once, and if refused ``cur`` reads the
+    upper half itself.
     """
     where = f"AND ts_us <= {int(as_of_us)} " if as_of_us is not None else ""
     sql = (
@@ -123,7 +129,10 @@ def _polls_sqlite(
         with ThreadPoolExecutor(max_workers=1) as pool:
             upper = pool.submit(_fetch_readonly, db_path, sql, (middle, max_key))
             rows = cur.execute(sql, (-1, middle)).fetchall()
-            rows += upper.result()
+            try:
+                rows += upper.result()
+            except sqlite3.Error:  # locked by a committing writer (or unopenable): read it here
+                rows += cur.execute(sql, (middle, max_key)).fetchall()
     else:
         rows = cur.execute(sql, (-1, max_key)).fetchall()
     if not rows:
@@ -142,7 +151,7 @@ def _fetch_readonly(db_path: str, sql: str, params: tuple[int, int]) -> list[tup
     # as_uri() percent-encodes '#', '?' and '%', which a URI filename would
     # otherwise read as a fragment, a query or an escape (and open another file).
     uri = Path(db_path).resolve().as_uri() + "?mode=ro"
-    connection = sqlite3.connect(uri, uri=True, timeout=30)
+    connection = sqlite3.connect(uri, uri=True, timeout=0)  # never wait: see _polls_sqlite
     try:
         return connection.execute(sql, params).fetchall()
     finally:
