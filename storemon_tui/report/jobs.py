@@ -182,11 +182,15 @@ class ReportJobs:
                 if as_of_us is None:
                     raise StoremonError("the database has no polls; import a polls CSV first")
             report = self._table(conn)
+            # Only this process's own running reports are shared: a Running record of
+            # another process (another host, or one that died) may never finish, and
+            # waiting for it would hang this caller.
             running = conn.execute(
                 select(report.c.id).where(
                     report.c.status == ReportStatus.RUNNING.value,
                     report.c.as_of_us == as_of_us,
                     report.c.data_version == version,
+                    report.c.owner == _owner(),
                 )
             ).scalar()
             if running is not None:

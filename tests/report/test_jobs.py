@@ -175,6 +175,20 @@ def test_trigger_twice_while_running_returns_the_same_report(jobs) -> None:
     assert len(jobs.list()) == 3
 
 
+def test_a_running_report_of_another_process_is_not_waited_for(jobs, sample_db) -> None:
+    # A Running record for the same as-of and data version, left by a process on
+    # another host (it may have died): run() must compute its own report, not wait.
+    with sample_db.connect() as conn:
+        latest = conn.execute(text("SELECT max(ts_us) FROM poll")).scalar()
+    stranger = insert_running(sample_db, owner="otherhost:12345")
+    with sample_db.begin_write() as conn:
+        conn.execute(text("UPDATE report SET as_of_us = :a WHERE id = :i"), {"a": latest, "i": stranger})
+    info = jobs.run()
+    assert info.id != stranger
+    assert info.status is ReportStatus.COMPLETE
+    assert jobs.get(stranger).status is ReportStatus.RUNNING  # not ours to judge
+
+
 # -- cancel and failure --------------------------------------------------------------------
 
 
