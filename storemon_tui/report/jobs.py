@@ -200,6 +200,7 @@ class ReportJobs:
                 report.insert().values(
                     id=report_id,
                     created_at=_utcnow(),
+                    started_at=_utcnow(),
                     as_of_us=as_of_us,
                     status=ReportStatus.RUNNING.value,
                     progress=0.0,
@@ -224,16 +225,16 @@ class ReportJobs:
         from storemon_tui.report.source import load_report_input
 
         cancel = self._cancel.setdefault(report_id, threading.Event())
-        stored = [0.0]
+        stored = 0.0
 
         def progress(fraction: float) -> None:
+            nonlocal stored
             if on_progress is not None:
                 on_progress(fraction)
-            if fraction - stored[0] >= _PROGRESS_STEP:
-                stored[0] = fraction
+            if fraction - stored >= _PROGRESS_STEP:
+                stored = fraction
                 self._update(report_id, progress=round(fraction * 100, 1))
 
-        self._update(report_id, started_at=_utcnow())
         try:
             record = self.get(report_id)
             started = time.perf_counter()
@@ -243,7 +244,6 @@ class ReportJobs:
                 as_of_us = None if report_id in self._latest else record.as_of_us
                 inputs, now_us = load_report_input(conn, as_of_us)
                 version = get_data_version(conn)  # the version of exactly the data read
-            self._update(report_id, data_version=version)
             if timings is not None:
                 timings["read"] = time.perf_counter() - started
             if cancel.is_set():
@@ -269,6 +269,7 @@ class ReportJobs:
                 row_count=len(result),
                 file_path=str(target),
                 as_of_us=now_us,
+                data_version=version,
             )
             if on_progress is not None:
                 on_progress(1.0)
