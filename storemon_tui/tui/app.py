@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
 from textual.worker import get_current_worker
@@ -138,7 +139,7 @@ class StoremonApp(WorkerErrors, App[None]):
 
     # -- summary -----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="summary", description="Summary")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="summary", description="Summary")
     def refresh_summary(self, startup: bool = False) -> DataSummary:
         from storemon_tui.db.maintenance import summarize
 
@@ -151,6 +152,12 @@ class StoremonApp(WorkerErrors, App[None]):
 
     def show_summary(self, summary: DataSummary, startup: bool = False) -> None:
         self.summary = summary
+        try:
+            self._show_summary(summary, startup)
+        except NoMatches:
+            pass  # the app is shutting down: its widgets are already gone
+
+    def _show_summary(self, summary: DataSummary, startup: bool) -> None:
         self.reports_pane.data_version = summary.data_version
         if summary.polls:
             text = (
@@ -298,7 +305,7 @@ class StoremonApp(WorkerErrors, App[None]):
     def confirm_clear(self, tables: list[str]) -> None:
         self.describe_clear(tables)
 
-    @work(thread=True, exclusive=True, group="clear", description="Clear")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="clear", description="Clear")
     def describe_clear(self, tables: list[str]) -> None:
         from storemon_tui.db.maintenance import describe_clear
 
@@ -323,7 +330,7 @@ class StoremonApp(WorkerErrors, App[None]):
             lambda ok: self.clear(tables) if ok else self.notify("Nothing was deleted", title="Clear"),
         )
 
-    @work(thread=True, exclusive=True, group="clear", description="Clear")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="clear", description="Clear")
     def clear(self, tables: list[str]) -> None:
         from storemon_tui.db.maintenance import clear_tables
 

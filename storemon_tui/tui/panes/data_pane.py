@@ -61,7 +61,7 @@ class DataPane(WorkerErrors, Vertical):
 
     # -- loading pages ----------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="page", description="Page")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="page", description="Page")
     def load(self, where: str, number: int = 1) -> None:
         pager, page = self.pager, self.page
         if page is not None and page.table != pager.table:

@@ -111,7 +111,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         field.cursor_position = len(path)
         self.preview()
 
-    @work(thread=True, exclusive=True, group="preview", description="Preview")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="preview", description="Preview")
     def preview(self) -> None:
         from storemon_tui.ingest.preview import preview_file
 
@@ -195,7 +195,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         self.query_one("#import-progress-label", Label).update(f"Reading {paths[0].name}…")
         self._import_worker = self.run_import(paths, skip)
 
-    @work(thread=True, exclusive=True, group="import", description="Import")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="import", description="Import")
     def run_import(self, paths: list[Path], skip_invalid: bool) -> None:
         from storemon_tui.ingest import InvalidRowsError, import_file
 

@@ -97,7 +97,7 @@ class ReportsPane(WorkerErrors, Vertical):
 
     # -- the list ------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="list", description="Reports")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="list", description="Reports")
     def load_list(self, select: str | None = None) -> None:
         reports = self.jobs.list()
         if not get_current_worker().is_cancelled:
@@ -168,7 +168,7 @@ class ReportsPane(WorkerErrors, Vertical):
 
     # -- the report view ------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="view", description="Report view")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="view", description="Report view")
     def load_view(self, info: ReportInfo, flt: str = "") -> None:
         from storemon_tui.tui.report_view import ReportFrame
 
@@ -236,7 +236,7 @@ class ReportsPane(WorkerErrors, Vertical):
             f"page {page.number}/{page.page_count}{stale}"
         )
 
-    @work(thread=True, exclusive=True, group="view-page", description="Report page")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="view-page", description="Report page")
     def change_view(self, number: int, sort_column: str | None = None, descending: bool | None = None, flt: str | None = None) -> None:
         frame = self.frame
         if frame is None:
@@ -354,7 +354,7 @@ class ReportsPane(WorkerErrors, Vertical):
             chosen,
         )
 
-    @work(thread=True, exclusive=True, group="report", description="Report")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="report", description="Report")
     def run_report(self, as_of_us: int | None) -> ReportInfo:
         fraction = [0.0]
 
@@ -441,7 +441,7 @@ class ReportsPane(WorkerErrors, Vertical):
 
         self.app.push_screen(PromptScreen("Export report", "Write the CSV to:", default), chosen)
 
-    @work(thread=True, exclusive=True, group="export", description="Export")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="export", description="Export")
     def export(self, report_id: str, path: Path) -> None:
         from storemon_tui.report.export import write_csv_atomically
 
@@ -461,7 +461,7 @@ class ReportsPane(WorkerErrors, Vertical):
             lambda ok: self.delete(info.id) if ok else None,
         )
 
-    @work(thread=True, group="delete", description="Delete report")
+    @work(thread=True, exit_on_error=False, group="delete", description="Delete report")
     def delete(self, report_id: str) -> None:
         self.jobs.delete(report_id)
         self.app.call_from_thread(self.after_delete)

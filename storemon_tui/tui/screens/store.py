@@ -45,7 +45,7 @@ class StoreScreen(Screen[None]):
         self.query_one("#store-polls", DataTable).add_columns("local time", "status")
         self.load()
 
-    @work(thread=True, exclusive=True, group="store")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="store")
     def load(self) -> StoreDetail:
         return load_store_detail(self.db, self.store_id, self.as_of_us)
 
