@@ -416,6 +416,10 @@ async def test_drilldown_totals_equal_report_row(sample_db) -> None:
         # By store id from the data pane (Enter on a polls row).
         await pilot.press("2")
         await in_pane(pilot, "data")
+        polls = app.query_one("#data-table", DataTable)
+        await wait_for(
+            pilot, lambda: app.focused is polls and polls.row_count > 0, what="the polls table focused, with rows"
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, StoreScreen), what="store from data pane")
         await wait_for(pilot, lambda: app.screen.detail is not None)
