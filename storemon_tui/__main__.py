@@ -1,5 +1,5 @@
 """Allow ``python -m storemon_tui``."""
 
-from storemon_tui.cli import main
+from storemon_tui.cli import entry_point
 
-raise SystemExit(main())
+entry_point()

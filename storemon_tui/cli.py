@@ -216,5 +216,23 @@ def _run_app(db_target: str | None) -> int:
     return EXIT_OK
 
 
+def entry_point() -> None:
+    """The ``storemon`` command: run :func:`main`, then leave at once.
+
+    By the time ``main`` returns every file is closed and every transaction
+    committed or rolled back; what is left is the interpreter freeing a
+    report's or an import's hundreds of megabytes object by object, which
+    measured 0.2–0.3 s of a two-second headless run. So flush the standard
+    streams and exit without that teardown. (Tests call :func:`main`.)
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # e.g. `--export - | head -1`
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry_point()
