@@ -17,6 +17,7 @@ POLLS = "store_id,timestamp_utc,status\n"
 def test_core_never_imports_textual() -> None:
     code = (
         "import storemon_tui.db, storemon_tui.ingest, storemon_tui.report.jobs, storemon_tui.report.export, "
+        "storemon_tui.report.store_detail, storemon_tui.sample, "
         "storemon_tui.cli, sys; "
         "assert not any(m == 'textual' or m.startswith('textual.') for m in sys.modules)"
     )

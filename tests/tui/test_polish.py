@@ -13,7 +13,7 @@ from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.panes.data_pane import DataPane
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
-from storemon_tui.tui.store_detail import CLOSED, DOWN, NO_DATA, OUTSIDE, SLOTS_PER_DAY, UP
+from storemon_tui.report.store_detail import CLOSED, DOWN, NO_DATA, OUTSIDE, SLOTS_PER_DAY, UP
 from storemon_tui.tui.widgets.timeline import GLYPHS, LEGEND, NAMES, PARTLY, Timeline, cell_states
 from tui_helpers import async_test, label_text, wait_for
 

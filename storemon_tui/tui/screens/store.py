@@ -12,7 +12,7 @@ from textual.worker import Worker, WorkerState
 
 from storemon_tui.db.browse import DAY_NAMES, format_ts_us
 from storemon_tui.db.database import Database
-from storemon_tui.tui.store_detail import StoreDetail, load_store_detail
+from storemon_tui.report.store_detail import StoreDetail, load_store_detail
 from storemon_tui.tui.widgets.timeline import Timeline
 
 

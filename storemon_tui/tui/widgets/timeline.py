@@ -6,7 +6,7 @@ import numpy as np
 from rich.text import Text
 from textual.widget import Widget
 
-from storemon_tui.tui.store_detail import CLOSED, DOWN, NO_DATA, OUTSIDE, SLOT_MINUTES, SLOTS_PER_DAY, UP, day_label
+from storemon_tui.report.store_detail import CLOSED, DOWN, NO_DATA, OUTSIDE, SLOT_MINUTES, SLOTS_PER_DAY, UP, day_label
 
 LABEL_WIDTH = 10
 CELL_MINUTES = (5, 10, 15, 20, 30, 60)

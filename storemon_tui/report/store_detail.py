@@ -1,10 +1,11 @@
 """One store, explained: zone, hours, latest polls, and *when* it was up or down.
 
-An adapter over the report engine for the store drill-down. The totals shown
+The library behind the app's store drill-down (core: no UI imports, so any
+client can draw a store's week). The totals shown
 are computed by the engine itself (:func:`compute_report` on this one store's
 input, so they are the report row by construction); the timeline is built
 from the same business intervals (:func:`business_intervals`) and the
-contract's nearest-poll ownership, and :attr:`StoreDetail.timeline_totals`
+contract's nearest-poll ownership, and :attr:`StoreDetail.timeline_row`
 re-derives the totals from the drawn segments so tests can check that the
 picture and the numbers agree.
 """
@@ -20,6 +21,7 @@ from sqlalchemy import text
 
 from storemon_tui.db.browse import DAY_NAMES, format_time_of_day
 from storemon_tui.db.database import Database
+from storemon_tui.db.maintenance import latest_poll_us
 from storemon_tui.errors import StoremonError
 from storemon_tui.report.engine import WINDOWS_US, compute_report
 from storemon_tui.report.formatting import REPORT_COLUMNS, format_hours, format_minutes
@@ -61,11 +63,9 @@ def load_store_detail(db: Database, store_id: str, as_of_us: int | None = None, 
         key = conn.execute(text("SELECT store_key FROM store WHERE store_id = :s"), {"s": store_id}).scalar()
         if key is None:
             raise StoremonError(f"no store with id {store_id!r}")
-        now_us = as_of_us
+        now_us = as_of_us if as_of_us is not None else latest_poll_us(conn)
         if now_us is None:
-            now_us = conn.execute(text("SELECT max(ts_us) FROM poll")).scalar()
-            if now_us is None:
-                raise StoremonError("the database has no polls; import a polls CSV first")
+            raise StoremonError("the database has no polls; import a polls CSV first")
         polls = conn.execute(
             text("SELECT ts_us, active FROM poll WHERE store_key = :k AND ts_us <= :n ORDER BY ts_us"),
             {"k": key, "n": now_us},
