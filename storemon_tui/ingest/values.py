@@ -166,17 +166,24 @@ def per_distinct(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Apply a scalar parser once per distinct value; return (values, bad mask)."""
     dictionary = _as_dictionary(arr)
-    uniques = dictionary.dictionary.to_pylist()
-    parsed = np.empty(len(uniques), dtype=dtype)
-    ok = np.ones(len(uniques), dtype=bool)
-    for i, text in enumerate(uniques):
-        try:
-            parsed[i] = parse(text)
-        except ValueError:
-            parsed[i] = missing
-            ok[i] = False
+    parsed, bad = parse_each(dictionary.dictionary.to_pylist(), parse, missing, dtype)
     codes = to_numpy(dictionary.indices)
-    return parsed[codes], ~ok[codes]
+    return parsed[codes], bad[codes]
+
+
+def parse_each(
+    texts: list[str], parse: Callable[[str], T], missing: T, dtype: type | str
+) -> tuple[np.ndarray, np.ndarray]:
+    """A scalar parser over a list of texts: (values, bad mask); ``missing`` where bad."""
+    values = np.empty(len(texts), dtype=dtype)
+    bad = np.zeros(len(texts), dtype=bool)
+    for i, text in enumerate(texts):
+        try:
+            values[i] = parse(text)
+        except ValueError:
+            values[i] = missing
+            bad[i] = True
+    return values, bad
 
 
 def store_id_codes(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -256,15 +263,7 @@ def timestamps_us(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
         return values, np.zeros(len(values), dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    texts = arr.to_pylist()
-    values = np.zeros(len(texts), dtype=np.int64)
-    bad = np.zeros(len(texts), dtype=bool)
-    for i, text in enumerate(texts):
-        try:
-            values[i] = parse_timestamp_us(text)
-        except ValueError:
-            bad[i] = True
-    return values, bad
+    return parse_each(arr.to_pylist(), parse_timestamp_us, 0, np.int64)
 
 
 def explain(parse: Callable[[str], object], value: str) -> str:
