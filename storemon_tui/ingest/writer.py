@@ -1,11 +1,10 @@
 """Writing validated rows into the database, inside the caller's transaction.
 
-:class:`Writer` holds the portable SQL (``ON CONFLICT`` upserts accepted by
-both SQLite and PostgreSQL). :class:`SqliteWriter` adds the fast poll path:
-rows arrive sorted by primary key and go in as multi-row ``INSERT … VALUES``
-statements through the raw DB-API cursor, which is what makes two million
-polls load in about a second. A PostgreSQL writer overrides the same
-methods with ``COPY``.
+:class:`Writer` holds what both databases share (the store-key dictionary,
+the hours and zones semantics, cancellation) on top of three bulk
+primitives each database implements its fastest way: :class:`SqliteWriter`
+with multi-row ``INSERT … VALUES`` through the raw DB-API cursor (rows arrive
+sorted by primary key), the PostgreSQL writer with ``COPY``.
 
 Every method checks ``should_cancel`` between batches and raises
 :class:`~storemon_tui.errors.Cancelled`; the transaction then rolls back.
@@ -66,35 +65,16 @@ class Writer:
     def insert_rows(
         self, table: str, columns: tuple[str, ...], rows: list[tuple], on_conflict: str = "", *, progress: bool = False
     ) -> None:
-        """Insert many rows in batches, checking for cancellation between them.
+        """Insert many rows, checking for cancellation between batches.
 
         The one bulk primitive behind stores, hours and zones; each database's
-        writer overrides it with its fastest path.
+        writer implements it with its fastest path.
         """
-        names = ", ".join(columns)
-        marks = ", ".join(f":c{i}" for i in range(len(columns)))
-        statement = text(f"INSERT INTO {table} ({names}) VALUES ({marks}) {on_conflict}")
-        params = [f"c{i}" for i in range(len(columns))]
-        for first in range(0, len(rows), self.batch_rows):
-            self.check_cancel()
-            batch = rows[first : first + self.batch_rows]
-            self.conn.execute(statement, [dict(zip(params, row, strict=True)) for row in batch])
-            if progress:
-                self.progress(first + len(batch), len(rows))
+        raise NotImplementedError
 
     def delete_store_rows(self, table: str, store_keys: list[int]) -> int:
         """Delete every row of ``table`` belonging to the given stores; return how many."""
-        deleted = 0
-        for i in range(0, len(store_keys), 500):
-            self.check_cancel()
-            chunk = store_keys[i : i + 500]
-            marks = ",".join(f":s{j}" for j in range(len(chunk)))
-            result = self.conn.execute(
-                text(f"DELETE FROM {table} WHERE store_key IN ({marks})"),
-                {f"s{j}": key for j, key in enumerate(chunk)},
-            )
-            deleted += max(result.rowcount, 0)
-        return deleted
+        raise NotImplementedError
 
     # -- stores ---------------------------------------------------------------------
 
@@ -119,30 +99,8 @@ class Writer:
         return int(self.conn.execute(text("SELECT count(*) FROM poll")).scalar() or 0)
 
     def write_polls(self, polls: SortedPolls) -> PollWrite:
-        """Upsert polls (already de-duplicated and sorted by key)."""
-        keys, ts_us, active = polls.keys, polls.ts_us, polls.active
-        before = self.count_polls()
-        total = len(keys)
-        statement = text(
-            "INSERT INTO poll (store_key, ts_us, active) VALUES (:k, :t, :a) "
-            "ON CONFLICT (store_key, ts_us) DO UPDATE SET active = excluded.active "
-            "WHERE poll.active <> excluded.active"
-        )
-        changed_rows = 0
-        for start in range(0, total, self.batch_rows):
-            self.check_cancel()
-            stop = min(start + self.batch_rows, total)
-            params = [
-                {"k": k, "t": t, "a": a}
-                for k, t, a in zip(
-                    keys[start:stop].tolist(), ts_us[start:stop].tolist(), active[start:stop].tolist(), strict=True
-                )
-            ]
-            result = self.conn.execute(statement, params)
-            changed_rows += max(result.rowcount, 0)
-            self.progress(stop, total)
-        inserted = self.count_polls() - before
-        return PollWrite(inserted=inserted, changed=max(changed_rows - inserted, 0))
+        """Upsert polls (already de-duplicated and sorted by key): each database's fast path."""
+        raise NotImplementedError
 
     # -- business hours -----------------------------------------------------------------
 
@@ -274,4 +232,4 @@ def writer_for(conn: Connection, **kwargs: object) -> Writer:
         from storemon_tui.ingest.pg_writer import PostgresWriter
 
         return PostgresWriter(conn, **kwargs)  # type: ignore[arg-type]
-    return Writer(conn, **kwargs)  # type: ignore[arg-type]
+    raise ValueError(f"no bulk writer for {conn.dialect.name}")  # open_database admits only the two
