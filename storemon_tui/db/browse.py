@@ -224,9 +224,7 @@ class Pager:
 
     def last(self) -> Page:
         with self.db.connect() as conn:
-            pages = self.page_count(conn)
-            remainder = self.total(conn) - (pages - 1) * self.page_size
-            return self._fetch(conn, after=None, backwards=True, number=pages, limit=max(remainder, 1))
+            return self._last(conn)
 
     def next(self, page: Page) -> Page:
         if page.is_last or page.last_key is None:
@@ -248,13 +246,18 @@ class Pager:
             if number == 1:
                 return self._fetch(conn, after=None, backwards=False, number=1)
             if number == pages:
-                remainder = self.total(conn) - (pages - 1) * self.page_size
-                return self._fetch(conn, after=None, backwards=True, number=pages, limit=max(remainder, 1))
+                return self._last(conn)
             offset = (number - 1) * self.page_size
             from_end = self.total(conn) - offset - self.page_size
             if from_end < offset:
                 return self._fetch(conn, after=None, backwards=True, number=number, offset=from_end)
             return self._fetch(conn, after=None, backwards=False, number=number, offset=offset)
+
+    def _last(self, conn: Connection) -> Page:
+        """The last page holds what is left after the full pages, so numbering stays aligned."""
+        pages = self.page_count(conn)
+        remainder = self.total(conn) - (pages - 1) * self.page_size
+        return self._fetch(conn, after=None, backwards=True, number=pages, limit=max(remainder, 1))
 
     def _fetch(
         self,
