@@ -116,7 +116,23 @@ class StoremonApp(WorkerErrors, App[None]):
         self.query_one("#db-location", Label).update(self.location_text())
         self.query_one("#db-summary", Label).update("counting…")
         self.main_screen = self.screen
+        self.watch(self.main_screen, "focused", self.keep_focus_in_pane, init=False)
         self.refresh_summary(startup=True)
+
+    def keep_focus_in_pane(self, focused: object) -> None:
+        """Never leave the main screen with nothing focused.
+
+        Switching panes hides the widget that had focus (e.g. the report table
+        just after a store screen closes); Textual then clears the focus, and
+        with nothing focused no pane key works until the user presses Tab.
+        """
+        if focused is None and self.summary is not None:
+            tabs = self.main_screen.query_one("#panes", TabbedContent)
+            self.call_after_refresh(self._refocus, tabs.active)
+
+    def _refocus(self, name: str) -> None:
+        if self.screen is self.main_screen and self.main_screen.focused is None:
+            self.focus_pane(name)
 
     def location_text(self) -> str:
         location = self.db.location
@@ -208,6 +224,10 @@ class StoremonApp(WorkerErrors, App[None]):
         text field, so the one-key bindings keep working; ``edit`` focuses the path field
         (the empty-database flow, where typing a path is the only thing to do)."""
         tabs = self.main_screen.query_one("#panes", TabbedContent)
+        if tabs.active != name:
+            # Let go of the old pane's widget first: once hidden, Textual would move
+            # the focus to whatever is next (or nowhere), racing focus_pane below.
+            self.main_screen.set_focus(None)
         tabs.active = name
         self.call_after_refresh(self.focus_pane, name, edit)
 
