@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import text
 
 from storemon_tui.ingest.polls import SortedPolls
-from storemon_tui.ingest.writer import PollWrite, Writer
+from storemon_tui.ingest.writer import PollWrite, Rows, Writer
 
 IMPORT_LOCK_ID = 7231002
 
@@ -64,7 +64,7 @@ class PostgresWriter(Writer):
             return max(cursor.rowcount, 0)
 
     def insert_rows(
-        self, table: str, columns: tuple[str, ...], rows: list[tuple], on_conflict: str = "", *, progress: bool = False
+        self, table: str, columns: tuple[str, ...], rows: Rows, on_conflict: str = "", *, progress: bool = False
     ) -> None:
         """COPY into a staging table shaped like the target, then one ``INSERT … SELECT``.
 
@@ -81,7 +81,7 @@ class PostgresWriter(Writer):
                 for first in range(0, len(rows), self.batch_rows):
                     self.check_cancel()
                     batch = rows[first : first + self.batch_rows]
-                    for row in batch:
+                    for row in batch.tolist() if isinstance(batch, np.ndarray) else batch:
                         copy.write_row(row)
                     if progress:
                         self.progress((first + len(batch)) // 2, len(rows))

@@ -13,8 +13,9 @@ Every method checks ``should_cancel`` between batches and raises
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from sqlalchemy import Connection, text
@@ -23,6 +24,8 @@ from storemon_tui.errors import Cancelled
 from storemon_tui.ingest.polls import PollPacking, SortedPolls
 
 ProgressCallback = Callable[[int, int], None]
+Rows = Sequence[Sequence] | np.ndarray
+"""Rows for :meth:`Writer.insert_rows`: tuples, or a 2-D integer array."""
 CancelCheck = Callable[[], bool]
 
 
@@ -63,12 +66,14 @@ class Writer:
             raise Cancelled("import cancelled; nothing from this file was written")
 
     def insert_rows(
-        self, table: str, columns: tuple[str, ...], rows: list[tuple], on_conflict: str = "", *, progress: bool = False
+        self, table: str, columns: tuple[str, ...], rows: Rows, on_conflict: str = "", *, progress: bool = False
     ) -> None:
         """Insert many rows, checking for cancellation between batches.
 
         The one bulk primitive behind stores, hours and zones; each database's
-        writer implements it with its fastest path.
+        writer implements it with its fastest path. ``rows`` is a list of
+        tuples or, for all-integer rows, a 2-D int64 array (one row per row),
+        which spares building a Python tuple per row.
         """
         raise NotImplementedError
 
@@ -90,8 +95,24 @@ class Writer:
         return np.array([existing[sid] for sid in store_ids], dtype=np.int64)
 
     def _all_store_keys(self) -> dict[str, int]:
-        rows = self.conn.execute(text("SELECT store_id, store_key FROM store")).all()
-        return {sid: key for sid, key in rows}
+        return dict(self.fetch_all("SELECT store_id, store_key FROM store"))
+
+    def has_rows(self, table: str) -> bool:
+        """Is ``table`` non-empty? (A first import skips its deletes.)"""
+        return bool(self.fetch_all(f"SELECT EXISTS (SELECT 1 FROM {table})")[0][0])
+
+    def fetch_all(self, sql: str) -> list[tuple]:
+        """Rows of a parameterless query through the raw DB-API cursor.
+
+        Tens of thousands of store rows through SQLAlchemy's result
+        machinery cost ~25 ms a read; the driver's own tuples cost ~5 ms.
+        """
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
     # -- polls ----------------------------------------------------------------------
 
@@ -113,10 +134,9 @@ class Writer:
         ``(store_key, day_of_week)`` index grows at its end instead of at
         random places.
         """
-        deleted = self.delete_store_rows("business_hours", np.unique(keys).tolist())
+        deleted = self.delete_store_rows("business_hours", np.unique(keys).tolist()) if self.has_rows("business_hours") else 0
         order = np.argsort(keys, kind="stable")
-        keys, day, start_us, end_us = keys[order], day[order], start_us[order], end_us[order]
-        rows = list(zip(keys.tolist(), day.tolist(), start_us.tolist(), end_us.tolist(), strict=True))
+        rows = np.column_stack((keys[order], day[order], start_us[order], end_us[order]))
         self.insert_rows("business_hours", ("store_key", "day_of_week", "start_us", "end_us"), rows, progress=True)
         return deleted
 
@@ -124,9 +144,7 @@ class Writer:
 
     def upsert_zones(self, keys: np.ndarray, zones: np.ndarray) -> ZoneWrite:
         """Set each store's zone (one row per store, already de-duplicated)."""
-        existing = {
-            key for (key,) in self.conn.execute(text("SELECT store_key FROM store_timezone")).all()
-        }
+        existing = {key for (key,) in self.fetch_all("SELECT store_key FROM store_timezone")}
         replaced = sum(1 for key in keys.tolist() if key in existing)
         rows = list(zip(keys.tolist(), zones.tolist(), strict=True))
         self.insert_rows(
@@ -144,15 +162,35 @@ class SqliteWriter(Writer):
     """SQLite: multi-row ``VALUES`` through the raw cursor for polls."""
 
     def insert_rows(
-        self, table: str, columns: tuple[str, ...], rows: list[tuple], on_conflict: str = "", *, progress: bool = False
+        self, table: str, columns: tuple[str, ...], rows: Rows, on_conflict: str = "", *, progress: bool = False
     ) -> None:
-        """The raw ``sqlite3`` cursor: ~5x less overhead per row than SQLAlchemy's executemany."""
+        """Multi-row ``VALUES`` through the raw ``sqlite3`` cursor.
+
+        One statement per ~250 rows instead of one per row: 91 000 hours rows
+        took 0.28 s through a single-row ``executemany``, ~0.05 s like this.
+        The row count keeps each statement under 999 parameters, the limit of
+        older SQLite builds.
+        """
+        if len(rows) == 0:
+            return
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) {on_conflict}"
+        width = len(columns)
+        per = max(1, 999 // width)
+        row_sql = "(" + ",".join("?" * width) + ")"
+
+        def statement(n: int) -> str:
+            return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {','.join([row_sql] * n)} {on_conflict}"
+
+        full = statement(per)
         for first in range(0, len(rows), self.batch_rows):
             self.check_cancel()
             batch = rows[first : first + self.batch_rows]
-            cursor.executemany(sql, batch)
+            params = batch.ravel().tolist() if isinstance(batch, np.ndarray) else list(chain.from_iterable(batch))
+            whole = len(batch) - len(batch) % per
+            if whole:
+                cursor.executemany(full, (params[i * width : (i + per) * width] for i in range(0, whole, per)))
+            if whole < len(batch):
+                cursor.execute(statement(len(batch) - whole), params[whole * width :])
             if progress:
                 self.progress(first + len(batch), len(rows))
         cursor.close()
