@@ -8,7 +8,6 @@ Ctrl-C part-way leaves the database exactly as it was.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +17,9 @@ import numpy as np
 from storemon_tui.db.database import Database, bump_data_version
 from storemon_tui.ingest.kinds import FileKind
 from storemon_tui.ingest.polls import sort_last_wins
-from storemon_tui.ingest.problems import InvalidRowsError, Problem
-from storemon_tui.ingest.reader import RawTable, read_table
+from storemon_tui.ingest.prepare import PreparedFile, ReadAhead, prepare_file
 from storemon_tui.ingest.rejects import write_rejects
-from storemon_tui.ingest.validate import ColumnCheck, Parsed, raw_value, validate
-from storemon_tui.ingest.values import explain
+from storemon_tui.ingest.validate import Parsed
 from storemon_tui.ingest.writer import CancelCheck, ProgressCallback, writer_for
 
 
@@ -96,31 +93,27 @@ def import_file(
     :class:`~storemon_tui.errors.Cancelled` when ``should_cancel`` says so. In
     every one of those cases nothing was written.
     """
+    prepared = prepare_file(path, skip_invalid=skip_invalid)
+    return write_prepared(db, prepared, progress=progress, should_cancel=should_cancel)
+
+
+def write_prepared(
+    db: Database,
+    prepared: PreparedFile,
+    *,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> ImportSummary:
+    """Write a prepared file in one transaction; then write its rejects file, if any."""
     started = time.perf_counter()
-    clock = _StageClock()
-    path = Path(path)
-    table = read_table(path)
-    clock.lap("read")
-    parsed, checks = validate(table)
-    bad = _bad_rows(checks, table.n_rows)
-    clock.lap("validate")
-    rejected: dict[int, list[Problem]] = {}
-    if bad.any() or table.structural:
-        if not table.exact:
-            table = read_table(path, force_exact=True)
-            parsed, checks = validate(table)
-            bad = _bad_rows(checks, table.n_rows)
-        rejected = _problems_by_record(table, checks, bad)
-        if not skip_invalid:
-            problems = sorted(p for ps in rejected.values() for p in ps)
-            raise InvalidRowsError(path, problems, rows=len(rejected))
-        parsed = parsed.subset(~bad)
+    parsed = prepared.parsed
     summary = ImportSummary(
-        path=path,
-        kind=table.kind,
-        rows_read=table.n_rows + len(table.structural),
-        rejected=len(rejected),
-        ignored_columns=table.match.ignored,
+        path=prepared.path,
+        kind=prepared.kind,
+        rows_read=prepared.rows_read,
+        rejected=len(prepared.rejected),
+        ignored_columns=prepared.match.ignored,
+        stages=dict(prepared.stages),
     )
     if progress:
         progress(0, len(parsed))
@@ -131,42 +124,36 @@ def import_file(
         writer.check_cancel()
         if summary.changed_data:
             bump_data_version(conn)  # reports computed before this import are now stale
-        clock.lap("write")
-    clock.lap("commit")
-    summary.stages = clock.laps
-    if rejected:
-        summary.rejects_path = write_rejects(path, table.match.header, rejected)
-    summary.seconds = time.perf_counter() - started
+        written = time.perf_counter()
+    committed = time.perf_counter()
+    summary.stages["write"] = written - started
+    summary.stages["commit"] = committed - written
+    if prepared.rejected:
+        summary.rejects_path = write_rejects(prepared.path, prepared.match.header, prepared.rejected)
+    summary.seconds = prepared.seconds + time.perf_counter() - started
     return summary
-
-
-class _StageClock:
-    """Seconds between successive laps, by name."""
-
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
-        self._last = now
 
 
 def import_files(
     db: Database,
-    paths: Iterable[str | Path],
+    paths: Iterable[str | Path] | ReadAhead,
     *,
     skip_invalid: bool = False,
     progress: Callable[[Path, int, int], None] | None = None,
     should_cancel: CancelCheck | None = None,
 ) -> list[ImportSummary]:
-    """Import several files in order, each in its own transaction."""
+    """Import several files in order, each in its own transaction; stop at the first error.
+
+    The next file is read and validated while the current one is written
+    (:class:`~storemon_tui.ingest.prepare.ReadAhead`); pass a ``ReadAhead``
+    to have started that before the database was even opened.
+    """
+    read_ahead = paths if isinstance(paths, ReadAhead) else ReadAhead(paths, skip_invalid=skip_invalid)
     summaries = []
-    for path in paths:
-        file_progress = (lambda done, total, p=Path(path): progress(p, done, total)) if progress else None
+    for path, prepared in read_ahead:
+        file_progress = (lambda done, total, p=path: progress(p, done, total)) if progress else None
         summaries.append(
-            import_file(db, path, skip_invalid=skip_invalid, progress=file_progress, should_cancel=should_cancel)
+            write_prepared(db, prepared.result(), progress=file_progress, should_cancel=should_cancel)
         )
     return summaries
 
@@ -180,29 +167,6 @@ def _in_file_rows(progress: ProgressCallback | None, rows: int) -> ProgressCallb
     if progress is None:
         return None
     return lambda done, total: progress(rows if done >= total else done * rows // total, rows)
-
-
-def _bad_rows(checks: list[ColumnCheck], n_rows: int) -> np.ndarray:
-    bad = np.zeros(n_rows, dtype=bool)
-    for check in checks:
-        bad |= check.bad
-    return bad
-
-
-def _problems_by_record(table: RawTable, checks: list[ColumnCheck], bad: np.ndarray) -> dict[int, list[Problem]]:
-    """Every problem of every bad row, keyed by data-record number (exact table)."""
-    assert table.lines is not None and table.record_numbers is not None
-    problems: dict[int, list[Problem]] = defaultdict(list)
-    for record, problem in table.structural:
-        problems[record].append(problem)
-    for check in checks:
-        column = table.columns[check.column]
-        for row in np.flatnonzero(check.bad).tolist():
-            value = raw_value(column, row)
-            problems[int(table.record_numbers[row])].append(
-                Problem(int(table.lines[row]), check.column, value, explain(check.parse, value))
-            )
-    return dict(problems)
 
 
 def _store_keys(writer, parsed: Parsed) -> tuple[np.ndarray, int]:  # type: ignore[no-untyped-def]
