@@ -140,12 +140,12 @@ def _parse_as_of(text: str) -> int:
 
 
 def _import(db: object, read_ahead: ReadAhead) -> bool:
-    """Write each file as it is ready; a failed file is reported and the rest still go in."""
+    """Write each file in the read-ahead's order; a failed file is reported and the rest still go in."""
     from storemon_tui.ingest.importer import write_prepared
 
     ok = True
     prepared_files = iter(read_ahead)
-    for name in read_ahead.paths:
+    for name in read_ahead.write_order:
         line = _ProgressLine(sys.stderr, f"importing {name}")
         try:
             _, prepared = next(prepared_files)

@@ -5,10 +5,10 @@ Kept apart from the writer, and free of SQLAlchemy, for two reasons:
 * a file's problems are known before any transaction opens, so an invalid
   file costs the database nothing;
 * preparation is mostly Arrow C++ and numpy work that releases the GIL, so
-  :class:`ReadAhead` can run it in a background thread while the main thread
+  :class:`ReadAhead` can run it in background threads while the main thread
   does something else: imports SQLAlchemy and opens the database (~0.5 s of
-  a headless run), or writes the previous file, which spends most of its
-  time inside SQLite (which releases the GIL too).
+  a headless run), or writes another file, which spends most of its time
+  inside SQLite (which releases the GIL too).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 
 from storemon_tui.ingest.kinds import FileKind, HeaderMatch
 from storemon_tui.ingest.problems import InvalidRowsError, Problem
-from storemon_tui.ingest.reader import RawTable, read_table
+from storemon_tui.ingest.reader import RawTable, file_kind, file_size, read_table
 from storemon_tui.ingest.validate import ColumnCheck, Parsed, raw_value, validate
 from storemon_tui.ingest.values import explain
 
@@ -90,28 +90,78 @@ def prepare_file(path: str | Path, *, skip_invalid: bool = False) -> PreparedFil
     )
 
 
+READ_AHEAD_BYTES = 192 * 2**20
+"""CSV bytes :class:`ReadAhead` prepares at once (a prepared file holds ~3 bytes of
+memory per byte of CSV): the three files of a full week fit together, two such
+weeks of polls are prepared one after the other."""
+
+WRITE_ORDER = {None: 0, FileKind.ZONES: 1, FileKind.HOURS: 2, FileKind.POLLS: 3}
+"""Files that cannot be read report first; then zones, hours, polls (big files last)."""
+
+
+@dataclass
+class _Task:
+    """One file's preparation in a background thread."""
+
+    path: Path
+    size: int
+    future: Future[PreparedFile] | None = None
+
+
 class ReadAhead:
-    """Prepares files in order, one file ahead of the consumer, in a background thread.
+    """Prepares files in background threads; hands them out in the order they are written.
 
-    Iterating yields ``(path, future)`` pairs in the given order; each future
-    is already done (its ``result()`` is the :class:`PreparedFile` or raises
-    what :func:`prepare_file` raised). The next file's preparation starts as
-    each file is handed out, so at most two prepared files are in memory.
+    Order: time zones, then business hours, then polls; files of one kind
+    in the order given, so a later polls file's rows win over an earlier
+    one's. The three kinds write different tables, so the order between
+    kinds changes nothing in the data, but it lets the small zones and
+    hours files be written while a large polls file is still being parsed
+    instead of after it (~0.25 s of a fresh import at full scale). The
+    order is fixed rather than "whichever is ready first" so the same
+    command always writes the same way (store keys, summary lines).
+    Files whose header cannot be read come first: they write nothing.
 
-    The threads are daemons: an interrupted import exits at once instead of
-    waiting for a read nobody needs any more.
+    Memory: files start preparing in that order as long as the files being
+    prepared or waiting to be written total at most ``budget_bytes`` of CSV
+    (always at least one file). A file's bytes count until the consumer asks
+    for the next file, i.e. until it has been written.
+
+    Iterating yields ``(path, future)`` pairs whose futures are done:
+    ``result()`` is the :class:`PreparedFile` or raises what
+    :func:`prepare_file` raised. The threads are daemons, so an interrupted
+    import exits at once instead of finishing a read nobody needs.
     """
 
-    def __init__(self, paths: Iterable[str | Path], *, skip_invalid: bool = False) -> None:
+    def __init__(
+        self, paths: Iterable[str | Path], *, skip_invalid: bool = False, budget_bytes: int = READ_AHEAD_BYTES
+    ) -> None:
         self.paths = [Path(p) for p in paths]
         self.skip_invalid = skip_invalid
-        self._first = self._start(0)
+        self.budget_bytes = budget_bytes
+        kinds = [file_kind(path) for path in self.paths]
+        order = sorted(range(len(self.paths)), key=lambda i: (WRITE_ORDER[kinds[i]], i))
+        self._tasks = [_Task(self.paths[i], file_size(self.paths[i])) for i in order]
+        self._next_to_start = 0
+        self._in_flight = 0
+        self._start_within_budget()
 
-    def _start(self, index: int) -> Future[PreparedFile] | None:
-        if index >= len(self.paths):
-            return None
+    @property
+    def write_order(self) -> list[Path]:
+        """The paths in the order they will be handed out."""
+        return [task.path for task in self._tasks]
+
+    def _start_within_budget(self) -> None:
+        tasks = self._tasks
+        while self._next_to_start < len(tasks) and (
+            self._in_flight == 0 or self._in_flight + tasks[self._next_to_start].size <= self.budget_bytes
+        ):
+            task = tasks[self._next_to_start]
+            self._next_to_start += 1
+            self._in_flight += task.size
+            task.future = self._prepare_in_background(task.path)
+
+    def _prepare_in_background(self, path: Path) -> Future[PreparedFile]:
         future: Future[PreparedFile] = Future()
-        path = self.paths[index]
 
         def run() -> None:
             try:
@@ -123,13 +173,13 @@ class ReadAhead:
         return future
 
     def __iter__(self) -> Iterator[tuple[Path, Future[PreparedFile]]]:
-        future = self._first
-        for index, path in enumerate(self.paths):
-            assert future is not None
-            wait([future])
-            following = self._start(index + 1)
-            yield path, future
-            future = following
+        for task in self._tasks:
+            # Every earlier task has been handed out and released, so the budget let this one start.
+            assert task.future is not None
+            wait([task.future])
+            yield task.path, task.future
+            self._in_flight -= task.size  # written (or failed): its memory is free
+            self._start_within_budget()
 
 
 class _StageClock:

@@ -75,7 +75,9 @@ def test_import_and_export_sample(invoke, db_target: str, tmp_path: Path) -> Non
     # One summary line per file, then the export line naming the recorded report.
     err_lines = err.splitlines()
     assert len(err_lines) == 4, err
-    assert [line.split(":")[0] for line in err_lines[:3]] == [str(p) for p in SAMPLE]
+    # Written (and reported) zones first, then hours, then polls.
+    by_kind = sorted(SAMPLE, key=lambda p: ["timezones", "menu_hours", "store_status"].index(p.stem))
+    assert [line.split(":")[0] for line in err_lines[:3]] == [str(p) for p in by_kind]
     match = re.fullmatch(rf"report ([0-9a-f]{{32}}): {len(rows)} stores written to {re.escape(str(out_path))} in \d+\.\d\d s", err_lines[3])
     assert match, err_lines[3]
 

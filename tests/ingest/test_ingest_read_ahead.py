@@ -1,8 +1,8 @@
-"""Reading ahead: the next file is prepared while the current one is written.
+"""Reading ahead: files are prepared in background threads and written as they are ready.
 
-What must not change because of it: files are written in the order given,
-each file's problems stay with that file, and no more than one file is
-prepared ahead (memory stays bounded by two files however many are given).
+What must hold: files of one kind are written in the order given (a later
+file's rows win), each file's problems stay with that file, and the CSV
+being prepared at once stays within the memory budget.
 """
 
 from __future__ import annotations
@@ -20,57 +20,139 @@ from storemon_tui.ingest.prepare import ReadAhead, prepare_file
 
 POLLS = "store_id,timestamp_utc,status\n"
 ZONES = "store_id,timezone_str\n"
+HOURS = "store_id,dayOfWeek,start_time_local,end_time_local\n"
 
 
-def test_prepared_files_come_out_in_order_with_their_own_errors(csv_file, tmp_path: Path) -> None:
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """``gate("big.csv")`` holds that file's preparation until ``gate.open()``; records start order."""
+
+    class Gate:
+        def __init__(self) -> None:
+            self.held: set[str] = set()
+            self.opened = threading.Event()
+            self.started: list[str] = []
+            self.lock = threading.Lock()
+
+        def __call__(self, *names: str) -> Gate:
+            self.held.update(names)
+            return self
+
+        def open(self) -> None:
+            self.opened.set()
+
+    gate = Gate()
+
+    def gated_prepare(path, **kwargs):  # type: ignore[no-untyped-def]
+        with gate.lock:
+            gate.started.append(Path(path).name)
+        if Path(path).name in gate.held:
+            assert gate.opened.wait(10), "gate never opened"
+        return prepare_file(path, **kwargs)
+
+    monkeypatch.setattr(prepare_module, "prepare_file", gated_prepare)
+    return gate
+
+
+def outcome(future) -> str:  # type: ignore[no-untyped-def]
+    return type(future.exception()).__name__ if future.exception() else "ok"
+
+
+def test_zones_then_hours_then_polls_and_unreadable_files_first(csv_file, tmp_path: Path) -> None:
+    polls = csv_file("polls.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\n")
+    hours = csv_file("hours.csv", HOURS + "a,0,09:00,17:00\n")
+    zones = csv_file("zones.csv", ZONES + "a,America/Denver\n")
+    missing = tmp_path / "missing.csv"
+    wrong = csv_file("wrong.csv", "a,b\n1,2\n")
+
+    read_ahead = ReadAhead([polls, hours, missing, zones, wrong])
+    assert read_ahead.write_order == [missing, wrong, zones, hours, polls]
+    assert [path for path, _ in read_ahead] == read_ahead.write_order
+
+
+def test_small_files_are_written_while_a_polls_file_is_still_being_read(csv_file, gate) -> None:
+    big = csv_file("big.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\n")
+    zones = csv_file("zones.csv", ZONES + "a,America/Denver\n")
+    hours = csv_file("hours.csv", HOURS + "a,0,09:00,17:00\n")
+    gate("big.csv")
+
+    order = []
+    for path, future in ReadAhead([big, zones, hours]):
+        assert future.done()
+        order.append((path.name, outcome(future)))
+        if path.name == "hours.csv":
+            assert "big.csv" in gate.started  # polls preparation was already under way
+            gate.open()
+    assert order == [("zones.csv", "ok"), ("hours.csv", "ok"), ("big.csv", "ok")]
+
+
+def test_files_of_one_kind_come_out_in_the_order_given(csv_file, gate) -> None:
+    """A later polls file must never be written before an earlier one, even if it is ready first."""
+    first = csv_file("first.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\n")
+    second = csv_file("second.csv", POLLS + "a,2023-01-22 12:00:00 UTC,inactive\n")
+    gate("first.csv")
+    threading.Timer(0.3, gate.open).start()  # second.csv is ready long before first.csv
+
+    assert [path.name for path, _ in ReadAhead([first, second])] == ["first.csv", "second.csv"]
+
+
+def test_every_file_keeps_its_own_outcome(csv_file, tmp_path: Path) -> None:
     good = csv_file("good.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\n")
     bad = csv_file("bad.csv", POLLS + "a,2023-01-22 25:00:00 UTC,active\n")
     missing = tmp_path / "missing.csv"
     zones = csv_file("zones.csv", ZONES + "a,America/Denver\n")
 
-    outcomes = []
-    for path, future in ReadAhead([good, bad, missing, zones]):
-        assert future.done()  # handed out only once prepared
-        outcomes.append((path.name, type(future.exception()).__name__ if future.exception() else "ok"))
-
-    assert outcomes == [
-        ("good.csv", "ok"),
-        ("bad.csv", "InvalidRowsError"),
-        ("missing.csv", "FileError"),
-        ("zones.csv", "ok"),
-    ]
+    outcomes = {path.name: outcome(future) for path, future in ReadAhead([good, bad, missing, zones])}
+    assert outcomes == {"good.csv": "ok", "bad.csv": "InvalidRowsError", "missing.csv": "FileError", "zones.csv": "ok"}
 
 
-def test_at_most_one_file_is_prepared_ahead(csv_file, monkeypatch: pytest.MonkeyPatch) -> None:
-    """While the consumer holds file N, only file N+1 may have been started."""
-    paths = [csv_file(f"z{i}.csv", ZONES + f"s{i},UTC\n") for i in range(5)]
-    started: list[str] = []
-    lock = threading.Lock()
-
-    def recording_prepare(path, **kwargs):  # type: ignore[no-untyped-def]
-        with lock:
-            started.append(Path(path).name)
-        return prepare_file(path, **kwargs)
-
-    monkeypatch.setattr(prepare_module, "prepare_file", recording_prepare)
-    for index, (path, future) in enumerate(ReadAhead(paths)):
+def test_preparation_stays_within_the_memory_budget(csv_file, gate) -> None:
+    """Over budget, a file starts only once the one before it has been written."""
+    paths = [csv_file(f"z{i}.csv", ZONES + f"s{i},UTC\n") for i in range(4)]
+    size = paths[0].stat().st_size
+    for index, (path, future) in enumerate(ReadAhead(paths, budget_bytes=size)):
         assert future.result().path == path
         threading.Event().wait(0.05)  # give a runaway read-ahead time to show itself
-        with lock:
-            assert started == [p.name for p in paths[: index + 2]]
+        with gate.lock:
+            assert gate.started == [p.name for p in paths[: index + 1]]
 
 
-def test_import_files_stops_at_the_first_bad_file_after_writing_the_earlier_ones(db, csv_file, dump) -> None:
+def test_within_budget_all_files_are_prepared_at_once(csv_file, gate) -> None:
+    paths = [csv_file(f"z{i}.csv", ZONES + f"s{i},UTC\n") for i in range(4)]
+    gate(*(p.name for p in paths))
+    read_ahead = ReadAhead(paths)
+    deadline = threading.Event()
+    for _ in range(100):
+        with gate.lock:
+            if len(gate.started) == 4:
+                break
+        deadline.wait(0.02)
+    assert sorted(gate.started) == sorted(p.name for p in paths)
+    gate.open()
+    assert [path for path, _ in read_ahead] == paths
+
+
+def test_import_files_writes_same_key_polls_from_the_later_file_last(db, csv_file, dump, gate) -> None:
+    first = csv_file("first.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\n")
+    second = csv_file("second.csv", POLLS + "a,2023-01-22 12:00:00 UTC,inactive\n")
+    gate("first.csv")
+    threading.Timer(0.3, gate.open).start()
+
+    summaries = import_files(db, [first, second])
+
+    assert [s.path.name for s in summaries] == ["first.csv", "second.csv"]
+    assert [row[-1] for row in dump(db)["poll"]] == [0]  # second.csv's 'inactive' won
+
+
+def test_import_files_raises_the_first_error_after_writing_what_came_before(db, csv_file, dump) -> None:
     first = csv_file("first.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\n")
     broken = csv_file("broken.csv", POLLS + "a,not a time,active\n")
-    never = csv_file("never.csv", ZONES + "a,America/Denver\n")
+    later = csv_file("later.csv", POLLS + "b,2023-01-22 12:00:00 UTC,active\n")
 
     with pytest.raises(InvalidRowsError, match="broken.csv:2"):
-        import_files(db, [first, broken, never])
+        import_files(db, [first, broken, later])
 
-    contents = dump(db)
-    assert len(contents["poll"]) == 1
-    assert contents["store_timezone"] == []
+    assert len(dump(db)["poll"]) == 1  # first.csv only: later.csv (same kind) waits behind broken.csv
 
 
 def test_import_files_accepts_a_read_ahead_started_before_the_database_opened(db, csv_file, tmp_path: Path) -> None:
