@@ -20,14 +20,16 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from storemon_tui.ingest.kinds import FileKind, HeaderMatch
 from storemon_tui.ingest.problems import InvalidRowsError, Problem
 from storemon_tui.ingest.reader import RawTable, file_kind, file_size, read_table
-from storemon_tui.ingest.validate import ColumnCheck, Parsed, raw_value, validate
-from storemon_tui.ingest.values import explain
+
+if TYPE_CHECKING:
+    from storemon_tui.ingest.validate import ColumnCheck, Parsed
 
 
 @dataclass
@@ -64,6 +66,10 @@ def prepare_file(path: str | Path, *, skip_invalid: bool = False) -> PreparedFil
     clock = _StageClock()
     table = read_table(path)
     clock.lap("read")
+    # Imported here, not at the top: validation needs pyarrow.compute (~0.1 s to
+    # import), reading does not, so the first read starts that much sooner.
+    from storemon_tui.ingest.validate import validate
+
     parsed, checks = validate(table)
     bad = _bad_rows(checks, table.n_rows)
     clock.lap("validate")
@@ -204,6 +210,9 @@ def _bad_rows(checks: list[ColumnCheck], n_rows: int) -> np.ndarray:
 
 def _problems_by_record(table: RawTable, checks: list[ColumnCheck], bad: np.ndarray) -> dict[int, list[Problem]]:
     """Every problem of every bad row, keyed by data-record number (exact table)."""
+    from storemon_tui.ingest.validate import raw_value
+    from storemon_tui.ingest.values import explain
+
     assert table.lines is not None and table.record_numbers is not None
     problems: dict[int, list[Problem]] = defaultdict(list)
     for record, problem in table.structural:

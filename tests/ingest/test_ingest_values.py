@@ -51,6 +51,25 @@ def test_timestamp_column_fast_path_agrees_with_scalar(text: str, expected: int)
     assert values.tolist() == [expected]
 
 
+def test_timestamp_column_in_many_chunks_keeps_row_order_and_falls_back_per_column() -> None:
+    """Chunks are converted in parallel; the values must come back in row order,
+    and one chunk in another format must send the whole column down the general path."""
+    texts = [text for text, _ in TIMESTAMPS]
+    expected = [value for _, value in TIMESTAMPS]
+    utc_only = [(t, e) for t, e in TIMESTAMPS if t.endswith(" UTC")]
+    chunked = pa.chunked_array([pa.array([t]) for t, _ in utc_only * 3])
+    values, bad = v.timestamps_us(chunked)
+    assert values.tolist() == [e for _, e in utc_only * 3] and not bad.any()
+
+    mixed = pa.chunked_array([pa.array(texts[i : i + 3]) for i in range(0, len(texts), 3)])
+    values, bad = v.timestamps_us(mixed)
+    assert values.tolist() == expected and not bad.any()
+
+    with_bad = pa.chunked_array([pa.array(["2023-01-22 12:09:39 UTC"]), pa.array(["2023-01-22 25:00:00 UTC"])])
+    values, bad = v.timestamps_us(with_bad)
+    assert bad.tolist() == [False, True] and values[0] == BASE
+
+
 @pytest.mark.parametrize(
     "text",
     ["", "yesterday", "2023-01-22", "2023-01-22 12:09", "2023-13-22 12:09:39 UTC", "2023-02-29 12:00:00 UTC",
