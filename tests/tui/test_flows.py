@@ -129,12 +129,12 @@ async def test_import_invalid_rows_lists_problems_and_writes_nothing(empty_db, t
 
 @async_test
 async def test_cancel_import_writes_nothing(empty_db, monkeypatch: pytest.MonkeyPatch) -> None:
-    import storemon_tui.ingest as ingest
+    from storemon_tui.ingest import importer
 
-    real = ingest.import_file
+    real = importer.write_prepared
     in_write = threading.Event()
 
-    def slow_import(db, path, **kw):  # the real import, held in its write loop until cancelled
+    def slow_write(db, prepared, **kw):  # the real write, held in its write loop until cancelled
         progress, should_cancel = kw.pop("progress"), kw["should_cancel"]
 
         def held(done: int, total: int) -> None:
@@ -144,9 +144,9 @@ async def test_cancel_import_writes_nothing(empty_db, monkeypatch: pytest.Monkey
             while not should_cancel() and time.monotonic() < deadline:
                 time.sleep(0.01)
 
-        return real(db, path, progress=held, **kw)
+        return real(db, prepared, progress=held, **kw)
 
-    monkeypatch.setattr(ingest, "import_file", slow_import)
+    monkeypatch.setattr(importer, "write_prepared", slow_write)
     app = StoremonApp(empty_db, offer_sample=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.summary is not None)

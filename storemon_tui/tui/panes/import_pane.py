@@ -197,12 +197,15 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="import", description="Import")
     def run_import(self, paths: list[Path], skip_invalid: bool) -> None:
-        from storemon_tui.ingest import InvalidRowsError, import_file
+        """Import like ``storemon --import``: files are read ahead and written zones, hours, polls."""
+        from storemon_tui.ingest import InvalidRowsError, importer
+        from storemon_tui.ingest.prepare import ReadAhead
 
         worker = get_current_worker()
         lines: list[str] = []
         imported = 0
-        for index, path in enumerate(paths, 1):
+        read_ahead = ReadAhead(paths, skip_invalid=skip_invalid)
+        for index, (path, prepared) in enumerate(read_ahead, 1):
             started = time.monotonic()
             last = [0.0]
             label = f"{path.name} ({index}/{len(paths)})" if len(paths) > 1 else path.name
@@ -221,8 +224,8 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
                 continue
             self.app.call_from_thread(self.show_progress, label, 0, 0, 0.0)
             try:
-                summary = import_file(
-                    self.db, path, skip_invalid=skip_invalid, progress=progress, should_cancel=lambda: worker.is_cancelled
+                summary = importer.write_prepared(
+                    self.db, prepared.result(), progress=progress, should_cancel=lambda: worker.is_cancelled
                 )
             except Cancelled:
                 lines.append(f"✗ {path}: cancelled; nothing from this file was written")
