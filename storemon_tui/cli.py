@@ -148,8 +148,7 @@ def _import(db: object, read_ahead: ReadAhead) -> bool:
     for name in read_ahead.write_order:
         line = _ProgressLine(sys.stderr, f"importing {name}")
         try:
-            _, prepared = next(prepared_files)
-            summary = write_prepared(db, prepared.result(), progress=line.update)  # type: ignore[arg-type]
+            summary = write_prepared(db, next(prepared_files).take(), progress=line.update)  # type: ignore[arg-type]
         except StoremonError as exc:
             line.clear()
             print(f"storemon: {exc}", file=sys.stderr)

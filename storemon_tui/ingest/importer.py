@@ -150,11 +150,9 @@ def import_files(
     """
     read_ahead = paths if isinstance(paths, ReadAhead) else ReadAhead(paths, skip_invalid=skip_invalid)
     summaries = []
-    for path, prepared in read_ahead:
-        file_progress = (lambda done, total, p=path: progress(p, done, total)) if progress else None
-        summaries.append(
-            write_prepared(db, prepared.result(), progress=file_progress, should_cancel=should_cancel)
-        )
+    for pending in read_ahead:
+        file_progress = (lambda done, total, p=pending.path: progress(p, done, total)) if progress else None
+        summaries.append(write_prepared(db, pending.take(), progress=file_progress, should_cancel=should_cancel))
     return summaries
 
 

@@ -132,9 +132,9 @@ class ReadAhead:
     (always at least one file). A file's bytes count until the consumer asks
     for the next file, i.e. until it has been written.
 
-    Iterating yields ``(path, future)`` pairs whose futures are done:
-    ``result()`` is the :class:`PreparedFile` or raises what
-    :func:`prepare_file` raised. The threads are daemons, so an interrupted
+    Iterating yields a :class:`PendingFile` per file, once it is prepared;
+    its :meth:`~PendingFile.take` returns the :class:`PreparedFile` or raises
+    what :func:`prepare_file` raised. The threads are daemons, so an interrupted
     import exits at once instead of finishing a read nobody needs.
     """
 
@@ -178,14 +178,35 @@ class ReadAhead:
         threading.Thread(target=run, name=f"storemon-prepare-{path.name}", daemon=True).start()
         return future
 
-    def __iter__(self) -> Iterator[tuple[Path, Future[PreparedFile]]]:
+    def __iter__(self) -> Iterator[PendingFile]:
         for task in self._tasks:
             # Every earlier task has been handed out and released, so the budget let this one start.
             assert task.future is not None
             wait([task.future])
-            yield task.path, task.future
+            pending, task.future = PendingFile(task.path, task.future), None  # its only reference
+            yield pending
             self._in_flight -= task.size  # written (or failed): its memory is free
             self._start_within_budget()
+
+
+class PendingFile:
+    """A file :class:`ReadAhead` has finished preparing: :meth:`take` it once, then write it."""
+
+    def __init__(self, path: Path, future: Future[PreparedFile]) -> None:
+        self.path = path
+        self._future: Future[PreparedFile] | None = future
+
+    def take(self) -> PreparedFile:
+        """The prepared file, or the error that stopped it (raised here).
+
+        Hands over the only reference: once the caller has written the file
+        and dropped it, its arrays are freed, even while this object lives on
+        (e.g. as a loop variable while the next file is being prepared).
+        """
+        future, self._future = self._future, None
+        if future is None:
+            raise RuntimeError(f"{self.path} was already taken")
+        return future.result()
 
 
 class _StageClock:

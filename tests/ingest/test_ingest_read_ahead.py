@@ -16,7 +16,7 @@ import pytest
 
 from storemon_tui.ingest import FileError, InvalidRowsError, import_files
 from storemon_tui.ingest import prepare as prepare_module
-from storemon_tui.ingest.prepare import ReadAhead, prepare_file
+from storemon_tui.ingest.prepare import PendingFile, ReadAhead, prepare_file
 
 POLLS = "store_id,timestamp_utc,status\n"
 ZONES = "store_id,timezone_str\n"
@@ -54,8 +54,12 @@ def gate(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     return gate
 
 
-def outcome(future) -> str:  # type: ignore[no-untyped-def]
-    return type(future.exception()).__name__ if future.exception() else "ok"
+def outcome(pending: PendingFile) -> str:
+    try:
+        pending.take()
+    except Exception as exc:  # noqa: BLE001 - the outcome is the exception's type
+        return type(exc).__name__
+    return "ok"
 
 
 def test_zones_then_hours_then_polls_and_unreadable_files_first(csv_file, tmp_path: Path) -> None:
@@ -67,7 +71,7 @@ def test_zones_then_hours_then_polls_and_unreadable_files_first(csv_file, tmp_pa
 
     read_ahead = ReadAhead([polls, hours, missing, zones, wrong])
     assert read_ahead.write_order == [missing, wrong, zones, hours, polls]
-    assert [path for path, _ in read_ahead] == read_ahead.write_order
+    assert [pending.path for pending in read_ahead] == read_ahead.write_order
 
 
 def test_small_files_are_written_while_a_polls_file_is_still_being_read(csv_file, gate) -> None:
@@ -77,10 +81,9 @@ def test_small_files_are_written_while_a_polls_file_is_still_being_read(csv_file
     gate("big.csv")
 
     order = []
-    for path, future in ReadAhead([big, zones, hours]):
-        assert future.done()
-        order.append((path.name, outcome(future)))
-        if path.name == "hours.csv":
+    for pending in ReadAhead([big, zones, hours]):
+        order.append((pending.path.name, outcome(pending)))
+        if pending.path.name == "hours.csv":
             assert "big.csv" in gate.started  # polls preparation was already under way
             gate.open()
     assert order == [("zones.csv", "ok"), ("hours.csv", "ok"), ("big.csv", "ok")]
@@ -93,7 +96,7 @@ def test_files_of_one_kind_come_out_in_the_order_given(csv_file, gate) -> None:
     gate("first.csv")
     threading.Timer(0.3, gate.open).start()  # second.csv is ready long before first.csv
 
-    assert [path.name for path, _ in ReadAhead([first, second])] == ["first.csv", "second.csv"]
+    assert [pending.path.name for pending in ReadAhead([first, second])] == ["first.csv", "second.csv"]
 
 
 def test_every_file_keeps_its_own_outcome(csv_file, tmp_path: Path) -> None:
@@ -102,16 +105,34 @@ def test_every_file_keeps_its_own_outcome(csv_file, tmp_path: Path) -> None:
     missing = tmp_path / "missing.csv"
     zones = csv_file("zones.csv", ZONES + "a,America/Denver\n")
 
-    outcomes = {path.name: outcome(future) for path, future in ReadAhead([good, bad, missing, zones])}
+    outcomes = {pending.path.name: outcome(pending) for pending in ReadAhead([good, bad, missing, zones])}
     assert outcomes == {"good.csv": "ok", "bad.csv": "InvalidRowsError", "missing.csv": "FileError", "zones.csv": "ok"}
+
+
+def test_a_taken_file_is_referenced_only_by_its_taker(csv_file) -> None:
+    """Once written and dropped, a file's arrays are freed, even while the loop still holds its PendingFile."""
+    import gc
+    import weakref
+
+    paths = [csv_file(f"z{i}.csv", ZONES + f"s{i},UTC\n") for i in range(2)]
+    freed = []
+    for pending in ReadAhead(paths):
+        prepared = pending.take()
+        gone = weakref.ref(prepared.parsed)
+        del prepared
+        gc.collect()
+        freed.append(gone() is None)
+        with pytest.raises(RuntimeError, match="already taken"):
+            pending.take()
+    assert freed == [True, True]
 
 
 def test_preparation_stays_within_the_memory_budget(csv_file, gate) -> None:
     """Over budget, a file starts only once the one before it has been written."""
     paths = [csv_file(f"z{i}.csv", ZONES + f"s{i},UTC\n") for i in range(4)]
     size = paths[0].stat().st_size
-    for index, (path, future) in enumerate(ReadAhead(paths, budget_bytes=size)):
-        assert future.result().path == path
+    for index, pending in enumerate(ReadAhead(paths, budget_bytes=size)):
+        assert pending.take().path == pending.path
         threading.Event().wait(0.05)  # give a runaway read-ahead time to show itself
         with gate.lock:
             assert gate.started == [p.name for p in paths[: index + 1]]
@@ -129,7 +150,7 @@ def test_within_budget_all_files_are_prepared_at_once(csv_file, gate) -> None:
         deadline.wait(0.02)
     assert sorted(gate.started) == sorted(p.name for p in paths)
     gate.open()
-    assert [path for path, _ in read_ahead] == paths
+    assert [pending.path for pending in read_ahead] == paths
 
 
 def test_import_files_writes_same_key_polls_from_the_later_file_last(db, csv_file, dump, gate) -> None:

@@ -205,7 +205,8 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         lines: list[str] = []
         imported = 0
         read_ahead = ReadAhead(paths, skip_invalid=skip_invalid)
-        for index, (path, prepared) in enumerate(read_ahead, 1):
+        for index, pending in enumerate(read_ahead, 1):
+            path = pending.path
             started = time.monotonic()
             last = [0.0]
             label = f"{path.name} ({index}/{len(paths)})" if len(paths) > 1 else path.name
@@ -225,7 +226,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             self.app.call_from_thread(self.show_progress, label, 0, 0, 0.0)
             try:
                 summary = importer.write_prepared(
-                    self.db, prepared.result(), progress=progress, should_cancel=lambda: worker.is_cancelled
+                    self.db, pending.take(), progress=progress, should_cancel=lambda: worker.is_cancelled
                 )
             except Cancelled:
                 lines.append(f"✗ {path}: cancelled; nothing from this file was written")
