@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from storemon_tui import __version__
-from storemon_tui.errors import StoremonError
+from storemon_tui.errors import Cancelled, StoremonError
 
 if TYPE_CHECKING:
+    from storemon_tui.db import Database
     from storemon_tui.ingest.prepare import ReadAhead
 
 EXIT_OK = 0
@@ -106,28 +109,56 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_headless(args: argparse.Namespace) -> int:
     # An empty --as-of (e.g. `--as-of "$T"` with T unset in cron) is an error, not "latest".
     as_of_us = _parse_as_of(args.as_of) if args.as_of is not None else None
-    read_ahead = None
-    if args.import_files:
-        # Start reading the first file now: Arrow reads it in the background while
-        # SQLAlchemy loads and the database opens (~0.5 s of a fresh import).
-        from storemon_tui.ingest.prepare import ReadAhead
-
-        read_ahead = ReadAhead(args.import_files, skip_invalid=args.skip_invalid)
-    from storemon_tui.db import open_database
-
-    db = open_database(args.db)
+    db = None
     try:
-        ok = True
-        if read_ahead is not None:
-            ok = _import(db, read_ahead)
+        code = EXIT_OK
+        if args.import_files:
+            with _CtrlCFlag() as interrupted:
+                from storemon_tui.ingest.prepare import ReadAhead
+
+                with ReadAhead(args.import_files, skip_invalid=args.skip_invalid, should_cancel=interrupted.is_set) as files:
+                    # The files are being read in the background already, while
+                    # SQLAlchemy loads and the database opens (~0.5 s of a fresh import).
+                    from storemon_tui.db import open_database
+
+                    db = open_database(args.db)
+                    code = _import(db, files, interrupted)
         if args.export:
-            if not ok:
-                print("storemon: not exporting because an import failed", file=sys.stderr)
-                return EXIT_FAILED
+            if code != EXIT_OK:
+                if code == EXIT_FAILED:
+                    print("storemon: not exporting because an import failed", file=sys.stderr)
+                return code
+            from storemon_tui.db import open_database
+
+            db = db or open_database(args.db)
             _export(db, args.export, as_of_us)
-        return EXIT_OK if ok else EXIT_FAILED
+        return code
     finally:
-        db.dispose()
+        if db is not None:
+            db.dispose()
+
+
+class _CtrlCFlag:
+    """Ctrl-C as a flag instead of an exception while files are imported.
+
+    Imports read files in background threads that import modules too. A
+    ``KeyboardInterrupt`` raised at an arbitrary point of the main thread
+    could land inside Python's import machinery and leave a module lock
+    held, hanging the process. As a flag it is looked at only where
+    stopping is safe: while waiting for a file to be read, and between the
+    writer's batches, whose transaction then rolls back.
+    """
+
+    def __enter__(self) -> threading.Event:
+        self.event = threading.Event()
+        self.previous = None
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            self.previous = signal.signal(signal.SIGINT, lambda _signum, _frame: self.event.set())
+        return self.event
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 def _parse_as_of(text: str) -> int:
@@ -139,34 +170,37 @@ def _parse_as_of(text: str) -> int:
         raise StoremonError(f"--as-of {text!r}: {exc}") from None
 
 
-def _import(db: object, read_ahead: ReadAhead) -> bool:
+def _import(db: Database, files: ReadAhead, interrupted: threading.Event) -> int:
     """Write each file in the read-ahead's order; a failed file is reported and the rest still go in."""
     from storemon_tui.ingest.importer import write_prepared
 
     ok = True
-    prepared_files = iter(read_ahead)
-    for name in read_ahead.write_order:
+    pending_files = iter(files)
+    for name in files.write_order:
         line = _ProgressLine(sys.stderr, f"importing {name}")
         try:
-            summary = write_prepared(db, next(prepared_files).take(), progress=line.update)  # type: ignore[arg-type]
+            summary = write_prepared(db, next(pending_files).take(), progress=line.update, should_cancel=interrupted.is_set)
+        except Cancelled:
+            line.clear()
+            print(f"storemon: interrupted; nothing from {name} was written", file=sys.stderr)
+            return EXIT_INTERRUPTED
         except StoremonError as exc:
             line.clear()
             print(f"storemon: {exc}", file=sys.stderr)
             ok = False
             continue
-        except KeyboardInterrupt:
-            line.clear()
-            print(f"storemon: interrupted; nothing from {name} was written", file=sys.stderr)
-            raise SystemExit(EXIT_INTERRUPTED) from None
         line.clear()
         print(summary.describe(), file=sys.stderr)
         if os.environ.get("STOREMON_TIMING"):
             stages = ", ".join(f"{stage} {seconds:.3f} s" for stage, seconds in summary.stages.items())
             print(f"timing: {Path(name).name}: {stages}", file=sys.stderr)
-    return ok
+        if interrupted.is_set():  # Ctrl-C during the commit: this file is in, the rest is not
+            print("storemon: interrupted; the files above were imported, the rest were not", file=sys.stderr)
+            return EXIT_INTERRUPTED
+    return EXIT_OK if ok else EXIT_FAILED
 
 
-def _export(db: object, target: str, as_of_us: int | None) -> None:
+def _export(db: Database, target: str, as_of_us: int | None) -> None:
     from storemon_tui.report.export import export_report
 
     line = _ProgressLine(sys.stderr, "computing report")
@@ -237,7 +271,12 @@ def entry_point() -> None:
     measured 0.2–0.3 s of a two-second headless run. So flush the standard
     streams and exit without that teardown. (Tests call :func:`main`.)
     """
-    code = main()
+    try:
+        code = main()
+    except SystemExit as exc:  # --help, --version and usage errors (argparse has printed them)
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from storemon_tui.errors import Cancelled
 from storemon_tui.ingest.kinds import FileKind, HeaderMatch
 from storemon_tui.ingest.problems import InvalidRowsError, Problem
 from storemon_tui.ingest.reader import RawTable, file_kind, file_size, read_table
@@ -97,12 +98,20 @@ def prepare_file(path: str | Path, *, skip_invalid: bool = False) -> PreparedFil
 
 
 READ_AHEAD_BYTES = 192 * 2**20
-"""CSV bytes :class:`ReadAhead` prepares at once (a prepared file holds ~3 bytes of
-memory per byte of CSV): the three files of a full week fit together, two such
-weeks of polls are prepared one after the other."""
+"""CSV bytes :class:`ReadAhead` reads at once. Reading a file peaks at ~2.5 bytes
+of memory per byte of CSV, so the three files of a full week (~125 MB) are read
+together and two such weeks of polls one after the other."""
+
+READ_AHEAD_FILES = 3
+"""Files :class:`ReadAhead` reads at once: one drop of zones, hours and polls.
+More threads only compete for two cores (2,000 small hourly files read ~2x
+slower 80 at a time than one at a time)."""
 
 WRITE_ORDER = {None: 0, FileKind.ZONES: 1, FileKind.HOURS: 2, FileKind.POLLS: 3}
 """Files that cannot be read report first; then zones, hours, polls (big files last)."""
+
+_POLL_SECONDS = 0.05
+"""How often a wait for a file checks ``should_cancel``."""
 
 
 @dataclass
@@ -127,66 +136,109 @@ class ReadAhead:
     command always writes the same way (store keys, summary lines).
     Files whose header cannot be read come first: they write nothing.
 
-    Memory: files start preparing in that order as long as the files being
-    prepared or waiting to be written total at most ``budget_bytes`` of CSV
-    (always at least one file). A file's bytes count until the consumer asks
-    for the next file, i.e. until it has been written.
+    Memory and threads: files start preparing in that order while at most
+    ``max_files`` files totalling at most ``budget_bytes`` of CSV are being
+    prepared or wait to be written (always at least one). A file counts
+    until the consumer asks for the next one, i.e. until it has been written.
 
-    Iterating yields a :class:`PendingFile` per file, once it is prepared;
-    its :meth:`~PendingFile.take` returns the :class:`PreparedFile` or raises
-    what :func:`prepare_file` raised. The threads are daemons, so an interrupted
-    import exits at once instead of finishing a read nobody needs.
+    Iterating (once) yields a :class:`PendingFile` per file, once it is
+    prepared; its :meth:`~PendingFile.take` returns the :class:`PreparedFile`
+    or raises what :func:`prepare_file` raised. While waiting, iteration
+    checks ``should_cancel`` and raises :class:`~storemon_tui.errors.Cancelled`.
+    :meth:`close` (also on leaving a ``with`` block) starts nothing more;
+    reads already running finish in their threads and are dropped.
     """
 
     def __init__(
-        self, paths: Iterable[str | Path], *, skip_invalid: bool = False, budget_bytes: int = READ_AHEAD_BYTES
+        self,
+        paths: Iterable[str | Path],
+        *,
+        skip_invalid: bool = False,
+        should_cancel: Callable[[], bool] | None = None,
+        budget_bytes: int = READ_AHEAD_BYTES,
+        max_files: int = READ_AHEAD_FILES,
     ) -> None:
         self.paths = [Path(p) for p in paths]
         self.skip_invalid = skip_invalid
+        self.should_cancel = should_cancel or (lambda: False)
         self.budget_bytes = budget_bytes
+        self.max_files = max(max_files, 1)
         kinds = [file_kind(path) for path in self.paths]
         order = sorted(range(len(self.paths)), key=lambda i: (WRITE_ORDER[kinds[i]], i))
         self._tasks = [_Task(self.paths[i], file_size(self.paths[i])) for i in order]
+        self.write_order = [task.path for task in self._tasks]
+        """The paths in the order they are handed out."""
         self._next_to_start = 0
-        self._in_flight = 0
+        self._in_flight_bytes = 0
+        self._in_flight_files = 0
+        self._iterated = False
         self._start_within_budget()
 
-    @property
-    def write_order(self) -> list[Path]:
-        """The paths in the order they will be handed out."""
-        return [task.path for task in self._tasks]
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Start no more files and drop every file not handed out yet."""
+        self._next_to_start = len(self._tasks)
+        for task in self._tasks:
+            task.future = None
 
     def _start_within_budget(self) -> None:
         tasks = self._tasks
         while self._next_to_start < len(tasks) and (
-            self._in_flight == 0 or self._in_flight + tasks[self._next_to_start].size <= self.budget_bytes
+            self._in_flight_files == 0
+            or (
+                self._in_flight_files < self.max_files
+                and self._in_flight_bytes + tasks[self._next_to_start].size <= self.budget_bytes
+            )
         ):
             task = tasks[self._next_to_start]
             self._next_to_start += 1
-            self._in_flight += task.size
+            self._in_flight_bytes += task.size
+            self._in_flight_files += 1
             task.future = self._prepare_in_background(task.path)
 
     def _prepare_in_background(self, path: Path) -> Future[PreparedFile]:
+        """``prepare_file`` in a (non-daemon) thread: an exiting interpreter waits for it
+        rather than tearing Arrow's thread pool down under it."""
         future: Future[PreparedFile] = Future()
-
-        def run() -> None:
-            try:
-                future.set_result(prepare_file(path, skip_invalid=self.skip_invalid))
-            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
-                future.set_exception(exc)
-
-        threading.Thread(target=run, name=f"storemon-prepare-{path.name}", daemon=True).start()
+        threading.Thread(
+            target=_prepare_into, args=(future, path, self.skip_invalid), name=f"storemon-prepare-{path.name}"
+        ).start()
         return future
 
     def __iter__(self) -> Iterator[PendingFile]:
+        if self._iterated:
+            raise RuntimeError("a ReadAhead hands its files out once")
+        self._iterated = True
         for task in self._tasks:
-            # Every earlier task has been handed out and released, so the budget let this one start.
-            assert task.future is not None
-            wait([task.future])
-            pending, task.future = PendingFile(task.path, task.future), None  # its only reference
+            future = task.future
+            if future is None:  # closed
+                return
+            while not wait([future], timeout=_POLL_SECONDS).done:
+                if self.should_cancel():
+                    self.close()
+                    raise Cancelled(f"import cancelled before {task.path} was written")
+            pending, task.future = PendingFile(task.path, future), None  # its only reference
+            del future
             yield pending
-            self._in_flight -= task.size  # written (or failed): its memory is free
+            self._in_flight_bytes -= task.size  # written (or failed): its memory is free
+            self._in_flight_files -= 1
             self._start_within_budget()
+
+
+def _prepare_into(future: Future[PreparedFile], path: Path, skip_invalid: bool) -> None:
+    try:
+        future.set_result(prepare_file(path, skip_invalid=skip_invalid))
+    except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+        future.set_exception(exc)
+        # The error's traceback keeps this frame alive; without this ``del`` the
+        # frame would refer to the future, which refers to the error: a cycle
+        # that kept a failed file's arrays until the next garbage collection.
+        del future
 
 
 class PendingFile:
@@ -200,13 +252,17 @@ class PendingFile:
         """The prepared file, or the error that stopped it (raised here).
 
         Hands over the only reference: once the caller has written the file
-        and dropped it, its arrays are freed, even while this object lives on
-        (e.g. as a loop variable while the next file is being prepared).
+        and dropped it (or handled its error), its arrays are freed, even
+        while this object lives on (e.g. as a loop variable while the next
+        file is being prepared).
         """
         future, self._future = self._future, None
         if future is None:
             raise RuntimeError(f"{self.path} was already taken")
-        return future.result()
+        try:
+            return future.result()
+        finally:
+            del future  # not kept alive by this frame in the error's traceback
 
 
 class _StageClock:

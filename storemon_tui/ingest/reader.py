@@ -120,12 +120,13 @@ def read_header(path: Path, data: bytes) -> tuple[HeaderMatch, int]:
 def file_kind(path: Path) -> FileKind | None:
     """The kind of file its header says, or ``None`` when the file cannot be read as one.
 
-    Cheap (the first 64 KiB); reading the file properly reports why it failed.
+    Cheap (the first 64 KiB, like :func:`read_table`); reading the file
+    properly reports why it failed.
     """
     try:
         head = read_bytes(path, limit=HEAD_BYTES)
         if len(head) == HEAD_BYTES and b"\n" not in head:
-            return None  # a header longer than the head: let the full read decide
+            head = read_bytes(path)  # a header line longer than the head: read it all
         return read_header(path, head)[0].kind
     except (FileError, UnicodeDecodeError):
         return None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from storemon_tui.errors import Cancelled
 from storemon_tui.ingest import FileError, InvalidRowsError, import_files
 from storemon_tui.ingest import prepare as prepare_module
 from storemon_tui.ingest.prepare import PendingFile, ReadAhead, prepare_file
@@ -138,19 +139,91 @@ def test_preparation_stays_within_the_memory_budget(csv_file, gate) -> None:
             assert gate.started == [p.name for p in paths[: index + 1]]
 
 
-def test_within_budget_all_files_are_prepared_at_once(csv_file, gate) -> None:
+def test_within_budget_up_to_max_files_are_prepared_at_once(csv_file, gate) -> None:
     paths = [csv_file(f"z{i}.csv", ZONES + f"s{i},UTC\n") for i in range(4)]
     gate(*(p.name for p in paths))
-    read_ahead = ReadAhead(paths)
-    deadline = threading.Event()
-    for _ in range(100):
-        with gate.lock:
-            if len(gate.started) == 4:
-                break
-        deadline.wait(0.02)
-    assert sorted(gate.started) == sorted(p.name for p in paths)
+    read_ahead = ReadAhead(paths, max_files=3)
+    assert wait_until(lambda: len(gate.started) == 3)
+    threading.Event().wait(0.05)
+    assert gate.started == [p.name for p in paths[:3]]  # the fourth waits for a free slot
     gate.open()
-    assert [pending.path for pending in read_ahead] == paths
+    handed_out = []
+    for pending in read_ahead:
+        handed_out.append(pending.path)
+        pending.take()
+    assert handed_out == paths and gate.started == [p.name for p in paths]
+
+
+def wait_until(condition, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = threading.Event()
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return True
+        deadline.wait(0.01)
+    return condition()
+
+
+def test_cancel_while_waiting_for_a_file(csv_file, gate) -> None:
+    big = csv_file("big.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\n")
+    later = csv_file("later.csv", POLLS + "b,2023-01-22 12:00:00 UTC,active\n")
+    gate("big.csv")
+    cancelled = threading.Event()
+    read_ahead = ReadAhead([big, later], should_cancel=cancelled.is_set, max_files=1)
+    threading.Timer(0.1, cancelled.set).start()
+    with pytest.raises(Cancelled, match="before .*big.csv was written"):
+        next(iter(read_ahead))
+    gate.open()
+    assert wait_until(lambda: False, timeout=0.1) is False  # let big.csv's thread finish
+    assert gate.started == ["big.csv"]  # later.csv was never started
+
+
+def test_closed_read_ahead_starts_nothing_more_and_iterates_once(csv_file, gate) -> None:
+    paths = [csv_file(f"z{i}.csv", ZONES + f"s{i},UTC\n") for i in range(3)]
+    with ReadAhead(paths, max_files=1) as read_ahead:
+        first = next(iter(read_ahead))
+        first.take()
+    assert [p for p in gate.started] == ["z0.csv"]
+    with pytest.raises(RuntimeError, match="once"):
+        iter(read_ahead).__next__()
+
+
+def test_a_failed_file_is_freed_once_its_error_is_handled(csv_file) -> None:
+    """No reference cycle through the stored traceback keeps a failed file's table alive."""
+    import gc
+    import weakref
+
+    from storemon_tui.ingest import reader
+
+    tables: list[weakref.ref] = []
+    real_read_table = reader.read_table
+
+    def recording_read_table(*args, **kwargs):  # type: ignore[no-untyped-def]
+        table = real_read_table(*args, **kwargs)
+        tables.append(weakref.ref(table.columns["timestamp_utc"]))
+        return table
+
+    bad = csv_file("bad.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\n" * 50 + "a,garbage,active\n")
+    gc.disable()
+    try:
+        prepare_module.read_table = recording_read_table  # type: ignore[assignment]
+        raised = []
+        for pending in ReadAhead([bad]):
+            try:
+                pending.take()
+            except InvalidRowsError as exc:  # handled like the CLI does: report, then drop it
+                raised.append(str(exc))
+        assert raised and "bad.csv:52" in raised[0]
+        assert len(tables) == 2  # the fast read, then the exact re-read for line numbers
+        assert all(ref() is None for ref in tables)
+    finally:
+        prepare_module.read_table = real_read_table  # type: ignore[assignment]
+        gc.enable()
+
+
+def test_a_header_longer_than_64_kib_still_sorts_by_its_kind(csv_file) -> None:
+    zones = csv_file("zones.csv", ZONES + "a,America/Denver\n")
+    long_polls = csv_file("long.csv", "store_id,timestamp_utc,status," + "x" * 70_000 + "\na,2023-01-22 12:00:00 UTC,active,\n")
+    assert ReadAhead([long_polls, zones]).write_order == [zones, long_polls]
 
 
 def test_import_files_writes_same_key_polls_from_the_later_file_last(db, csv_file, dump, gate) -> None:

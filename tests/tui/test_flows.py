@@ -161,6 +161,44 @@ async def test_cancel_import_writes_nothing(empty_db, monkeypatch: pytest.Monkey
     assert count(empty_db, "store") == 0
 
 
+@async_test
+async def test_cancel_skips_the_files_not_written_yet(empty_db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Esc during the first of three files: it rolls back, the other two are listed and never written."""
+    from storemon_tui.ingest import importer
+
+    real = importer.write_prepared
+    in_write = threading.Event()
+
+    def slow_write(db, prepared, **kw):  # the real write, held until cancelled
+        progress, should_cancel = kw.pop("progress"), kw["should_cancel"]
+
+        def held(done: int, total: int) -> None:
+            progress(done, total)
+            in_write.set()
+            deadline = time.monotonic() + 20
+            while not should_cancel() and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+        return real(db, prepared, progress=held, **kw)
+
+    monkeypatch.setattr(importer, "write_prepared", slow_write)
+    app = StoremonApp(empty_db, offer_sample=False)
+    files = sorted(SAMPLE.glob("*.csv"))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None)
+        app.show_pane("import")
+        app.import_pane.import_paths(files)
+        await wait_for(pilot, in_write.is_set, what="first file writing")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "cancelled" in label_text(app, "#import-result"), what="cancel")
+        result = label_text(app, "#import-result")
+    # Zones go first; hours and polls were never written.
+    assert f"✗ {SAMPLE / 'timezones.csv'}: cancelled; nothing from this file was written" in result
+    assert f"– {SAMPLE / 'menu_hours.csv'}: not imported (cancelled)" in result
+    assert f"– {SAMPLE / 'store_status.csv'}: not imported (cancelled)" in result
+    assert count(empty_db, "store") == 0 and count(empty_db, "poll") == 0
+
+
 # -- data ----------------------------------------------------------------------------------------
 
 

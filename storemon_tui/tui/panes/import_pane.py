@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,6 +18,9 @@ from storemon_tui.db.database import Database
 from storemon_tui.errors import Cancelled, StoremonError
 from storemon_tui.tui.screens.dialogs import FilePickerScreen
 from storemon_tui.tui.widgets.common import PathSuggester, TextField, WorkerErrors, describe_error, expand_paths
+
+if TYPE_CHECKING:
+    from storemon_tui.ingest.prepare import PendingFile
 
 KIND_NAMES = {"polls": "polls", "business_hours": "business hours", "time_zones": "time zones"}
 
@@ -192,57 +196,70 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         self.set_class(True, "-running")
         bar = self.query_one("#import-bar", ProgressBar)
         bar.update(total=None, progress=0)
-        self.query_one("#import-progress-label", Label).update(f"Reading {paths[0].name}…")
+        self.query_one("#import-progress-label", Label).update(
+            f"Reading {paths[0].name}…" if len(paths) == 1 else f"Reading {len(paths)} files…"
+        )
         self._import_worker = self.run_import(paths, skip)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="import", description="Import")
     def run_import(self, paths: list[Path], skip_invalid: bool) -> None:
         """Import like ``storemon --import``: files are read ahead and written zones, hours, polls."""
-        from storemon_tui.ingest import InvalidRowsError, importer
         from storemon_tui.ingest.prepare import ReadAhead
 
         worker = get_current_worker()
         lines: list[str] = []
         imported = 0
-        read_ahead = ReadAhead(paths, skip_invalid=skip_invalid)
-        for index, pending in enumerate(read_ahead, 1):
-            path = pending.path
-            started = time.monotonic()
-            last = [0.0]
-            label = f"{path.name} ({index}/{len(paths)})" if len(paths) > 1 else path.name
-
-            def progress(done: int, total: int, label: str = label, started: float = started) -> None:
-                now = time.monotonic()
-                if now - last[0] < 0.1 and done < total:
-                    return
-                last[0] = now
-                rate = done / max(now - started, 1e-6)
-                if not worker.is_cancelled:
-                    self.app.call_from_thread(self.show_progress, label, done, total, rate)
-
-            if worker.is_cancelled:
-                lines.append(f"– {path}: not imported (cancelled)")
-                continue
-            self.app.call_from_thread(self.show_progress, label, 0, 0, 0.0)
+        written: set[Path] = set()
+        with ReadAhead(paths, skip_invalid=skip_invalid, should_cancel=lambda: worker.is_cancelled) as read_ahead:
             try:
-                summary = importer.write_prepared(
-                    self.db, pending.take(), progress=progress, should_cancel=lambda: worker.is_cancelled
-                )
+                for index, pending in enumerate(read_ahead, 1):
+                    path = pending.path
+                    written.add(path)
+                    outcome = self._write_one(pending, f"{index}/{len(paths)}" if len(paths) > 1 else "", worker)
+                    if outcome is None:  # cancelled while writing
+                        lines.append(f"✗ {path}: cancelled; nothing from this file was written")
+                        break
+                    ok, line = outcome
+                    imported += ok
+                    lines.append(line)
             except Cancelled:
-                lines.append(f"✗ {path}: cancelled; nothing from this file was written")
-                continue
-            except InvalidRowsError as exc:
-                lines.append(f"✗ {exc.render()}")
-                continue
-            except StoremonError as exc:
-                lines.append(f"✗ {exc}")
-                continue
-            except Exception as exc:  # noqa: BLE001 - shown in the pane, never a traceback
-                lines.append(f"✗ {path}: {describe_error(exc)}")
-                continue
-            imported += 1
-            lines.append(f"✓ {summary.describe()}")
+                pass  # cancelled while the next file was being read
+            # Cancelled: the files not reached are listed, and none of them is read any further.
+            lines += [f"– {path}: not imported (cancelled)" for path in read_ahead.write_order if path not in written]
         self.app.call_from_thread(self.finish_import, lines, imported, len(paths), worker.is_cancelled)
+
+    def _write_one(self, pending: PendingFile, position: str, worker: Worker[None]) -> tuple[bool, str] | None:
+        """Write one prepared file: (imported?, result line), or ``None`` if cancelled."""
+        from storemon_tui.ingest import InvalidRowsError, importer
+
+        path = pending.path
+        started = time.monotonic()
+        last = [0.0]
+        label = f"{path.name} ({position})" if position else path.name
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] < 0.1 and done < total:
+                return
+            last[0] = now
+            rate = done / max(now - started, 1e-6)
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self.show_progress, label, done, total, rate)
+
+        self.app.call_from_thread(self.show_progress, label, 0, 0, 0.0)
+        try:
+            summary = importer.write_prepared(
+                self.db, pending.take(), progress=progress, should_cancel=lambda: worker.is_cancelled
+            )
+        except Cancelled:
+            return None
+        except InvalidRowsError as exc:
+            return False, f"✗ {exc.render()}"
+        except StoremonError as exc:
+            return False, f"✗ {exc}"
+        except Exception as exc:  # noqa: BLE001 - shown in the pane, never a traceback
+            return False, f"✗ {path}: {describe_error(exc)}"
+        return True, f"✓ {summary.describe()}"
 
     def show_progress(self, label: str, done: int, total: int, rate: float) -> None:
         bar = self.query_one("#import-bar", ProgressBar)
