@@ -42,6 +42,7 @@ class ImportSummary:
     stores: int = 0
     ignored_columns: tuple[str, ...] = ()
     seconds: float = 0.0
+    """Reading, validating and writing this file (reading may have overlapped other files' writes)."""
     stages: dict[str, float] = field(default_factory=dict)
     """Seconds per stage (read, validate, write, commit), for the benchmark."""
 
@@ -142,18 +143,21 @@ def import_files(
     progress: Callable[[Path, int, int], None] | None = None,
     should_cancel: CancelCheck | None = None,
 ) -> list[ImportSummary]:
-    """Import several files in order, each in its own transaction; stop at the first error.
+    """Import several files, each in its own transaction; raise the first error.
 
-    The next file is read and validated while the current one is written
-    (:class:`~storemon_tui.ingest.prepare.ReadAhead`); pass a ``ReadAhead``
-    to have started that before the database was even opened.
+    Files are read ahead in background threads and written in
+    :class:`~storemon_tui.ingest.prepare.ReadAhead`'s order: time zones,
+    hours, polls, each kind in the order given. Files written before an
+    error stay written; the summaries come in the order written. Pass a
+    ``ReadAhead`` to have started reading before the database was opened.
     """
     read_ahead = paths if isinstance(paths, ReadAhead) else ReadAhead(paths, skip_invalid=skip_invalid)
-    summaries = []
-    for pending in read_ahead:
-        file_progress = (lambda done, total, p=pending.path: progress(p, done, total)) if progress else None
-        summaries.append(write_prepared(db, pending.take(), progress=file_progress, should_cancel=should_cancel))
-    return summaries
+    with read_ahead:
+        summaries = []
+        for pending in read_ahead:
+            file_progress = (lambda done, total, p=pending.path: progress(p, done, total)) if progress else None
+            summaries.append(write_prepared(db, pending.take(), progress=file_progress, should_cancel=should_cancel))
+        return summaries
 
 
 def _in_file_rows(progress: ProgressCallback | None, rows: int) -> ProgressCallback | None:
