@@ -130,7 +130,9 @@ def write_prepared(
     summary.stages["write"] = written - started
     summary.stages["commit"] = committed - written
     if prepared.rejected:
-        summary.rejects_path = write_rejects(prepared.path, prepared.match.header, prepared.rejected)
+        summary.rejects_path = write_rejects(
+            prepared.path, prepared.match.header, prepared.rejected, one_line_records=prepared.one_line_records
+        )
     summary.seconds = prepared.seconds + time.perf_counter() - started
     return summary
 

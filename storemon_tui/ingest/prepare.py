@@ -27,7 +27,7 @@ import numpy as np
 from storemon_tui.errors import Cancelled
 from storemon_tui.ingest.kinds import FileKind, HeaderMatch
 from storemon_tui.ingest.problems import InvalidRowsError, Problem
-from storemon_tui.ingest.reader import RawTable, file_kind, file_size, read_table
+from storemon_tui.ingest.reader import RawTable, file_kind, file_size, read_table, with_line_numbers
 
 if TYPE_CHECKING:
     from storemon_tui.ingest.validate import ColumnCheck, Parsed
@@ -44,6 +44,8 @@ class PreparedFile:
     rows_read: int
     rejected: dict[int, list[Problem]] = field(default_factory=dict)
     """Problems of each rejected row, by data-record number (only with ``skip_invalid``)."""
+    one_line_records: bool = False
+    """Every record is one line (the rejects file can then fetch rows by line)."""
     stages: dict[str, float] = field(default_factory=dict)
     """Seconds spent reading and validating."""
 
@@ -75,12 +77,17 @@ def prepare_file(path: str | Path, *, skip_invalid: bool = False) -> PreparedFil
     bad = _bad_rows(checks, table.n_rows)
     clock.lap("validate")
     rejected: dict[int, list[Problem]] = {}
+    one_line_records = False
     if bad.any() or table.structural:
         if not table.exact:
-            # Arrow knows no line numbers: re-read the file exactly to name them.
-            table = read_table(path, force_exact=True)
-            parsed, checks = validate(table)
-            bad = _bad_rows(checks, table.n_rows)
+            # Arrow knows no line numbers: count lines, or if in doubt re-read the file exactly.
+            numbered = with_line_numbers(table)
+            if numbered is not None:
+                table, one_line_records = numbered, True
+            else:
+                table = read_table(path, force_exact=True)
+                parsed, checks = validate(table)
+                bad = _bad_rows(checks, table.n_rows)
         rejected = _problems_by_record(table, checks, bad)
         if not skip_invalid:
             problems = sorted(p for ps in rejected.values() for p in ps)
@@ -93,6 +100,7 @@ def prepare_file(path: str | Path, *, skip_invalid: bool = False) -> PreparedFil
         parsed=parsed,
         rows_read=table.n_rows + len(table.structural),
         rejected=rejected,
+        one_line_records=one_line_records,
         stages=clock.laps,
     )
 

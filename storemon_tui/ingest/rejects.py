@@ -12,16 +12,28 @@ from collections import defaultdict
 from pathlib import Path
 
 from storemon_tui.ingest.problems import Problem
-from storemon_tui.ingest.reader import fetch_records
+from storemon_tui.ingest.reader import fetch_lines, fetch_records
 
 
 def rejects_path(path: Path) -> Path:
     return path.with_name(path.name + ".rejects.csv")
 
 
-def write_rejects(path: Path, header: tuple[str, ...], rejected: dict[int, list[Problem]]) -> Path:
-    """Write every rejected record (by record number) with its reasons; atomically."""
-    records = fetch_records(path, set(rejected))
+def write_rejects(
+    path: Path, header: tuple[str, ...], rejected: dict[int, list[Problem]], *, one_line_records: bool = False
+) -> Path:
+    """Write every rejected record (by record number) with its reasons; atomically.
+
+    With ``one_line_records`` each record is the line its first problem names,
+    fetched by a streaming pass over the lines; otherwise by record number,
+    which parses the whole file as CSV (records may span lines).
+    """
+    if one_line_records:
+        line_of = {record: min(p.line for p in problems) for record, problems in rejected.items()}
+        by_line = fetch_lines(path, set(line_of.values()))
+        records = {record: by_line[line] for record, line in line_of.items() if line in by_line}
+    else:
+        records = fetch_records(path, set(rejected))
     target = rejects_path(path)
     temp = target.with_name(target.name + ".tmp")
     reasons: dict[int, str] = defaultdict(str)

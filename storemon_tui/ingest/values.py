@@ -236,47 +236,50 @@ def _timestamp_shape(chunk: pa.Array) -> tuple[bool, bool]:
     return full, utc
 
 
+SLICE_ROWS = 65_536
+"""Timestamps are converted in slices of this many rows, on all cores; a slice
+with a bad value falls back to the scalar parser alone (~0.3 s, not the whole
+column's ~10 s for two million rows)."""
+
+
 def timestamps_us(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Parse the timestamp column: Arrow's C parser first, Python only on failure.
+    """Parse the timestamp column: Arrow's C parser first, Python only where it fails.
 
-    The usual export format (`` UTC`` suffix) is converted chunk by chunk on
-    all cores; other common forms (``Z``, offsets, naive) are normalised to
-    ISO 8601 with a zone and cast in one go. Values that do not look like a
-    full date and time (at least ``YYYY-MM-DD HH:MM:SS``) are refused up
-    front so both paths accept exactly the same texts.
+    Slice by slice (:data:`SLICE_ROWS`), on all cores: the usual export format
+    (`` UTC`` suffix) is cut and cast; other common forms (``Z``, offsets,
+    naive) are normalised to ISO 8601 with a zone and cast. Values that do not
+    look like a full date and time (at least ``YYYY-MM-DD HH:MM:SS``) send their
+    slice to the scalar parser, so both paths accept exactly the same texts.
     """
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    slices = [chunk.slice(start, SLICE_ROWS) for chunk in chunks for start in range(0, len(chunk), SLICE_ROWS)]
+    parts = _map_chunks(_slice_timestamps_us, slices)
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    return np.concatenate([values for values, _ in parts]), np.concatenate([bad for _, bad in parts])
+
+
+def _slice_timestamps_us(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """One slice as (µs values, bad mask)."""
     try:
-        chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
-        converted = _map_chunks(_utc_suffixed_chunk_us, chunks)
-        if all(values is not None for values in converted):
-            values = np.concatenate(converted) if converted else np.zeros(0, dtype=np.int64)
-            return values, np.zeros(len(values), dtype=bool)
-        if not all(_timestamp_shape(chunk)[0] for chunk in chunks):
+        full, utc = _timestamp_shape(chunk)
+        if not full:
             raise pa.ArrowInvalid("not YYYY-MM-DD HH:MM:SS")
-        zoned = pc.replace_substring(arr, " UTC", "Z")
-        try:
-            cast = zoned.cast(pa.timestamp("us", tz="UTC"))
-        except pa.ArrowInvalid:
-            # Naive values are UTC by contract: give them a zone and retry.
-            has_zone = pc.match_substring_regex(zoned, r"(Z|[+-]\d\d(:?\d\d)?)$")
-            zoned = pc.if_else(has_zone, zoned, pc.binary_join_element_wise(zoned, "Z", ""))
-            cast = zoned.cast(pa.timestamp("us", tz="UTC"))
-        values = to_numpy(cast.cast(pa.int64()))
-        return values, np.zeros(len(values), dtype=bool)
+        if utc:
+            # The usual export format: cutting the suffix is 4x cheaper than replacing it.
+            cast = pc.utf8_slice_codeunits(chunk, 0, -4).cast(pa.timestamp("us"))
+        else:
+            zoned = pc.replace_substring(chunk, " UTC", "Z")
+            try:
+                cast = zoned.cast(pa.timestamp("us", tz="UTC"))
+            except pa.ArrowInvalid:
+                # Naive values are UTC by contract: give them a zone and retry.
+                has_zone = pc.match_substring_regex(zoned, r"(Z|[+-]\d\d(:?\d\d)?)$")
+                zoned = pc.if_else(has_zone, zoned, pc.binary_join_element_wise(zoned, "Z", ""))
+                cast = zoned.cast(pa.timestamp("us", tz="UTC"))
+        return to_numpy(cast.cast(pa.int64())), np.zeros(len(chunk), dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    return parse_each(arr.to_pylist(), parse_timestamp_us, 0, np.int64)
-
-
-def _utc_suffixed_chunk_us(chunk: pa.Array) -> np.ndarray | None:
-    """One chunk of ``YYYY-MM-DD HH:MM:SS[.ffffff] UTC`` values as µs, or ``None`` if it is not all like that.
-
-    Cutting the suffix and casting the naive rest is 4x cheaper than replacing it.
-    """
-    full, utc = _timestamp_shape(chunk)
-    if not (full and utc):
-        return None
-    return to_numpy(pc.utf8_slice_codeunits(chunk, 0, -4).cast(pa.timestamp("us")).cast(pa.int64()))
+        return parse_each(chunk.to_pylist(), parse_timestamp_us, 0, np.int64)
 
 
 def _usable_cpus() -> int:

@@ -298,3 +298,65 @@ def test_invalid_rows_error_lists_every_problem(db, csv_file, dump) -> None:
         "hour 25 is out of range (00-23, or 24:00:00 as an end time)",
     ]
     assert dump(db) == before
+
+
+LINE_SHAPES = {
+    "lf": "\n",
+    "crlf": "\r\n",
+}
+
+
+@pytest.mark.parametrize("newline", list(LINE_SHAPES.values()), ids=list(LINE_SHAPES))
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no-bom", "bom"])
+@pytest.mark.parametrize("final_newline", [True, False], ids=["final-newline", "no-final-newline"])
+def test_line_numbers_counted_from_arrow_agree_with_the_exact_reader(
+    tmp_path: Path, newline: str, bom: bytes, final_newline: bool
+) -> None:
+    """Bad values in a file Arrow reads cleanly are located by counting lines (no exact
+    re-read); blank lines, CRLF, a BOM and a missing final newline must not shift them."""
+    from storemon_tui.ingest.prepare import _bad_rows, _problems_by_record
+    from storemon_tui.ingest.reader import read_table, with_line_numbers
+    from storemon_tui.ingest.validate import validate
+
+    rows = []
+    for i in range(400):
+        stamp = "2023-01-22 25:00:00 UTC" if i in (0, 137, 399) else "2023-01-22 12:00:00 UTC"
+        status = "maybe" if i == 250 else "active"
+        rows.append(f"s{i % 7},{stamp},{status}")
+        if i % 50 == 3:
+            rows.append("")  # blank lines are skipped by both readers
+    text = "store_id,timestamp_utc,status" + newline + newline.join(rows) + (newline if final_newline else "")
+    path = tmp_path / "p.csv"
+    path.write_bytes(bom + text.encode())
+
+    fast = read_table(path)
+    assert not fast.exact
+    numbered = with_line_numbers(fast)
+    assert numbered is not None
+    exact = read_table(path, force_exact=True)
+
+    def problems(table):  # type: ignore[no-untyped-def]
+        parsed, checks = validate(table)
+        return sorted(p for ps in _problems_by_record(table, checks, _bad_rows(checks, table.n_rows)).values() for p in ps)
+
+    assert problems(numbered) == problems(exact)
+    assert [p.line for p in problems(exact)] == [2, 2 + 137 + 3, 2 + 250 + 5, 2 + 399 + 8]  # header + blanks before
+
+
+def test_bare_cr_line_ends_are_one_clear_error(invoke, tmp_path: Path) -> None:
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"store_id,timestamp_utc,status\ra,2023-01-22 12:00:00 UTC,active\r")
+    code, _, err = invoke("--import", path)
+    assert code == 1
+    assert err.strip() == f"storemon: {path}:1: lines end in a bare CR (old Mac format); save the file with LF or CRLF line ends"
+
+
+def test_a_bare_cr_after_the_header_is_located_by_the_exact_reader(tmp_path: Path) -> None:
+    """Arrow splits rows at a bare CR, editors may not: counting LFs could misplace a problem."""
+    from storemon_tui.ingest.reader import read_table, with_line_numbers
+
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"store_id,timestamp_utc,status\na,2023-01-22 12:00:00 UTC,active\rb,2023-01-22 25:00:00 UTC,active\n")
+    table = read_table(path)
+    if not table.exact:
+        assert with_line_numbers(table) is None
