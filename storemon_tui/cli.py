@@ -146,19 +146,27 @@ class _CtrlCFlag:
     could land inside Python's import machinery and leave a module lock
     held, hanging the process. As a flag it is looked at only where
     stopping is safe: while waiting for a file to be read, and between the
-    writer's batches, whose transaction then rolls back.
+    writer's batches, whose transaction then rolls back. A second Ctrl-C
+    raises at once, e.g. while the database itself keeps us waiting on a lock.
     """
+
+    _UNSET = object()
 
     def __enter__(self) -> threading.Event:
         self.event = threading.Event()
-        self.previous = None
+        self.previous: object = self._UNSET
         if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-            self.previous = signal.signal(signal.SIGINT, lambda _signum, _frame: self.event.set())
+            self.previous = signal.signal(signal.SIGINT, self._first_press)
         return self.event
 
+    def _first_press(self, _signum: int, _frame: object) -> None:
+        self.event.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        sys.stderr.write("\nstoremon: stopping after the current step (Ctrl-C again to stop at once)\n")
+
     def __exit__(self, *exc: object) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        if self.previous is not self._UNSET:
+            signal.signal(signal.SIGINT, self.previous if self.previous is not None else signal.default_int_handler)  # type: ignore[arg-type]
 
 
 def _parse_as_of(text: str) -> int:
@@ -187,6 +195,9 @@ def _import(db: Database, files: ReadAhead, interrupted: threading.Event) -> int
         except StoremonError as exc:
             line.clear()
             print(f"storemon: {exc}", file=sys.stderr)
+            if interrupted.is_set():  # e.g. "database is locked" after waiting through Ctrl-C
+                print(f"storemon: interrupted; nothing from {name} was written", file=sys.stderr)
+                return EXIT_INTERRUPTED
             ok = False
             continue
         line.clear()

@@ -250,3 +250,47 @@ def test_concurrent_import_and_export_are_consistent(new_target, dump, tmp_path:
     assert states == sorted(states), f"an export went back in time: {states}"
     print(f"exports saw states {states}")  # shown with -rP: how much the two processes overlapped
     assert states[0] == 0 and states[-1] == len(files)
+
+
+@on_postgresql
+def test_second_ctrl_c_stops_an_import_waiting_on_a_lock(new_target, tmp_path: Path) -> None:
+    """The first Ctrl-C asks to stop at a safe point; while the server keeps the import
+    waiting on a lock there is none, so a second Ctrl-C must stop it at once (exit 130)."""
+    import signal
+
+    from sqlalchemy import text
+
+    target = new_target("locked")
+    db = open_database(target)
+    polls = tmp_path / "p.csv"
+    polls.write_text("store_id,timestamp_utc,status\na,2023-01-22 12:00:00 UTC,active\n")
+    env = {k: v for k, v in os.environ.items() if k != "STOREMON_DB"}
+    env["STOREMON_DATA_DIR"] = str(tmp_path / "data")
+    try:
+        with db.engine.connect() as holder, holder.begin():
+            holder.execute(text("LOCK TABLE poll IN ACCESS EXCLUSIVE MODE"))
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "storemon_tui", "--db", target, "--import", str(polls)],
+                env=env,
+                stderr=subprocess.PIPE,
+                text=True,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            )
+            time.sleep(3)  # started, and now waiting for the lock
+            assert proc.poll() is None
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            assert proc.poll() is None  # the first press waits for a safe point
+            proc.send_signal(signal.SIGINT)
+            try:
+                _, err = proc.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                _, err = proc.communicate()
+                pytest.fail(f"import still waiting after a second Ctrl-C:\n{err}")
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and "storemon: interrupted" in err, err
+        with db.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM poll")).scalar() == 0
+    finally:
+        db.dispose()

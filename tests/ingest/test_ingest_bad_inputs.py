@@ -360,3 +360,29 @@ def test_a_bare_cr_after_the_header_is_located_by_the_exact_reader(tmp_path: Pat
     table = read_table(path)
     if not table.exact:
         assert with_line_numbers(table) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '"s1"x,2023-01-22 12:00:00 UTC,active\ns2,2023-01-22 25:00:00 UTC,active\n',  # text after a closing quote
+        's2,2023-01-22 25:00:00 UTC,active\ns3,2023-01-22 12:00:00 UTC,"active\n\n\n',  # quote open at the end
+        '"s1","2023-01-22 12:00:00 UTC","active"\n"s2","2023-01-22 25:00:00 UTC","active"\n',  # all quoted: fine
+        '"s,1",2023-01-22 12:00:00 UTC,active\n"s""2",2023-01-22 25:00:00 UTC,active\n',  # comma, doubled quote
+    ],
+    ids=["text-after-quote", "open-quote-at-end", "all-quoted", "comma-and-doubled-quote"],
+)
+def test_quoting_problems_are_reported_as_the_exact_reader_reports_them(tmp_path: Path, body: str) -> None:
+    """Arrow is lenient with malformed quoting; the problems and rejects must not depend on that."""
+    from storemon_tui.ingest.prepare import _bad_rows, _problems_by_record, prepare_file
+    from storemon_tui.ingest.reader import read_table
+    from storemon_tui.ingest.validate import validate
+
+    path = tmp_path / "q.csv"
+    path.write_text("store_id,timestamp_utc,status\n" + body)
+    exact = read_table(path, force_exact=True)
+    parsed, checks = validate(exact)
+    expected = _problems_by_record(exact, checks, _bad_rows(checks, exact.n_rows))  # structural ones included
+
+    prepared = prepare_file(path, skip_invalid=True)
+    assert {r: sorted(ps) for r, ps in prepared.rejected.items()} == {r: sorted(ps) for r, ps in expected.items()}
