@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import zoneinfo
+from importlib import resources
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -114,7 +115,18 @@ def parse_day_of_week(text: str) -> int:
 
 @lru_cache(maxsize=None)
 def _known_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    """The zone names the ``tzdata`` package lists: one small file.
+
+    Only a fast path in front of ``ZoneInfo`` itself. Not
+    ``zoneinfo.available_timezones()``: that opens ~600 files, and while
+    other threads hold the GIL (an import reads its files in parallel) it
+    measured up to 1 s instead of 0.03 s.
+    """
+    try:
+        text = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, OSError):
+        return frozenset()
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
 
 
 def parse_zone(text: str) -> str:
@@ -125,7 +137,7 @@ def parse_zone(text: str) -> str:
     if value not in _known_zones():
         try:
             zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: e.g. a directory
             raise ValueError("unknown time zone (expected an IANA name such as America/Chicago)") from None
     return value
 

@@ -191,7 +191,7 @@ def test_known_zones(db, csv_file, dump, zone: str) -> None:
     assert dump(db)["store_timezone"] == [(1, zone.strip())]
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus", "america/chicago", "CST+6", "", "../etc/passwd", "Europe/"])
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "america/chicago", "CST+6", "", "../etc/passwd", "Europe/", "America", "zone.tab"])
 def test_unknown_zones(zone: str) -> None:
     with pytest.raises(ValueError):
         v.parse_zone(zone)
