@@ -18,11 +18,13 @@ SQLite itself pins the back end with
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -56,18 +58,39 @@ def write_csv(directory: Path, name: str, content: str | bytes) -> Path:
     return path
 
 
-def run_cli(*args: str | os.PathLike[str], data_dir: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """``python -m storemon_tui ARGS`` with its data directory in ``data_dir``."""
+def storemon_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a storemon subprocess: its own data directory, no inherited ``STOREMON_DB``."""
     env = {k: v for k, v in os.environ.items() if k != "STOREMON_DB"}
     env["STOREMON_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def run_cli(*args: str | os.PathLike[str], data_dir: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m storemon_tui ARGS`` with its data directory in ``data_dir``."""
     return subprocess.run(
         [sys.executable, "-m", "storemon_tui", *map(str, args)],
         capture_output=True,
         text=True,
-        env=env,
+        env=storemon_env(data_dir),
         cwd=data_dir,
         timeout=timeout,
     )
+
+
+@dataclass
+class RunningCli:
+    """A ``python -m storemon_tui`` started by the ``start_cli`` fixture."""
+
+    proc: subprocess.Popen[str]
+
+    def stderr_within(self, timeout: float, failure: str) -> str:
+        """Its stderr once it has exited; kill it and fail the test with ``failure`` if it takes longer."""
+        try:
+            return self.proc.communicate(timeout=timeout)[1]
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            err = self.proc.communicate()[1]
+            pytest.fail(f"{failure}:\n{err}")
 
 
 PG_URL_ENV = "STOREMON_TEST_PG_URL"
@@ -170,6 +193,35 @@ def csv_file(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
 @pytest.fixture
 def dump() -> Callable[[Database], dict[str, list[tuple]]]:
     return dump_database
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """The environment for a storemon subprocess started by hand (data in ``tmp_path/data``)."""
+    return storemon_env(tmp_path / "data")
+
+
+@pytest.fixture
+def start_cli(cli_env: dict[str, str]) -> Callable[..., RunningCli]:
+    """``start_cli(*args)`` starts the real CLI without waiting for it; stderr is captured.
+
+    Ctrl-C keeps its default meaning in it, even where the tests run with
+    SIGINT ignored (a background job), so tests can send it.
+    """
+
+    def start(*args: str | os.PathLike[str]) -> RunningCli:
+        return RunningCli(
+            subprocess.Popen(
+                [sys.executable, "-m", "storemon_tui", *map(str, args)],
+                env=cli_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            )
+        )
+
+    return start
 
 
 @pytest.fixture

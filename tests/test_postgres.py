@@ -6,7 +6,6 @@ test works in schemas of its own (see ``new_target`` in conftest).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -175,7 +174,7 @@ def _without_reports(tables: dict) -> dict:
 
 @on_postgresql
 @pytest.mark.slow
-def test_concurrent_import_and_export_are_consistent(new_target, dump, tmp_path: Path) -> None:
+def test_concurrent_import_and_export_are_consistent(new_target, dump, tmp_path: Path, cli_env) -> None:
     shared, replay = new_target("shared"), new_target("replay")
     files = _polls_files(tmp_path, 4)
 
@@ -201,10 +200,8 @@ def test_concurrent_import_and_export_are_consistent(new_target, dump, tmp_path:
 
     out_dir = tmp_path / "exports"
     out_dir.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "STOREMON_DB"}
-    env["STOREMON_DATA_DIR"] = str(tmp_path / "data")
     exporter = subprocess.Popen(
-        [sys.executable, "-c", EXPORTER, shared, str(out_dir)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", EXPORTER, shared, str(out_dir)], env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     importer = None
     try:
@@ -214,7 +211,7 @@ def test_concurrent_import_and_export_are_consistent(new_target, dump, tmp_path:
         assert (out_dir / "started").exists(), exporter.communicate(timeout=5)
         importer = subprocess.Popen(
             [sys.executable, "-m", "storemon_tui", "--db", shared, "--import", *map(str, files)],
-            env=env,
+            env=cli_env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -253,7 +250,7 @@ def test_concurrent_import_and_export_are_consistent(new_target, dump, tmp_path:
 
 
 @on_postgresql
-def test_second_ctrl_c_stops_an_import_waiting_on_a_lock(new_target, tmp_path: Path) -> None:
+def test_second_ctrl_c_stops_an_import_waiting_on_a_lock(new_target, tmp_path: Path, start_cli) -> None:
     """The first Ctrl-C asks to stop at a safe point; while the server keeps the import
     waiting on a lock there is none, so a second Ctrl-C must stop it at once (exit 130)."""
     import signal
@@ -264,30 +261,18 @@ def test_second_ctrl_c_stops_an_import_waiting_on_a_lock(new_target, tmp_path: P
     db = open_database(target)
     polls = tmp_path / "p.csv"
     polls.write_text("store_id,timestamp_utc,status\na,2023-01-22 12:00:00 UTC,active\n")
-    env = {k: v for k, v in os.environ.items() if k != "STOREMON_DB"}
-    env["STOREMON_DATA_DIR"] = str(tmp_path / "data")
     try:
         with db.engine.connect() as holder, holder.begin():
             holder.execute(text("LOCK TABLE poll IN ACCESS EXCLUSIVE MODE"))
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "storemon_tui", "--db", target, "--import", str(polls)],
-                env=env,
-                stderr=subprocess.PIPE,
-                text=True,
-                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-            )
+            running = start_cli("--db", target, "--import", polls)
+            proc = running.proc
             time.sleep(3)  # started, and now waiting for the lock
             assert proc.poll() is None
             proc.send_signal(signal.SIGINT)
             time.sleep(0.5)
             assert proc.poll() is None  # the first press waits for a safe point
             proc.send_signal(signal.SIGINT)
-            try:
-                _, err = proc.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                _, err = proc.communicate()
-                pytest.fail(f"import still waiting after a second Ctrl-C:\n{err}")
+            err = running.stderr_within(15, "import still waiting after a second Ctrl-C")
         assert proc.returncode == 130, err
         assert "Traceback" not in err and "storemon: interrupted" in err, err
         with db.connect() as conn:

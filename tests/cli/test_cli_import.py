@@ -141,7 +141,7 @@ def test_other_usage_errors(invoke, args: list[str]) -> None:
 
 
 @pytest.mark.slow
-def test_ctrl_c_at_any_moment_of_an_import_exits_130_cleanly(tmp_path: Path) -> None:
+def test_ctrl_c_at_any_moment_of_an_import_exits_130_cleanly(tmp_path: Path, start_cli) -> None:
     """Ctrl-C while the files are being read, the database opens or rows are written.
 
     Each run must end promptly: with 130 (or 0 if the import won the race), no
@@ -150,7 +150,6 @@ def test_ctrl_c_at_any_moment_of_an_import_exits_130_cleanly(tmp_path: Path) -> 
     landing inside Python's import machinery while the reader threads were
     importing too left a module lock held and hung the process.)
     """
-    import os
     import signal
     import sqlite3
     import time
@@ -164,29 +163,15 @@ def test_ctrl_c_at_any_moment_of_an_import_exits_130_cleanly(tmp_path: Path) -> 
     polls.write_text(POLLS + "\n".join(np.char.add(np.char.add((i % 500).astype(str), ","), np.char.add(stamps, " UTC,active")).tolist()) + "\n")
     zones = tmp_path / "zones.csv"
     zones.write_text("store_id,timezone_str\n" + "".join(f"{s},America/Chicago\n" for s in range(500)))
-    env = {k: v for k, v in os.environ.items() if k != "STOREMON_DB"}
-    env["STOREMON_DATA_DIR"] = str(tmp_path / "data")
 
     # From 0.1 s: before that the interpreter is still starting, ahead of any storemon code.
     for run, delay in enumerate([0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.8, 1.0]):
         db = tmp_path / f"run{run}.sqlite3"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "storemon_tui", "--db", str(db), "--import", str(polls), str(zones)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            # Ctrl-C's default disposition, even if this test runs where SIGINT is ignored.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
+        running = start_cli("--db", db, "--import", polls, zones)
+        proc = running.proc
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
-        try:
-            _, err = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, err = proc.communicate()
-            pytest.fail(f"import still running 30 s after Ctrl-C at {delay} s:\n{err}")
+        err = running.stderr_within(30, f"import still running 30 s after Ctrl-C at {delay} s")
         assert proc.returncode in (0, 130), (delay, proc.returncode, err)
         assert "Traceback" not in err and "Exception ignored" not in err, (delay, err)
         if proc.returncode == 130:

@@ -179,7 +179,7 @@ def write_big_polls(path: Path, rows: int = BIG_ROWS) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
-def test_kill_during_import_leaves_previous_content(tmp_path: Path, csv_file, dump) -> None:
+def test_kill_during_import_leaves_previous_content(tmp_path: Path, csv_file, dump, cli_env) -> None:
     db_path = tmp_path / "kill.sqlite3"
     db = open_database(db_path)
     import_file(db, csv_file("small_p.csv", POLLS + "x,2023-01-22 12:00:00 UTC,active\n7,2023-01-19 00:00:00 UTC,inactive\n"))
@@ -190,13 +190,11 @@ def test_kill_during_import_leaves_previous_content(tmp_path: Path, csv_file, du
     big = tmp_path / "big.csv"
     write_big_polls(big)
     journal = Path(str(db_path) + "-journal")
-    env = {k: v for k, v in os.environ.items() if k != "STOREMON_DB"}
-    env["STOREMON_DATA_DIR"] = str(tmp_path / "data")
     proc = subprocess.Popen(
         [sys.executable, "-m", "storemon_tui", "--db", str(db_path), "--import", str(big)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env=env,
+        env=cli_env,
     )
     try:
         deadline = time.monotonic() + 60
