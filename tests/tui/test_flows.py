@@ -127,26 +127,32 @@ async def test_import_invalid_rows_lists_problems_and_writes_nothing(empty_db, t
     assert count(empty_db, "poll") == 1
 
 
-@async_test
-async def test_cancel_import_writes_nothing(empty_db, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def in_write(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Imports run the real write, held in its write loop until cancelled; the event says it got there."""
     from storemon_tui.ingest import importer
 
     real = importer.write_prepared
-    in_write = threading.Event()
+    reached = threading.Event()
 
-    def slow_write(db, prepared, **kw):  # the real write, held in its write loop until cancelled
+    def held_write(db, prepared, **kw):  # type: ignore[no-untyped-def]
         progress, should_cancel = kw.pop("progress"), kw["should_cancel"]
 
         def held(done: int, total: int) -> None:
             progress(done, total)
-            in_write.set()
+            reached.set()
             deadline = time.monotonic() + 20
             while not should_cancel() and time.monotonic() < deadline:
                 time.sleep(0.01)
 
         return real(db, prepared, progress=held, **kw)
 
-    monkeypatch.setattr(importer, "write_prepared", slow_write)
+    monkeypatch.setattr(importer, "write_prepared", held_write)
+    return reached
+
+
+@async_test
+async def test_cancel_import_writes_nothing(empty_db, in_write: threading.Event) -> None:
     app = StoremonApp(empty_db, offer_sample=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.summary is not None)
@@ -162,26 +168,8 @@ async def test_cancel_import_writes_nothing(empty_db, monkeypatch: pytest.Monkey
 
 
 @async_test
-async def test_cancel_skips_the_files_not_written_yet(empty_db, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_cancel_skips_the_files_not_written_yet(empty_db, in_write: threading.Event) -> None:
     """Esc during the first of three files: it rolls back, the other two are listed and never written."""
-    from storemon_tui.ingest import importer
-
-    real = importer.write_prepared
-    in_write = threading.Event()
-
-    def slow_write(db, prepared, **kw):  # the real write, held until cancelled
-        progress, should_cancel = kw.pop("progress"), kw["should_cancel"]
-
-        def held(done: int, total: int) -> None:
-            progress(done, total)
-            in_write.set()
-            deadline = time.monotonic() + 20
-            while not should_cancel() and time.monotonic() < deadline:
-                time.sleep(0.01)
-
-        return real(db, prepared, progress=held, **kw)
-
-    monkeypatch.setattr(importer, "write_prepared", slow_write)
     app = StoremonApp(empty_db, offer_sample=False)
     files = sorted(SAMPLE.glob("*.csv"))
     async with app.run_test(size=SIZE) as pilot:
