@@ -131,23 +131,20 @@ def file_kind(path: Path) -> FileKind | None:
     properly reports why it failed.
     """
     try:
-        head = read_bytes(path, limit=HEAD_BYTES)
-        if len(head) == HEAD_BYTES and b"\n" not in head:
-            head = read_bytes(path, limit=KIND_BYTES)
-            if b"\n" not in head:
-                return None  # no line end in the first MiB: the full read will say what is wrong
+        head = _read_head(path, limit=KIND_BYTES)
+        if len(head) == KIND_BYTES and b"\n" not in head:
+            return None  # no line end in the first MiB: the full read will say what is wrong
         return read_header(path, head)[0].kind
     except (FileError, UnicodeDecodeError):
         return None
 
 
-def _read_head(path: Path) -> tuple[bytes, HeaderMatch, int]:
-    """The file's first bytes, its header match and the byte offset after the header."""
+def _read_head(path: Path, limit: int | None = None) -> bytes:
+    """The file's first 64 KiB or, when the header line is longer, up to ``limit`` bytes (``None``: all)."""
     head = read_bytes(path, limit=HEAD_BYTES)
     if len(head) == HEAD_BYTES and b"\n" not in head:
-        head = read_bytes(path)  # a header line longer than the head: read it all
-    match, offset = read_header(path, head)
-    return head, match, offset
+        head = read_bytes(path, limit=limit)
+    return head
 
 
 def read_table(path: Path, *, force_exact: bool = False) -> RawTable:
@@ -156,7 +153,8 @@ def read_table(path: Path, *, force_exact: bool = False) -> RawTable:
     The fast path reads only the head of the file itself (for the header) and
     lets Arrow read the rest straight from disk: no 130 MB copy in Python.
     """
-    head, match, offset = _read_head(path)
+    head = _read_head(path)
+    match, offset = read_header(path, head)
     if not _has_content(head, offset) and file_size(path) <= len(head):
         raise FileError(path, "has a header but no data rows")
     if not force_exact:
@@ -184,20 +182,22 @@ def with_line_numbers(table: RawTable) -> RawTable | None:
     """
     if table.exact or table.structural:
         return table
-    _, _, offset = _read_head(table.path)
-    with open(table.path, "rb") as handle:
-        header_lines = handle.read(offset).count(b"\n")
-    data = np.memmap(table.path, dtype=np.uint8, mode="r", offset=offset) if file_size(table.path) > offset else np.zeros(0, np.uint8)
-    ends = np.flatnonzero(data == _LF)
+    head = _read_head(table.path)
+    _, offset = read_header(table.path, head)
+    if file_size(table.path) <= offset:
+        return None  # nothing after the header
+    header_lines = head[:offset].count(b"\n")
+    data = np.memmap(table.path, dtype=np.uint8, mode="r", offset=offset)
+    last = len(data) - 1
     carriage_returns = np.flatnonzero(data == _CR)
-    if len(carriage_returns) and not (data[np.minimum(carriage_returns + 1, len(data) - 1)] == _LF).all():
+    if not (data[np.minimum(carriage_returns + 1, last)] == _LF).all():
         return None
-    if len(data) and (len(ends) == 0 or ends[-1] != len(data) - 1):
+    ends = np.flatnonzero(data == _LF)
+    if len(ends) == 0 or ends[-1] != last:
         ends = np.append(ends, len(data))  # a last line without a line end
-    starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
+    starts = np.concatenate(([0], ends[:-1] + 1))
     lengths = ends - starts
-    first_byte = data[np.minimum(starts, max(len(data) - 1, 0))] if len(data) else lengths
-    empty = (lengths == 0) | ((lengths == 1) & (first_byte == _CR))
+    empty = (lengths == 0) | ((lengths == 1) & (data[np.minimum(starts, last)] == _CR))
     nonempty = np.flatnonzero(~empty)
     if len(nonempty) != table.n_rows:
         return None  # not one row per line after all
