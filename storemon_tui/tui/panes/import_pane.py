@@ -209,15 +209,14 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         worker = get_current_worker()
         lines: list[str] = []
         imported = 0
-        written: set[Path] = set()
+        reached = 0
         with ReadAhead(paths, skip_invalid=skip_invalid, should_cancel=lambda: worker.is_cancelled) as read_ahead:
             try:
-                for index, pending in enumerate(read_ahead, 1):
-                    path = pending.path
-                    written.add(path)
-                    outcome = self._write_one(pending, f"{index}/{len(paths)}" if len(paths) > 1 else "", worker)
+                for pending in read_ahead:
+                    reached += 1
+                    outcome = self._write_one(pending, f"{reached}/{len(paths)}" if len(paths) > 1 else "", worker)
                     if outcome is None:  # cancelled while writing
-                        lines.append(f"✗ {path}: cancelled; nothing from this file was written")
+                        lines.append(f"✗ {pending.path}: cancelled; nothing from this file was written")
                         break
                     ok, line = outcome
                     imported += ok
@@ -225,7 +224,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             except Cancelled:
                 pass  # cancelled while the next file was being read
             # Cancelled: the files not reached are listed, and none of them is read any further.
-            lines += [f"– {path}: not imported (cancelled)" for path in read_ahead.write_order if path not in written]
+            lines += [f"– {path}: not imported (cancelled)" for path in read_ahead.write_order[reached:]]
         self.app.call_from_thread(self.finish_import, lines, imported, len(paths), worker.is_cancelled)
 
     def _write_one(self, pending: PendingFile, position: str, worker: Worker[None]) -> tuple[bool, str] | None:
