@@ -102,8 +102,7 @@ class PostgresWriter(Writer):
         keys, ts_us, active = polls.keys, polls.ts_us, polls.active
         total = len(keys)
         with raw.cursor() as cursor:
-            cursor.execute("SELECT EXISTS (SELECT 1 FROM poll)")
-            if not cursor.fetchone()[0]:
+            if not self.has_rows("poll"):
                 # An empty table: COPY without the primary key and build it once at the end
                 # (sorted input), 1.8 s instead of 4.8 s for two million polls. The
                 # constraint keeps its name, and DDL is transactional: a rollback restores it.

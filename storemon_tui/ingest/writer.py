@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from storemon_tui.errors import Cancelled
 from storemon_tui.ingest.polls import PollPacking, SortedPolls
@@ -117,7 +117,7 @@ class Writer:
     # -- polls ----------------------------------------------------------------------
 
     def count_polls(self) -> int:
-        return int(self.conn.execute(text("SELECT count(*) FROM poll")).scalar() or 0)
+        return int(self.fetch_all("SELECT count(*) FROM poll")[0][0])
 
     def write_polls(self, polls: SortedPolls) -> PollWrite:
         """Upsert polls (already de-duplicated and sorted by key): each database's fast path."""
@@ -213,7 +213,7 @@ class SqliteWriter(Writer):
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         # Into an empty table (a first import) plain INSERTs suffice: the rows are
         # unique and this transaction holds the write lock. No counting needed either.
-        fresh = bool(cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM poll)").fetchone()[0])
+        fresh = not self.has_rows("poll")
         before = 0 if fresh else self.count_polls()
         changes_before = cursor.execute("SELECT total_changes()").fetchone()[0]
         total = len(polls)
