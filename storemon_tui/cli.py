@@ -188,14 +188,11 @@ def _import(db: Database, files: ReadAhead, interrupted: threading.Event) -> int
         line = _ProgressLine(sys.stderr, f"importing {name}")
         try:
             summary = write_prepared(db, next(pending_files).take(), progress=line.update, should_cancel=interrupted.is_set)
-        except Cancelled:
-            line.clear()
-            print(f"storemon: interrupted; nothing from {name} was written", file=sys.stderr)
-            return EXIT_INTERRUPTED
         except StoremonError as exc:
             line.clear()
-            print(f"storemon: {exc}", file=sys.stderr)
-            if interrupted.is_set():  # e.g. "database is locked" after waiting through Ctrl-C
+            if not isinstance(exc, Cancelled):
+                print(f"storemon: {exc}", file=sys.stderr)
+            if interrupted.is_set():  # Cancelled, or e.g. "database is locked" after waiting through Ctrl-C
                 print(f"storemon: interrupted; nothing from {name} was written", file=sys.stderr)
                 return EXIT_INTERRUPTED
             ok = False
