@@ -117,8 +117,8 @@ def _run_headless(args: argparse.Namespace) -> int:
                 from storemon_tui.ingest.prepare import ReadAhead
 
                 with ReadAhead(args.import_files, skip_invalid=args.skip_invalid, should_cancel=interrupted.is_set) as files:
-                    # The files are being read in the background already, while
-                    # SQLAlchemy loads and the database opens (~0.5 s of a fresh import).
+                    # The files are being read in the background already, while the
+                    # database opens and (when new) gets its schema.
                     from storemon_tui.db import open_database
 
                     db = open_database(args.db)

@@ -1,51 +1,44 @@
 """Opening a database: SQLite file or SQLAlchemy URL, schema and data version.
 
-One :class:`Database` wraps one SQLAlchemy engine. SQLModel sessions and
-SQLAlchemy Core connections share it: the ORM for small records (reports,
-meta), Core and the raw DB-API connection for the bulk paths.
+One :class:`Database` per database. SQLModel sessions and SQLAlchemy Core
+connections share its engine: the ORM for small records (reports, meta),
+Core and the raw DB-API connection for the bulk paths. On an SQLite file
+the engine is made only when first asked for: opening the database,
+creating its schema and importing go through :mod:`sqlite3` alone
+(:mod:`storemon_tui.db.sqlite_file`), so a headless import never pays for
+loading SQLAlchemy. This module imports SQLAlchemy only inside the
+functions that need it, for the same reason.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from storemon_tui.db import sqlite_file
 from storemon_tui.errors import DatabaseError
 from storemon_tui.paths import default_db_path
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 DB_ENV_VAR = "STOREMON_DB"
 
 SCHEMA_VERSION = 1
 """Bumped with every schema change; a later version migrates older databases."""
 
+BUMP_DATA_VERSION_SQL = {
+    "sqlite": "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'data_version'",
+    "postgresql": "UPDATE meta SET value = (CAST(value AS BIGINT) + 1)::text WHERE key = 'data_version'",
+}
+"""Increment the data version, per dialect (run through SQLAlchemy or a raw cursor)."""
 
-def resolve_target(target: str | os.PathLike[str] | None) -> str:
-    """Turn ``--db`` / ``STOREMON_DB`` / the default into a SQLAlchemy URL."""
-    if target is None or str(target) == "":
-        target = os.environ.get(DB_ENV_VAR) or default_db_path()
-    raw = str(target)
-    if "://" in raw:
-        return raw
-    path = Path(raw).expanduser().resolve()
-    # URL.create escapes '%', '#', '?' and '@': a plain f-string URL would be
-    # percent-decoded and open another file (``e%41`` -> ``eA``).
-    return URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
-
-
-def describe_url(url: str) -> str:
-    """A human-readable location with any password hidden."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return parsed.database or ":memory:"
-    return parsed.render_as_string(hide_password=True)
-
+_DATA_VERSION_SQL = "SELECT value FROM meta WHERE key = 'data_version'"
 
 WRITE_OPTION = "storemon_write"
 """Execution option: a transaction that will write starts with ``BEGIN IMMEDIATE``.
@@ -54,27 +47,18 @@ Taking SQLite's write lock up front means two writers queue on the busy
 timeout instead of one failing half-way with "database is locked"."""
 
 
-def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
-    """Connection settings, measured rather than guessed.
+def describe_url(url: str) -> str:
+    """A human-readable location with any password hidden."""
+    from sqlalchemy.engine import make_url
 
-    A rollback journal, not WAL: a fresh import of two million polls writes
-    every page once instead of twice (WAL then checkpoint), which measured
-    ~0.6 s faster, and readers still read while an import is in progress
-    (they only wait for the moment of commit). ``synchronous=FULL`` keeps
-    every committed import durable and every interrupted one invisible.
-    The 256 MiB page cache keeps a large import from spilling mid-way.
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
 
-    ``isolation_level = None`` stops the sqlite3 module from opening
-    transactions behind SQLAlchemy's back; :func:`_sqlite_begin` opens them.
-    """
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=DELETE")
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA cache_size=-262144")
-    cur.execute("PRAGMA temp_store=MEMORY")
-    cur.close()
+
+def _sqlite_connect_listener(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    sqlite_file.configure(dbapi_conn)
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -83,30 +67,85 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-@dataclass
 class Database:
-    """An opened storemon database."""
+    """An opened storemon database: an SQLite file or a PostgreSQL URL."""
 
-    url: str
-    engine: Engine
+    def __init__(self, *, dialect: str, url: str | None = None, sqlite_path: str | None = None) -> None:
+        if url is None and sqlite_path is None:
+            raise ValueError("a Database needs a URL or an SQLite file path")
+        self.dialect = dialect
+        """``"sqlite"`` or ``"postgresql"``."""
+        self.sqlite_path = sqlite_path
+        """The SQLite file, or ``None`` for a server database."""
+        self._url = url
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
 
     @property
-    def dialect(self) -> str:
-        """``"sqlite"`` or ``"postgresql"``."""
-        return self.engine.dialect.name
+    def url(self) -> str:
+        """The SQLAlchemy URL (password included)."""
+        if self._url is None:
+            from sqlalchemy.engine import URL
+
+            # URL.create escapes '%', '#', '?' and '@': a plain f-string URL would be
+            # percent-decoded and open another file (``e%41`` -> ``eA``).
+            self._url = URL.create("sqlite", database=self.sqlite_path).render_as_string(hide_password=False)
+        return self._url
 
     @property
     def location(self) -> str:
         """Where the data lives, for headers and messages (password hidden)."""
-        return describe_url(self.url)
+        return self.sqlite_path if self.sqlite_path is not None else describe_url(self.url)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, made on first use (thread-safe: the app asks from workers)."""
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = self._make_engine()
+            return self._engine
+
+    def _make_engine(self) -> Engine:
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.exc import ArgumentError
+
+        kwargs: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": sqlite_file.BUSY_TIMEOUT_S}
+        else:
+            kwargs["pool_pre_ping"] = True
+            kwargs["connect_args"] = {"connect_timeout": 10}
+        try:
+            engine = create_engine(self.url, **kwargs)
+        except (ArgumentError, ImportError) as exc:
+            raise DatabaseError(f"--db {self.location}: {exc}") from exc
+        if self.dialect == "sqlite":
+            event.listen(engine, "connect", _sqlite_connect_listener)
+            event.listen(engine, "begin", _sqlite_begin)
+        return engine
 
     @contextmanager
     def _readable_errors(self) -> Iterator[None]:
-        """Turn driver errors (server down, locked, missing) into one readable line."""
+        """Turn driver errors (server down, locked, missing, disk full) into one readable line."""
         try:
             yield
-        except OperationalError as exc:
+        except Exception as exc:
+            if not isinstance(exc, self._operational_errors()):
+                raise
             raise DatabaseError(_one_line(exc, self.location)) from exc
+
+    def _operational_errors(self) -> tuple[type[Exception], ...]:
+        """The "could not do it" errors this database can raise: the driver's own, and SQLAlchemy's once it is used."""
+        errors: list[type[Exception]] = [sqlite3.OperationalError]
+        if self._engine is not None:
+            from sqlalchemy.exc import OperationalError
+
+            errors.append(OperationalError)
+        if self.dialect == "postgresql":
+            import psycopg
+
+            errors.append(psycopg.OperationalError)
+        return tuple(errors)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -119,6 +158,32 @@ class Database:
         """A transaction that writes: on SQLite it holds the write lock from the start."""
         with self._readable_errors(), self.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
             yield conn
+
+    @contextmanager
+    def bulk_write(self) -> Iterator[Any]:
+        """A write transaction on a bare DB-API connection, for the bulk import paths.
+
+        Committed when the block ends, rolled back on any exception (Ctrl-C
+        included). An SQLite file gets a connection of its own, holding the
+        write lock from the start, and SQLAlchemy is never loaded; a server
+        database lends a connection from the engine's pool.
+        """
+        with self._readable_errors():
+            if self.sqlite_path is not None:
+                with sqlite_file.write_transaction(self.sqlite_path) as conn:
+                    yield conn
+                return
+            pooled = self.engine.raw_connection()
+            try:
+                conn = pooled.driver_connection
+                try:
+                    yield conn
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+            finally:
+                pooled.close()
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
@@ -145,10 +210,11 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
-def _one_line(exc: SQLAlchemyError, location: str) -> str:
+def _one_line(exc: Exception, location: str) -> str:
     detail = str(getattr(exc, "orig", exc) or exc).strip().splitlines()
     first = detail[0] if detail else type(exc).__name__
     return f"database {location}: {first}"
@@ -157,90 +223,91 @@ def _one_line(exc: SQLAlchemyError, location: str) -> str:
 def open_database(target: str | os.PathLike[str] | None = None, *, create: bool = True) -> Database:
     """Open (and on first use create) the database named by ``target``.
 
+    ``target`` is a file path (SQLite) or a SQLAlchemy URL; ``None`` means
+    ``$STOREMON_DB``, else the SQLite file in the user data directory.
     Raises :class:`DatabaseError` with one readable line when the database
     cannot be reached, e.g. a missing directory, a PostgreSQL server that is
     down, a wrong password or a missing database.
     """
-    url = resolve_target(target)
+    if target is None or str(target) == "":
+        target = os.environ.get(DB_ENV_VAR) or default_db_path()
+    raw = str(target)
+    if "://" in raw:
+        db = _database_for_url(raw)
+    else:
+        db = Database(dialect="sqlite", sqlite_path=str(Path(raw).expanduser().resolve()))
+    if db.sqlite_path is not None:
+        _check_sqlite_path(db.sqlite_path)
+    if create:
+        ensure_schema(db)
+    return db
+
+
+def _database_for_url(url: str) -> Database:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise DatabaseError(f"--db {url!r} is neither a file path nor a database URL") from exc
     backend = parsed.get_backend_name()
-    kwargs: dict[str, object] = {}
     if backend == "sqlite":
-        db_path = parsed.database
-        if db_path and db_path != ":memory:":
-            parent = Path(db_path).parent
-            if not parent.is_dir():
-                raise DatabaseError(f"database {db_path}: directory {parent} does not exist")
-            if Path(db_path).is_dir():
-                raise DatabaseError(f"database {db_path}: is a directory")
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-    elif backend == "postgresql":
+        if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+            raise DatabaseError(f"--db {url!r}: storemon keeps its data in a file; give an SQLite file path")
+        return Database(dialect="sqlite", sqlite_path=str(Path(parsed.database).expanduser().resolve()))
+    if backend == "postgresql":
         if parsed.drivername == "postgresql":
             url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-        kwargs["pool_pre_ping"] = True
-        kwargs["connect_args"] = {"connect_timeout": 10}
-    else:
-        raise DatabaseError(f"--db {describe_url(url)}: unsupported database (use a file path or postgresql+psycopg://)")
-    try:
-        engine = create_engine(url, **kwargs)
-    except (ArgumentError, ImportError) as exc:
-        raise DatabaseError(f"--db {describe_url(url)}: {exc}") from exc
-    if backend == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-    db = Database(url=url, engine=engine)
-    if create:
-        ensure_schema(db)
-    return db
+        return Database(dialect="postgresql", url=url)
+    raise DatabaseError(f"--db {describe_url(url)}: unsupported database (use a file path or postgresql+psycopg://)")
+
+
+def _check_sqlite_path(path: str) -> None:
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise DatabaseError(f"database {path}: directory {parent} does not exist")
+    if Path(path).is_dir():
+        raise DatabaseError(f"database {path}: is a directory")
 
 
 def ensure_schema(db: Database) -> None:
     """Create missing tables and record the schema version.
 
     The common case — an existing database of this version — is one small
-    read and never imports the ORM (SQLModel, pydantic): a headless hourly
-    ``--import`` starts ~0.2 s faster for it. A new SQLite database does not
-    import it either (see :func:`_create_tables`). Creation is safe when several
-    processes race: on PostgreSQL an advisory lock serializes it, on SQLite
-    the write transaction does, and the version rows are only inserted once.
+    read and never imports the ORM (SQLModel, pydantic); on SQLite not even
+    SQLAlchemy. Creation is safe when several processes race: on
+    PostgreSQL an advisory lock serializes it, on SQLite the write
+    transaction does, and the version rows are only inserted once.
     """
-    try:
+    if db.sqlite_path is not None:
+        with db._readable_errors():
+            conn = sqlite_file.connect(db.sqlite_path)
+            try:
+                if _check_not_newer(db, sqlite_file.stored_schema_version(conn)) == SCHEMA_VERSION:
+                    return
+                with sqlite_file.transaction(conn):
+                    if _check_not_newer(db, sqlite_file.stored_schema_version(conn)) is None:
+                        sqlite_file.create_schema(conn, SCHEMA_VERSION)
+            finally:
+                conn.close()
+        return
+    with db._readable_errors():
         with db.engine.connect() as conn:
-            current = _stored_schema_version(conn)
-        if current == SCHEMA_VERSION:
-            return
-        _check_not_newer(db, current)
-        with db.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
-            if db.dialect == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(7231001)"))
+            if _check_not_newer(db, _stored_schema_version(conn)) == SCHEMA_VERSION:
+                return
+        with db.begin_write() as conn:
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7231001)")
             _create_tables(conn)
-            current = _stored_schema_version(conn)
-            _check_not_newer(db, current)
-            if current is None:
-                conn.execute(
-                    text("INSERT INTO meta (key, value) VALUES ('schema_version', :v), ('data_version', '0')"),
+            if _check_not_newer(db, _stored_schema_version(conn)) is None:
+                conn.exec_driver_sql(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', %(v)s), ('data_version', '0')",
                     {"v": str(SCHEMA_VERSION)},
                 )
-    except OperationalError as exc:
-        raise DatabaseError(_one_line(exc, db.location)) from exc
 
 
 def _create_tables(conn: Connection) -> None:
-    """Create every missing table and index of the models.
-
-    SQLite runs the SQL rendered from the models (:mod:`storemon_tui.db.sqlite_ddl`),
-    which spares a first import loading SQLModel and pydantic (~0.3 s);
-    other databases use ``create_all`` itself.
-    """
-    if conn.dialect.name == "sqlite":
-        from storemon_tui.db import sqlite_ddl
-
-        for statement in sqlite_ddl.statements():
-            conn.exec_driver_sql(statement)
-        return
+    """Create every missing table and index of the models (server databases)."""
     from sqlmodel import SQLModel
 
     import storemon_tui.db.models  # noqa: F401 - registers the tables on SQLModel.metadata
@@ -249,31 +316,31 @@ def _create_tables(conn: Connection) -> None:
 
 
 def _stored_schema_version(conn: Connection) -> int | None:
+    from sqlalchemy import inspect
+
     if not inspect(conn).has_table("meta"):
         return None
-    value = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar()
+    value = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar()
     return int(value) if value is not None else None
 
 
-def _check_not_newer(db: Database, current: int | None) -> None:
+def _check_not_newer(db: Database, current: int | None) -> int | None:
+    """``current``, unless it is newer than this storemon understands."""
     if current is not None and current > SCHEMA_VERSION:
         raise DatabaseError(
             f"database {db.location} has schema version {current}, newer than this storemon "
             f"understands ({SCHEMA_VERSION}); upgrade storemon"
         )
+    return current
 
 
 def get_data_version(conn: Connection) -> int:
     """The counter bumped by every import and clear; reports record it."""
-    value = conn.execute(text("SELECT value FROM meta WHERE key = 'data_version'")).scalar()
+    value = conn.exec_driver_sql(_DATA_VERSION_SQL).scalar()
     return int(value or 0)
 
 
 def bump_data_version(conn: Connection) -> int:
     """Increment the data version inside the caller's transaction."""
-    conn.execute(
-        text("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'data_version'")
-        if conn.dialect.name == "sqlite"
-        else text("UPDATE meta SET value = (CAST(value AS BIGINT) + 1)::text WHERE key = 'data_version'")
-    )
+    conn.exec_driver_sql(BUMP_DATA_VERSION_SQL[conn.dialect.name])
     return get_data_version(conn)

@@ -2,7 +2,7 @@
 
 The names below are loaded on first use (PEP 562), so importing a submodule
 such as :mod:`storemon_tui.ingest.prepare` does not drag in the writer and
-SQLAlchemy: the headless import reads its first file while SQLAlchemy loads.
+the database modules: the headless import starts reading its first file sooner.
 """
 
 from __future__ import annotations

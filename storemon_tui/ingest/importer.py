@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from storemon_tui.db.database import Database, bump_data_version
+from storemon_tui.db.database import Database
 from storemon_tui.ingest.kinds import FileKind
 from storemon_tui.ingest.polls import sort_last_wins
 from storemon_tui.ingest.prepare import PreparedFile, ReadAhead, prepare_file
@@ -118,13 +118,13 @@ def write_prepared(
     )
     if progress:
         progress(0, len(parsed))
-    with db.begin_write() as conn:
-        writer = writer_for(conn, progress=_in_file_rows(progress, len(parsed)), should_cancel=should_cancel)
+    with db.bulk_write() as conn:
+        writer = writer_for(conn, db.dialect, progress=_in_file_rows(progress, len(parsed)), should_cancel=should_cancel)
         keys, summary.stores = _store_keys(writer, parsed)
         _write(writer, parsed, keys, summary)
         writer.check_cancel()
         if summary.changed_data:
-            bump_data_version(conn)  # reports computed before this import are now stale
+            writer.bump_data_version()
         written = time.perf_counter()
     committed = time.perf_counter()
     summary.stages["write"] = written - started

@@ -14,8 +14,6 @@ and the lock is released by commit or rollback, even if the process dies.
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import text
-
 from storemon_tui.ingest.polls import SortedPolls
 from storemon_tui.ingest.writer import PollWrite, Rows, Writer
 
@@ -50,16 +48,17 @@ class PostgresWriter(Writer):
     """COPY-based poll loading; hours and zones use the portable SQL."""
 
     copy_chunk_rows = 200_000
+    dialect = "postgresql"
 
     def __init__(self, conn, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(conn, **kwargs)
-        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": IMPORT_LOCK_ID})
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (IMPORT_LOCK_ID,))
 
     def delete_store_rows(self, table: str, store_keys: list[int]) -> int:
         """One statement with the keys as an array parameter."""
         self.check_cancel()
-        raw = self.conn.connection.driver_connection
-        with raw.cursor() as cursor:
+        with self.conn.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE store_key = ANY(%s)", (store_keys,))
             return max(cursor.rowcount, 0)
 
@@ -71,10 +70,9 @@ class PostgresWriter(Writer):
         psycopg's executemany costs ~60 µs a row here (1.5 s for 25 000 hours
         rows); COPY costs ~1 µs.
         """
-        raw = self.conn.connection.driver_connection
         names = ", ".join(columns)
         stage = f"stage_{table}"
-        with raw.cursor() as cursor:
+        with self.conn.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {stage}")
             cursor.execute(f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")
             with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
@@ -98,10 +96,9 @@ class PostgresWriter(Writer):
         of changed rows plus an anti-join ``INSERT`` of new ones; the two
         statements are safe together because every writer holds the import lock.
         """
-        raw = self.conn.connection.driver_connection
         keys, ts_us, active = polls.keys, polls.ts_us, polls.active
         total = len(keys)
-        with raw.cursor() as cursor:
+        with self.conn.cursor() as cursor:
             if not self.has_rows("poll"):
                 # An empty table: COPY without the primary key and build it once at the end
                 # (sorted input), 1.8 s instead of 4.8 s for two million polls. The

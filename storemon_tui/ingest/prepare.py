@@ -1,14 +1,13 @@
 """Everything an import does before it touches the database: read and validate.
 
-Kept apart from the writer, and free of SQLAlchemy, for two reasons:
+Kept apart from the writer and the database, for two reasons:
 
 * a file's problems are known before any transaction opens, so an invalid
   file costs the database nothing;
 * preparation is mostly Arrow C++ and numpy work that releases the GIL, so
   :class:`ReadAhead` can run it in background threads while the main thread
-  does something else: imports SQLAlchemy and opens the database (~0.5 s of
-  a headless run), or writes another file, which spends most of its time
-  inside SQLite (which releases the GIL too).
+  does something else: opens the database, or writes another file, which
+  spends most of its time inside SQLite (which releases the GIL too).
 """
 
 from __future__ import annotations

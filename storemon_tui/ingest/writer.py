@@ -6,7 +6,10 @@ primitives each database implements its fastest way: :class:`SqliteWriter`
 with multi-row ``INSERT … VALUES`` through the raw DB-API cursor (rows arrive
 sorted by primary key), the PostgreSQL writer with ``COPY``.
 
-Every method checks ``should_cancel`` between batches and raises
+Writers work on the bare DB-API connection (``sqlite3`` or ``psycopg``)
+of a :meth:`~storemon_tui.db.database.Database.bulk_write` transaction, so
+an import into SQLite never loads SQLAlchemy. Every method checks
+``should_cancel`` between batches and raises
 :class:`~storemon_tui.errors.Cancelled`; the transaction then rolls back.
 """
 
@@ -17,9 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
-import numpy as np
-from sqlalchemy import Connection
+from typing import Any
 
+import numpy as np
+
+from storemon_tui.db.database import BUMP_DATA_VERSION_SQL
 from storemon_tui.errors import Cancelled
 from storemon_tui.ingest.polls import PollPacking, SortedPolls
 
@@ -49,15 +54,17 @@ class Writer:
     """Portable bulk writes on one open transaction."""
 
     batch_rows = 10_000
+    dialect = ""
 
     def __init__(
         self,
-        conn: Connection,
+        conn: Any,
         *,
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
     ) -> None:
         self.conn = conn
+        """The driver's DB-API connection, inside the caller's transaction."""
         self.progress = progress or (lambda done, total: None)
         self.should_cancel = should_cancel or _never
 
@@ -104,13 +111,21 @@ class Writer:
     def fetch_all(self, sql: str) -> list[tuple]:
         """Rows of a parameterless query through the raw DB-API cursor.
 
-        Tens of thousands of store rows through SQLAlchemy's result
-        machinery cost ~25 ms a read; the driver's own tuples cost ~5 ms.
+        Tens of thousands of store rows as the driver's own tuples cost
+        ~5 ms a read; through SQLAlchemy's result machinery, ~25 ms.
         """
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = self.conn.cursor()
         try:
             cursor.execute(sql)
             return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def bump_data_version(self) -> None:
+        """Mark every report computed before this transaction as stale."""
+        cursor = self.conn.cursor()
+        try:
+            cursor.execute(BUMP_DATA_VERSION_SQL[self.dialect])
         finally:
             cursor.close()
 
@@ -161,6 +176,8 @@ class Writer:
 class SqliteWriter(Writer):
     """SQLite: multi-row ``VALUES`` through the raw cursor for polls."""
 
+    dialect = "sqlite"
+
     def insert_rows(
         self, table: str, columns: tuple[str, ...], rows: Rows, on_conflict: str = "", *, progress: bool = False
     ) -> None:
@@ -173,7 +190,7 @@ class SqliteWriter(Writer):
         """
         if len(rows) == 0:
             return
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = self.conn.cursor()
         width = len(columns)
         per = max(1, 999 // width)
         row_sql = "(" + ",".join("?" * width) + ")"
@@ -198,7 +215,7 @@ class SqliteWriter(Writer):
     def delete_store_rows(self, table: str, store_keys: list[int]) -> int:
         """One statement: the keys travel as one JSON array (SQLite's built-in ``json_each``)."""
         self.check_cancel()
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = self.conn.cursor()
         cursor.execute(
             f"DELETE FROM {table} WHERE store_key IN (SELECT value FROM json_each(?))", (json.dumps(store_keys),)
         )
@@ -210,7 +227,7 @@ class SqliteWriter(Writer):
     """Measured: larger statements are no faster, and stay far under SQLite's variable limit."""
 
     def write_polls(self, polls: SortedPolls) -> PollWrite:
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = self.conn.cursor()
         # Into an empty table (a first import) plain INSERTs suffice: the rows are
         # unique and this transaction holds the write lock. No counting needed either.
         fresh = not self.has_rows("poll")
@@ -262,12 +279,12 @@ class SqliteWriter(Writer):
         return f"INSERT INTO poll (store_key, ts_us, active) VALUES {values}{conflict}"
 
 
-def writer_for(conn: Connection, **kwargs: object) -> Writer:
-    """The fastest writer for the connection's database."""
-    if conn.dialect.name == "sqlite":
-        return SqliteWriter(conn, **kwargs)  # type: ignore[arg-type]
-    if conn.dialect.name == "postgresql":
+def writer_for(conn: Any, dialect: str, **kwargs: Any) -> Writer:
+    """The fastest writer for a DB-API connection to a ``dialect`` database."""
+    if dialect == "sqlite":
+        return SqliteWriter(conn, **kwargs)
+    if dialect == "postgresql":
         from storemon_tui.ingest.pg_writer import PostgresWriter
 
-        return PostgresWriter(conn, **kwargs)  # type: ignore[arg-type]
-    raise ValueError(f"no bulk writer for {conn.dialect.name}")  # open_database admits only the two
+        return PostgresWriter(conn, **kwargs)
+    raise ValueError(f"no bulk writer for {dialect}")  # open_database admits only the two

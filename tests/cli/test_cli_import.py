@@ -25,6 +25,22 @@ def test_core_never_imports_textual() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_headless_sqlite_import_never_loads_sqlalchemy(tmp_path: Path) -> None:
+    """Importing into SQLite runs on ``sqlite3`` alone: loading SQLAlchemy would add 0.3–0.9 s to every import."""
+    polls = tmp_path / "polls.csv"
+    polls.write_text(POLLS + "0012,2023-01-22 12:00:00 UTC,active\n")
+    zones = tmp_path / "zones.csv"
+    zones.write_text("store_id,timezone_str\n0012,America/Chicago\n")
+    code = (
+        "import sys\n"
+        "from storemon_tui.cli import main\n"
+        f"code = main(['--db', {str(tmp_path / 'x.sqlite3')!r}, '--import', {str(polls)!r}, {str(zones)!r}])\n"
+        "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'sqlmodel', 'pydantic', 'pandas'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "0 []", result.stderr
+
+
 def test_help_and_version(cli) -> None:
     help_run = cli("--help")
     assert help_run.returncode == 0

@@ -89,7 +89,7 @@ def test_sqlite_half_created_schema_is_completed(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
 def test_opening_sqlite_never_loads_the_orm(tmp_path: Path, existing: bool) -> None:
-    """A headless import's start-up: neither a new nor an existing SQLite database loads SQLModel or pydantic."""
+    """A headless import's start-up: neither a new nor an existing SQLite database loads SQLAlchemy, SQLModel or pydantic."""
     path = tmp_path / "db.sqlite"
     if existing:
         open_database(path).dispose()
@@ -97,7 +97,7 @@ def test_opening_sqlite_never_loads_the_orm(tmp_path: Path, existing: bool) -> N
         "import sys\n"
         "from storemon_tui.db import open_database\n"
         f"open_database({str(path)!r}).dispose()\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlmodel', 'pydantic', 'textual'}))\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'sqlmodel', 'pydantic', 'textual'}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
