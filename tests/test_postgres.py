@@ -6,6 +6,7 @@ test works in schemas of its own (see ``new_target`` in conftest).
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
@@ -277,5 +278,44 @@ def test_second_ctrl_c_stops_an_import_waiting_on_a_lock(new_target, tmp_path: P
         assert "Traceback" not in err and "storemon: interrupted" in err, err
         with db.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM poll")).scalar() == 0
+    finally:
+        db.dispose()
+
+
+@on_postgresql
+def test_a_connection_lost_mid_import_is_one_line_and_the_next_import_works(
+    new_target, pg_admin, csv_file, dump, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server ends the session while the writer is busy: one readable error, nothing written,
+    no traceback from the pool on stderr, and the pool hands out a working connection next time."""
+    from sqlalchemy import text
+
+    from storemon_tui.errors import DatabaseError
+    from storemon_tui.ingest.pg_writer import IMPORT_LOCK_ID
+
+    db = open_database(new_target("lost"))
+    polls = csv_file("p.csv", "store_id,timestamp_utc,status\na,2023-01-22 12:00:00 UTC,active\n")
+    before = dump(db)
+
+    def cut_off() -> bool:
+        """The writer's cancel check, called between batches: end this session from outside."""
+        # Exactly this import's session: the one holding the import lock (other tests' imports wait for it).
+        with pg_admin.connect() as admin:
+            admin.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                     " AND classid = 0 AND objid = :lock AND objsubid = 1"),
+                {"lock": IMPORT_LOCK_ID},
+            )
+        return False
+
+    try:
+        with pytest.raises(DatabaseError) as failure:
+            import_file(db, polls, should_cancel=cut_off)
+        assert str(failure.value).startswith(f"database {db.location}: ")
+        # storemon configures no logging, so anything the pool logs lands on stderr as a traceback.
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+        assert dump(db) == before
+        import_file(db, polls)
+        assert [sid for _, sid in dump(db)["store"]] == ["a"]
     finally:
         db.dispose()

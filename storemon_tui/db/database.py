@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -135,16 +136,17 @@ class Database:
             raise DatabaseError(_one_line(exc, self.location)) from exc
 
     def _operational_errors(self) -> tuple[type[Exception], ...]:
-        """The "could not do it" errors this database can raise: the driver's own, and SQLAlchemy's once it is used."""
+        """The "could not do it" errors this database can raise: the drivers', and SQLAlchemy's once it is used.
+
+        A module that was never imported cannot have raised, so nothing is
+        imported here (psycopg is optional: importing it in an error handler
+        would replace a readable error with ``ModuleNotFoundError``).
+        """
         errors: list[type[Exception]] = [sqlite3.OperationalError]
-        if self._engine is not None:
-            from sqlalchemy.exc import OperationalError
-
-            errors.append(OperationalError)
-        if self.dialect == "postgresql":
-            import psycopg
-
-            errors.append(psycopg.OperationalError)
+        for module, name in (("sqlalchemy.exc", "OperationalError"), ("psycopg", "OperationalError")):
+            loaded = sys.modules.get(module)
+            if loaded is not None:
+                errors.append(getattr(loaded, name))
         return tuple(errors)
 
     @contextmanager
@@ -165,25 +167,17 @@ class Database:
 
         Committed when the block ends, rolled back on any exception (Ctrl-C
         included). An SQLite file gets a connection of its own, holding the
-        write lock from the start, and SQLAlchemy is never loaded; a server
-        database lends a connection from the engine's pool.
+        write lock from the start, and SQLAlchemy is never loaded. A server
+        database runs the transaction through the engine, whose pool notices
+        a connection lost mid-import and discards it quietly.
         """
         with self._readable_errors():
             if self.sqlite_path is not None:
                 with sqlite_file.write_transaction(self.sqlite_path) as conn:
                     yield conn
                 return
-            pooled = self.engine.raw_connection()
-            try:
-                conn = pooled.driver_connection
-                try:
-                    yield conn
-                except BaseException:
-                    conn.rollback()
-                    raise
-                conn.commit()
-            finally:
-                pooled.close()
+            with self.engine.begin() as conn:
+                yield conn.connection.driver_connection
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
@@ -255,6 +249,9 @@ def _database_for_url(url: str) -> Database:
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):
             raise DatabaseError(f"--db {url!r}: storemon keeps its data in a file; give an SQLite file path")
+        if parsed.query:
+            # storemon sets SQLite's options itself (sqlite_file.configure); silently dropping these would mislead.
+            raise DatabaseError(f"--db {url!r}: options in an SQLite URL are not supported; give the file path alone")
         return Database(dialect="sqlite", sqlite_path=str(Path(parsed.database).expanduser().resolve()))
     if backend == "postgresql":
         if parsed.drivername == "postgresql":

@@ -19,7 +19,6 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
-
 from typing import Any
 
 import numpy as np
@@ -54,7 +53,8 @@ class Writer:
     """Portable bulk writes on one open transaction."""
 
     batch_rows = 10_000
-    dialect = ""
+    dialect: str
+    """``"sqlite"`` or ``"postgresql"``: set by each database's writer."""
 
     def __init__(
         self,

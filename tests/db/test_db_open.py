@@ -9,6 +9,7 @@ all or nothing on both back ends.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,16 @@ def test_an_import_that_cannot_get_the_write_lock_fails_with_one_line(
     assert str(failure.value) == f"database {path}: database is locked"
     assert dump(db) == before
     db.dispose()
+
+
+def test_a_sqlite_url_with_options_is_refused_with_one_line(tmp_path: Path) -> None:
+    """storemon sets SQLite's options itself; options it would silently drop are an error instead."""
+    with pytest.raises(DatabaseError, match="options in an SQLite URL are not supported"):
+        open_database(f"sqlite:///{tmp_path / 'x.sqlite3'}?timeout=5")
+
+
+def test_a_postgresql_url_without_psycopg_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """psycopg is an optional extra: without it, the readable error must not turn into an import error."""
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if not installed
+    with pytest.raises(DatabaseError, match=r"^--db postgresql\+psycopg://u@127\.0\.0\.1:1/x: .*psycopg"):
+        open_database("postgresql+psycopg://u@127.0.0.1:1/x")
