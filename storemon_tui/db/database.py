@@ -16,7 +16,7 @@ import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -162,18 +162,20 @@ class Database:
             yield conn
 
     @contextmanager
-    def bulk_write(self) -> Iterator[Any]:
+    def bulk_write(self, should_cancel: Callable[[], bool] | None = None) -> Iterator[Any]:
         """A write transaction on a bare DB-API connection, for the bulk import paths.
 
         Committed when the block ends, rolled back on any exception (Ctrl-C
         included). An SQLite file gets a connection of its own, holding the
-        write lock from the start, and SQLAlchemy is never loaded. A server
-        database runs the transaction through the engine, whose pool notices
-        a connection lost mid-import and discards it quietly.
+        write lock from the start (a wait for another writer's lock ends at
+        Ctrl-C or when ``should_cancel`` says so), and SQLAlchemy is never
+        loaded. A server database runs the transaction through the engine,
+        whose pool notices a connection lost mid-import and discards it
+        quietly; its lock waits are the writer's (see the PostgreSQL writer).
         """
         with self._readable_errors():
             if self.sqlite_path is not None:
-                with sqlite_file.write_transaction(self.sqlite_path) as conn:
+                with sqlite_file.write_transaction(self.sqlite_path, should_cancel) as conn:
                     yield conn
                 return
             with self.engine.begin() as conn:

@@ -14,13 +14,22 @@ the same.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from storemon_tui.db import sqlite_ddl
+from storemon_tui.errors import Cancelled
 
 BUSY_TIMEOUT_S = 30
 """How long a writer waits for another process's write lock before giving up."""
+
+LOCK_WAIT_SLICE_S = 0.1
+"""While waiting for the write lock, how often control returns to Python.
+
+SQLite's own busy wait runs in C: Ctrl-C and a cancel button would go
+unnoticed for up to :data:`BUSY_TIMEOUT_S`. Waiting in slices of this
+length lets both take effect within a tenth of a second."""
 
 
 def configure(conn: sqlite3.Connection) -> None:
@@ -40,7 +49,7 @@ def configure(conn: sqlite3.Connection) -> None:
     cur = conn.cursor()
     cur.execute("PRAGMA journal_mode=DELETE")
     cur.execute("PRAGMA synchronous=FULL")
-    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     cur.execute("PRAGMA cache_size=-262144")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
@@ -57,14 +66,36 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any exception (Ctrl-C included).
+def begin_immediate(conn: sqlite3.Connection, should_cancel: Callable[[], bool] | None = None) -> None:
+    """Take the write lock, waiting up to :data:`BUSY_TIMEOUT_S` for another writer.
 
-    Taking the write lock up front means two writers queue on the busy
-    timeout instead of one failing half-way with "database is locked".
+    Taking it up front means two writers queue instead of one failing
+    half-way with "database is locked". The wait is interruptible: Ctrl-C
+    raises ``KeyboardInterrupt`` and ``should_cancel`` raises
+    :class:`~storemon_tui.errors.Cancelled` within :data:`LOCK_WAIT_SLICE_S`.
     """
-    conn.execute("BEGIN IMMEDIATE")
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    conn.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT_SLICE_S * 1000)}")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    raise
+            if should_cancel is not None and should_cancel():
+                raise Cancelled("import cancelled while waiting for another writer; nothing was written")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+
+
+@contextmanager
+def transaction(
+    conn: sqlite3.Connection, should_cancel: Callable[[], bool] | None = None
+) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` (see :func:`begin_immediate`) … ``COMMIT``, or ``ROLLBACK`` on any exception (Ctrl-C included)."""
+    begin_immediate(conn, should_cancel)
     try:
         yield conn
     except BaseException:
@@ -75,11 +106,11 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
-def write_transaction(path: str) -> Iterator[sqlite3.Connection]:
+def write_transaction(path: str, should_cancel: Callable[[], bool] | None = None) -> Iterator[sqlite3.Connection]:
     """A connection of its own, inside one write transaction; closed afterwards."""
     conn = connect(path)
     try:
-        with transaction(conn):
+        with transaction(conn, should_cancel):
             yield conn
     finally:
         conn.close()

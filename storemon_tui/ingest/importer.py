@@ -118,7 +118,7 @@ def write_prepared(
     )
     if progress:
         progress(0, len(parsed))
-    with db.bulk_write() as conn:
+    with db.bulk_write(should_cancel) as conn:
         writer = writer_for(conn, db.dialect, progress=_in_file_rows(progress, len(parsed)), should_cancel=should_cancel)
         keys, summary.stores = _store_keys(writer, parsed)
         _write(writer, parsed, keys, summary)
