@@ -121,7 +121,11 @@ def _run_headless(args: argparse.Namespace) -> int:
                     # database opens and (when new) gets its schema.
                     from storemon_tui.db import open_database
 
-                    db = open_database(args.db)
+                    try:
+                        db = open_database(args.db, should_cancel=interrupted.is_set)
+                    except Cancelled:  # Ctrl-C while a new database waited for another writer
+                        print("storemon: interrupted; nothing was imported", file=sys.stderr)
+                        return EXIT_INTERRUPTED
                     code = _import(db, files, interrupted)
         if args.export:
             if code != EXIT_OK:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -291,20 +292,21 @@ def test_a_connection_lost_mid_import_is_one_line_and_the_next_import_works(
     from sqlalchemy import text
 
     from storemon_tui.errors import DatabaseError
-    from storemon_tui.ingest.pg_writer import IMPORT_LOCK_ID
 
-    db = open_database(new_target("lost"))
+    # A name of its own, so the test ends this import's session and no other test's.
+    session_name = f"storemon_lost_{uuid.uuid4().hex[:12]}"
+    db = open_database(f"{new_target('lost')}&application_name={session_name}")
     polls = csv_file("p.csv", "store_id,timestamp_utc,status\na,2023-01-22 12:00:00 UTC,active\n")
     before = dump(db)
 
     def cut_off() -> bool:
-        """The writer's cancel check, called between batches: end this session from outside."""
-        # Exactly this import's session: the one holding the import lock (other tests' imports wait for it).
+        """The writer's cancel check, called while it waits for the import lock and between batches:
+        end its session from outside (it is the one of this database's sessions inside a transaction)."""
         with pg_admin.connect() as admin:
             admin.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                     " AND classid = 0 AND objid = :lock AND objsubid = 1"),
-                {"lock": IMPORT_LOCK_ID},
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE application_name = :name AND state = 'idle in transaction'"),
+                {"name": session_name},
             )
         return False
 
@@ -316,6 +318,31 @@ def test_a_connection_lost_mid_import_is_one_line_and_the_next_import_works(
         assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
         assert dump(db) == before
         import_file(db, polls)
+        assert [sid for _, sid in dump(db)["store"]] == ["a"]
+    finally:
+        db.dispose()
+
+
+@on_postgresql
+def test_an_import_waiting_for_another_hosts_import_can_be_cancelled(new_target, csv_file, dump) -> None:
+    """The import lock is polled, not waited for inside the server, so a cancel reaches it at once."""
+    from sqlalchemy import text
+
+    from storemon_tui.errors import Cancelled
+    from storemon_tui.ingest.pg_writer import IMPORT_LOCK_ID
+
+    db = open_database(new_target("queued"))
+    polls = csv_file("p.csv", "store_id,timestamp_utc,status\na,2023-01-22 12:00:00 UTC,active\n")
+    before = dump(db)
+    try:
+        with db.engine.connect() as other_host, other_host.begin():
+            other_host.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": IMPORT_LOCK_ID})
+            started = time.monotonic()
+            with pytest.raises(Cancelled):
+                import_file(db, polls, should_cancel=lambda: time.monotonic() - started > 0.3)
+            assert time.monotonic() - started < 2.3
+        assert dump(db) == before
+        import_file(db, polls)  # and once the other import is done, it goes in
         assert [sid for _, sid in dump(db)["store"]] == ["a"]
     finally:
         db.dispose()

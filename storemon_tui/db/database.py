@@ -63,9 +63,16 @@ def _sqlite_connect_listener(dbapi_conn: sqlite3.Connection, _record: object) ->
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    """Open every SQLite transaction explicitly (the SQLAlchemy pysqlite recipe)."""
-    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    """Open every SQLite transaction explicitly (the SQLAlchemy pysqlite recipe).
+
+    A write transaction waits for the lock the way imports do
+    (:func:`~storemon_tui.db.sqlite_file.begin_immediate`), so Ctrl-C ends
+    the wait at once.
+    """
+    if conn.get_execution_options().get(WRITE_OPTION, False):
+        sqlite_file.begin_immediate(conn.connection.driver_connection)  # type: ignore[arg-type]
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 class Database:
@@ -171,7 +178,8 @@ class Database:
         Ctrl-C or when ``should_cancel`` says so), and SQLAlchemy is never
         loaded. A server database runs the transaction through the engine,
         whose pool notices a connection lost mid-import and discards it
-        quietly; its lock waits are the writer's (see the PostgreSQL writer).
+        quietly; there the writer waits for other imports (see
+        :class:`~storemon_tui.ingest.pg_writer.PostgresWriter`).
         """
         with self._readable_errors():
             if self.sqlite_path is not None:
@@ -216,11 +224,18 @@ def _one_line(exc: Exception, location: str) -> str:
     return f"database {location}: {first}"
 
 
-def open_database(target: str | os.PathLike[str] | None = None, *, create: bool = True) -> Database:
+def open_database(
+    target: str | os.PathLike[str] | None = None,
+    *,
+    create: bool = True,
+    should_cancel: Callable[[], bool] | None = None,
+) -> Database:
     """Open (and on first use create) the database named by ``target``.
 
     ``target`` is a file path (SQLite) or a SQLAlchemy URL; ``None`` means
     ``$STOREMON_DB``, else the SQLite file in the user data directory.
+    ``should_cancel`` can end a wait for another writer while a new SQLite
+    file gets its schema (:class:`~storemon_tui.errors.Cancelled`).
     Raises :class:`DatabaseError` with one readable line when the database
     cannot be reached, e.g. a missing directory, a PostgreSQL server that is
     down, a wrong password or a missing database.
@@ -235,7 +250,7 @@ def open_database(target: str | os.PathLike[str] | None = None, *, create: bool 
     if db.sqlite_path is not None:
         _check_sqlite_path(db.sqlite_path)
     if create:
-        ensure_schema(db)
+        ensure_schema(db, should_cancel)
     return db
 
 
@@ -270,7 +285,7 @@ def _check_sqlite_path(path: str) -> None:
         raise DatabaseError(f"database {path}: is a directory")
 
 
-def ensure_schema(db: Database) -> None:
+def ensure_schema(db: Database, should_cancel: Callable[[], bool] | None = None) -> None:
     """Create missing tables and record the schema version.
 
     The common case — an existing database of this version — is one small
@@ -285,7 +300,7 @@ def ensure_schema(db: Database) -> None:
             try:
                 if _check_not_newer(db, sqlite_file.stored_schema_version(conn)) == SCHEMA_VERSION:
                     return
-                with sqlite_file.transaction(conn):
+                with sqlite_file.transaction(conn, should_cancel):
                     if _check_not_newer(db, sqlite_file.stored_schema_version(conn)) is None:
                         sqlite_file.create_schema(conn, SCHEMA_VERSION)
             finally:

@@ -73,6 +73,7 @@ def begin_immediate(conn: sqlite3.Connection, should_cancel: Callable[[], bool] 
     half-way with "database is locked". The wait is interruptible: Ctrl-C
     raises ``KeyboardInterrupt`` and ``should_cancel`` raises
     :class:`~storemon_tui.errors.Cancelled` within :data:`LOCK_WAIT_SLICE_S`.
+    Whatever ends it early, no transaction is left open.
     """
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     conn.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT_SLICE_S * 1000)}")
@@ -82,10 +83,15 @@ def begin_immediate(conn: sqlite3.Connection, should_cancel: Callable[[], bool] 
                 conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # the extended codes too
+                if not busy or time.monotonic() >= deadline:
                     raise
             if should_cancel is not None and should_cancel():
-                raise Cancelled("import cancelled while waiting for another writer; nothing was written")
+                raise Cancelled("cancelled while waiting for another writer; nothing was written")
+    except BaseException:
+        if conn.in_transaction:  # Ctrl-C landed just after the lock was taken
+            conn.execute("ROLLBACK")
+        raise
     finally:
         conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
 

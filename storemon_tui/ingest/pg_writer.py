@@ -13,11 +13,16 @@ and the lock is released by commit or rollback, even if the process dies.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from storemon_tui.ingest.polls import SortedPolls
 from storemon_tui.ingest.writer import PollWrite, Rows, Writer
 
 IMPORT_LOCK_ID = 7231002
+
+LOCK_POLL_S = 0.1
+"""How often an import waiting for another host's import tries the lock again."""
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 _COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
@@ -52,8 +57,22 @@ class PostgresWriter(Writer):
 
     def __init__(self, conn, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(conn, **kwargs)
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (IMPORT_LOCK_ID,))
+        self._take_import_lock()
+
+    def _take_import_lock(self) -> None:
+        """Wait for other hosts' imports to finish, checking for cancellation while waiting.
+
+        A plain ``pg_advisory_xact_lock`` waits inside the server, where
+        neither a cancel button nor the first Ctrl-C can reach it; polling
+        the non-blocking form can be stopped between tries.
+        """
+        with self.conn.cursor() as cursor:
+            while True:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (IMPORT_LOCK_ID,))
+                if cursor.fetchone()[0]:
+                    return
+                self.check_cancel()
+                time.sleep(LOCK_POLL_S)
 
     def delete_store_rows(self, table: str, store_keys: list[int]) -> int:
         """One statement with the keys as an array parameter."""
