@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+
 from storemon_tui.ingest.polls import SortedPolls
 from storemon_tui.ingest.writer import PollWrite, Rows, Writer
 

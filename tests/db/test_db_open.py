@@ -8,7 +8,6 @@ all or nothing on both back ends.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from pathlib import Path
 

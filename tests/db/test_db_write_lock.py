@@ -24,20 +24,16 @@ POLLS = "store_id,timestamp_utc,status\n"
 ONE_POLL = POLLS + "s,2023-01-22 12:00:00 UTC,active\n"
 
 
-def hold_write_lock(path: Path) -> sqlite3.Connection:
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN IMMEDIATE")
-    return holder
-
-
 @pytest.fixture
 def holder_for() -> Iterator[Callable[[Path], sqlite3.Connection]]:
     """``holder_for(path)``: a connection holding the write lock of ``path`` until it commits or the test ends."""
     holders: list[sqlite3.Connection] = []
 
     def hold(path: Path) -> sqlite3.Connection:
-        holders.append(hold_write_lock(path))
-        return holders[-1]
+        holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+        holders.append(holder)
+        return holder
 
     yield hold
     for holder in holders:
