@@ -329,14 +329,14 @@ def test_an_import_waiting_for_another_hosts_import_can_be_cancelled(new_target,
     from sqlalchemy import text
 
     from storemon_tui.errors import Cancelled
-    from storemon_tui.ingest.pg_writer import IMPORT_LOCK_ID
+    from storemon_tui.ingest.pg_writer import IMPORT_LOCK_KEY
 
     db = open_database(new_target("queued"))
     polls = csv_file("p.csv", "store_id,timestamp_utc,status\na,2023-01-22 12:00:00 UTC,active\n")
     before = dump(db)
     try:
         with db.engine.connect() as other_host, other_host.begin():
-            other_host.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": IMPORT_LOCK_ID})
+            other_host.execute(text(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK_KEY})"))
             started = time.monotonic()
             with pytest.raises(Cancelled):
                 import_file(db, polls, should_cancel=lambda: time.monotonic() - started > 0.3)
@@ -346,3 +346,24 @@ def test_an_import_waiting_for_another_hosts_import_can_be_cancelled(new_target,
         assert [sid for _, sid in dump(db)["store"]] == ["a"]
     finally:
         db.dispose()
+
+
+@on_postgresql
+def test_imports_into_different_schemas_do_not_wait_for_each_other(new_target, csv_file, dump) -> None:
+    """The import lock is per schema: another schema's import in progress holds nothing this one needs."""
+    from sqlalchemy import text
+
+    from storemon_tui.ingest.pg_writer import IMPORT_LOCK_KEY
+
+    busy, free = open_database(new_target("busy")), open_database(new_target("free"))
+    polls = csv_file("p.csv", "store_id,timestamp_utc,status\na,2023-01-22 12:00:00 UTC,active\n")
+    try:
+        with busy.engine.connect() as other_host, other_host.begin():
+            other_host.execute(text(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK_KEY})"))
+            started = time.monotonic()
+            # Waiting on the other schema's lock would call should_cancel until this gives up.
+            import_file(free, polls, should_cancel=lambda: time.monotonic() - started > 10)
+        assert [sid for _, sid in dump(free)["store"]] == ["a"]
+    finally:
+        busy.dispose()
+        free.dispose()

@@ -9,6 +9,8 @@ concurrent writers touch rows in the same order.
 Writers take a transaction-level advisory lock first: concurrent imports
 from several hosts queue up instead of deadlocking on each other's rows,
 and the lock is released by commit or rollback, even if the process dies.
+There is one lock per schema: imports into different schemas write
+different tables and need not wait for each other.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from storemon_tui.ingest.polls import SortedPolls
 from storemon_tui.ingest.writer import PollWrite, Rows, Writer
 
 IMPORT_LOCK_ID = 7231002
+
+IMPORT_LOCK_KEY = f"{IMPORT_LOCK_ID}, hashtext(current_schema())"
+"""The import lock's two-part key in SQL: storemon's id and the schema the tables resolve to."""
 
 LOCK_POLL_S = 0.1
 """How often an import waiting for another host's import tries the lock again."""
@@ -69,7 +74,7 @@ class PostgresWriter(Writer):
         """
         with self.conn.cursor() as cursor:
             while True:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (IMPORT_LOCK_ID,))
+                cursor.execute(f"SELECT pg_try_advisory_xact_lock({IMPORT_LOCK_KEY})")
                 if cursor.fetchone()[0]:
                     return
                 self.check_cancel()
