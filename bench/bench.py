@@ -150,7 +150,9 @@ def ensure_data(args: argparse.Namespace) -> InputFiles:
     elapsed = time.perf_counter() - t0
     paths = tuple(data_dir / name for name in FILE_NAMES)
     counts = [_count_rows(p) for p in paths]
-    (data_dir / MANIFEST).write_text(json.dumps({"params": wanted, "stores": args.stores, "rows": counts}, indent=2) + "\n")
+    (data_dir / MANIFEST).write_text(
+        json.dumps({"params": wanted, "stores": args.stores, "rows": counts}, indent=2) + "\n"
+    )
     print(f"generated in {elapsed:.2f} s (whole process)")
     return InputFiles(paths, tuple(counts), args.stores)  # type: ignore[arg-type]
 
@@ -189,7 +191,9 @@ def reset_database(args: argparse.Namespace) -> str:
     WAL/SHM/journal companions), or drop the app's tables in PostgreSQL.
     """
     if args.db_url:
-        subprocess.run([args.python, "-c", _DROP_SCRIPT, _sqlalchemy_url(args.db_url), *TABLES], check=True, env=_child_env())
+        subprocess.run(
+            [args.python, "-c", _DROP_SCRIPT, _sqlalchemy_url(args.db_url), *TABLES], check=True, env=_child_env()
+        )
         return args.db_url
     db: Path = args.db
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -289,13 +293,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=7, help="days of polls (default 7)")
     parser.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
     parser.add_argument(
-        "--end", type=datetime.fromisoformat, default=DEFAULT_END, help="end of the poll window (default 2023-01-25T00:00:00Z)"
+        "--end",
+        type=datetime.fromisoformat,
+        default=DEFAULT_END,
+        help="end of the poll window (default 2023-01-25T00:00:00Z)",
     )
-    parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="where the input CSVs are cached (default bench/data)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=DATA_DIR, help="where the input CSVs are cached (default bench/data)"
+    )
     parser.add_argument("--regenerate", action="store_true", help="regenerate the input even if cached")
     parser.add_argument("--skip-generate", action="store_true", help="use the files in --data-dir as they are")
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--db", type=Path, default=None, help="SQLite file to use (default DATA_DIR/bench.sqlite; deleted first)")
+    target.add_argument(
+        "--db", type=Path, default=None, help="SQLite file to use (default DATA_DIR/bench.sqlite; deleted first)"
+    )
     target.add_argument("--db-url", help="PostgreSQL URL instead of SQLite; the app's tables are dropped first")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the children (default: this one)")
     parser.add_argument("--no-export", action="store_true", help="skip the report export stage")

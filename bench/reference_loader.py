@@ -50,9 +50,13 @@ def main(db_path: str, polls_path: str) -> None:
     con.executemany("INSERT INTO store (store_id) VALUES (?)", ((sid,) for sid in ids.dictionary.to_pylist()))
     key_of = dict(con.execute("SELECT store_id, store_key FROM store"))
     keys = np.array([key_of[sid] for sid in ids.dictionary.to_pylist()], dtype=np.int64)[np.asarray(ids.indices)]
-    ts_us = np.asarray(pc.utf8_slice_codeunits(table.column("timestamp_utc"), 0, -4).cast(pa.timestamp("us")).cast(pa.int64()))
+    ts_us = np.asarray(
+        pc.utf8_slice_codeunits(table.column("timestamp_utc"), 0, -4).cast(pa.timestamp("us")).cast(pa.int64())
+    )
     status = table.column("status").unify_dictionaries().combine_chunks()
-    active = np.array([s == "active" for s in status.dictionary.to_pylist()], dtype=np.int64)[np.asarray(status.indices)]
+    active = np.array([s == "active" for s in status.dictionary.to_pylist()], dtype=np.int64)[
+        np.asarray(status.indices)
+    ]
 
     base = int(ts_us.min())
     span_bits = max(int(ts_us.max()) - base, 1).bit_length()

@@ -116,7 +116,9 @@ def _run_headless(args: argparse.Namespace) -> int:
             with _CtrlCFlag() as interrupted:
                 from storemon_tui.ingest.prepare import ReadAhead
 
-                with ReadAhead(args.import_files, skip_invalid=args.skip_invalid, should_cancel=interrupted.is_set) as files:
+                with ReadAhead(
+                    args.import_files, skip_invalid=args.skip_invalid, should_cancel=interrupted.is_set
+                ) as files:
                     # The files are being read in the background already, while the
                     # database opens and (when new) gets its schema.
                     from storemon_tui.db import open_database
@@ -159,7 +161,10 @@ class _CtrlCFlag:
     def __enter__(self) -> threading.Event:
         self.event = threading.Event()
         self.previous: object = self._UNSET
-        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+        ):
             self.previous = signal.signal(signal.SIGINT, self._first_press)
         return self.event
 
@@ -191,7 +196,9 @@ def _import(db: Database, files: ReadAhead, interrupted: threading.Event) -> int
     for name in files.write_order:
         line = _ProgressLine(sys.stderr, f"importing {name}")
         try:
-            summary = write_prepared(db, next(pending_files).take(), progress=line.update, should_cancel=interrupted.is_set)
+            summary = write_prepared(
+                db, next(pending_files).take(), progress=line.update, should_cancel=interrupted.is_set
+            )
         except StoremonError as exc:
             line.clear()
             if not isinstance(exc, Cancelled):

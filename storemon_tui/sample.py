@@ -199,7 +199,9 @@ def _poll_grid(rng: np.random.Generator, stores: int, window_us: int) -> tuple[n
     return store[keep], offset[keep]
 
 
-def _outage_mask(rng: np.random.Generator, store: np.ndarray, offset: np.ndarray, stores: int, window_us: int) -> np.ndarray:
+def _outage_mask(
+    rng: np.random.Generator, store: np.ndarray, offset: np.ndarray, stores: int, window_us: int
+) -> np.ndarray:
     """True where a poll falls inside a store outage episode (or is a blip).
 
     Each store gets a gamma-distributed outage rate (most stores are reliable,
@@ -247,7 +249,9 @@ def _format_timestamps(rng: np.random.Generator, abs_us: np.ndarray) -> pa.Array
     first_day = int(days.min()) if n else 0
     n_days = (int(days.max()) - first_day + 1) if n else 0
     table = np.frombuffer(
-        "".join((datetime(1970, 1, 1) + timedelta(days=first_day + i)).strftime("%Y-%m-%d") for i in range(n_days)).encode(),
+        "".join(
+            (datetime(1970, 1, 1) + timedelta(days=first_day + i)).strftime("%Y-%m-%d") for i in range(n_days)
+        ).encode(),
         dtype=np.uint8,
     ).reshape(n_days, 10)
 
@@ -488,7 +492,10 @@ def _write_timezones(rng: np.random.Generator, path: Path, ids: list[str]) -> in
     _write_table(
         path,
         ZONES_HEADER,
-        {"store_id": pa.array(ids).take(pa.array(rows)), "timezone_str": pa.array(zones).take(pa.array(zone_idx[rows]))},
+        {
+            "store_id": pa.array(ids).take(pa.array(rows)),
+            "timezone_str": pa.array(zones).take(pa.array(zone_idx[rows])),
+        },
     )
     return int(rows.size)
 
@@ -539,7 +546,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="RNG seed; same seed gives identical files")
     parser.add_argument("--days", type=int, default=7, help="days of polls before --end (default 7)")
     parser.add_argument(
-        "--end", type=_parse_end, default=DEFAULT_END, help="end of the poll window, exclusive (default 2023-01-25T00:00:00Z)"
+        "--end",
+        type=_parse_end,
+        default=DEFAULT_END,
+        help="end of the poll window, exclusive (default 2023-01-25T00:00:00Z)",
     )
     args = parser.parse_args(argv)
     t0 = time.perf_counter()

@@ -94,7 +94,10 @@ class RunningCli:
 
 
 PG_URL_ENV = "STOREMON_TEST_PG_URL"
-BACKENDS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
 
 
 def in_ci() -> bool:

@@ -12,7 +12,7 @@ import sys
 import textwrap
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -159,7 +159,7 @@ def _polls_files(directory: Path, count: int) -> list[Path]:
         for k in rng.choice(len(lines), size=2000, replace=False).tolist():  # same keys, other status
             store, stamp, status = lines[k].split(",")
             rows.append(f"{store},{stamp},{'inactive' if status == 'active' else 'active'}")
-        moment = (latest + timedelta(minutes=20 * i)).replace(tzinfo=timezone.utc)
+        moment = (latest + timedelta(minutes=20 * i)).replace(tzinfo=UTC)
         for j, store in enumerate(stores):  # a new latest poll for every store: a new "now"
             stamp = (moment - timedelta(seconds=j)).strftime("%Y-%m-%d %H:%M:%S UTC")
             rows.append(f"{store},{stamp},{'active' if (i + j) % 3 else 'inactive'}")
@@ -203,7 +203,11 @@ def test_concurrent_import_and_export_are_consistent(new_target, dump, tmp_path:
     out_dir = tmp_path / "exports"
     out_dir.mkdir()
     exporter = subprocess.Popen(
-        [sys.executable, "-c", EXPORTER, shared, str(out_dir)], env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", EXPORTER, shared, str(out_dir)],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     importer = None
     try:
@@ -304,8 +308,10 @@ def test_a_connection_lost_mid_import_is_one_line_and_the_next_import_works(
         end its session from outside (it is the one of this database's sessions inside a transaction)."""
         with pg_admin.connect() as admin:
             admin.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                     " WHERE application_name = :name AND state = 'idle in transaction'"),
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = :name AND state = 'idle in transaction'"
+                ),
                 {"name": session_name},
             )
         return False

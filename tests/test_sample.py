@@ -182,7 +182,10 @@ def test_large_scale_features(tmp_path: Path) -> None:
 
 
 def test_cli_writes_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--stores", "5", "--out", str(tmp_path), "--seed", "1", "--days", "1", "--end", "2023-01-25T00:00:00Z"]) == 0
+    assert (
+        main(["--stores", "5", "--out", str(tmp_path), "--seed", "1", "--days", "1", "--end", "2023-01-25T00:00:00Z"])
+        == 0
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["menu_hours.csv", "store_status.csv", "timezones.csv"]
     assert "store_status.csv" in capsys.readouterr().out
     direct = generate(tmp_path / "lib", 5, 1, days=1)

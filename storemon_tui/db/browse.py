@@ -12,7 +12,7 @@ Rows come back as display strings (timestamps in ISO form, weekday names,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -28,7 +28,7 @@ def format_ts_us(ts_us: int | None) -> str:
     if ts_us is None:
         return ""
     seconds, micros = divmod(int(ts_us), 1_000_000)
-    moment = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    moment = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
     return f"{moment}.{micros:06d} UTC" if micros else f"{moment} UTC"
 
 
@@ -189,7 +189,9 @@ class Pager:
             exact = conn.execute(text("SELECT store_key FROM store WHERE store_id = :s"), {"s": wanted}).all()
             if not exact:
                 exact = conn.execute(
-                    text("SELECT store_key FROM store WHERE store_id >= :lo AND store_id < :hi ORDER BY store_key LIMIT :n"),
+                    text(
+                        "SELECT store_key FROM store WHERE store_id >= :lo AND store_id < :hi ORDER BY store_key LIMIT :n"
+                    ),
                     {"lo": wanted, "hi": wanted + "\U0010ffff", "n": MAX_FILTER_STORES},
                 ).all()
             self._store_keys = [key for (key,) in exact]
@@ -289,9 +291,7 @@ class Pager:
         if backwards:
             rows = list(reversed(rows))
         width = len(spec.keys)
-        display = [
-            tuple(fmt(value) for fmt, value in zip(spec.formatters, row[width:], strict=True)) for row in rows
-        ]
+        display = [tuple(fmt(value) for fmt, value in zip(spec.formatters, row[width:], strict=True)) for row in rows]
         return Page(
             table=self.table,
             columns=spec.columns,

@@ -54,9 +54,7 @@ class Poll(SQLModel, table=True):
     __tablename__ = "poll"
     __table_args__ = {"sqlite_with_rowid": False}
 
-    store_key: int = Field(
-        sa_column=Column(Integer, primary_key=True, autoincrement=False)
-    )
+    store_key: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     ts_us: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     active: int = Field(sa_column=Column(SmallInteger, nullable=False))
 
@@ -79,9 +77,7 @@ class StoreTimezone(SQLModel, table=True):
 
     __tablename__ = "store_timezone"
 
-    store_key: int = Field(
-        sa_column=Column(Integer, primary_key=True, autoincrement=False)
-    )
+    store_key: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     timezone_str: str = Field(sa_column=Column(Text, nullable=False))
 
 

@@ -39,7 +39,9 @@ def render() -> str:
 
 def statements() -> list[str]:
     """The statements of the rendered file, one per item, without the comment header."""
-    text = "".join(line for line in SCHEMA_FILE.read_text(encoding="utf-8").splitlines(True) if not line.startswith("--"))
+    text = "".join(
+        line for line in SCHEMA_FILE.read_text(encoding="utf-8").splitlines(True) if not line.startswith("--")
+    )
     return [statement.strip() for statement in text.split(";") if statement.strip()]
 
 

@@ -138,6 +138,4 @@ def create_schema(conn: sqlite3.Connection, version: int) -> None:
     """
     for statement in sqlite_ddl.statements():
         conn.execute(statement)
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES ('schema_version', ?), ('data_version', '0')", (str(version),)
-    )
+    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?), ('data_version', '0')", (str(version),))

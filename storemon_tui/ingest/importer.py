@@ -119,7 +119,9 @@ def write_prepared(
     if progress:
         progress(0, len(parsed))
     with db.bulk_write(should_cancel) as conn:
-        writer = writer_for(conn, db.dialect, progress=_in_file_rows(progress, len(parsed)), should_cancel=should_cancel)
+        writer = writer_for(
+            conn, db.dialect, progress=_in_file_rows(progress, len(parsed)), should_cancel=should_cancel
+        )
         keys, summary.stores = _store_keys(writer, parsed)
         _write(writer, parsed, keys, summary)
         writer.check_cancel()
@@ -194,9 +196,7 @@ def _write(writer, parsed: Parsed, keys: np.ndarray, summary: ImportSummary) -> 
         summary.replaced = len(polls) - result.inserted
         summary.changed = result.changed
     elif parsed.kind is FileKind.HOURS:
-        summary.replaced = writer.replace_hours(
-            keys, fields["day_of_week"], fields["start_us"], fields["end_us"]
-        )
+        summary.replaced = writer.replace_hours(keys, fields["day_of_week"], fields["start_us"], fields["end_us"])
         summary.inserted = len(keys)
     else:
         # Last row per store wins: take each store's final occurrence.

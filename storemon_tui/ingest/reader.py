@@ -98,7 +98,9 @@ def check_utf8(path: Path, data: bytes) -> None:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         byte = data[exc.start : exc.start + 1].hex()
-        raise FileError(path, f"not UTF-8 text (byte 0x{byte} at column {column}); save the file as UTF-8", line=line) from None
+        raise FileError(
+            path, f"not UTF-8 text (byte 0x{byte} at column {column}); save the file as UTF-8", line=line
+        ) from None
 
 
 def read_header(path: Path, data: bytes) -> tuple[HeaderMatch, int]:

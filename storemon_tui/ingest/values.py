@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 import re
 import zoneinfo
-from importlib import resources
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib import resources
 from typing import TypeVar
 
 import numpy as np
@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 T = TypeVar("T")
 
 MICROS_PER_DAY = 86_400_000_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # -- scalar parsers: the single definition of what each value may look like ------------
 
@@ -54,7 +54,7 @@ def parse_timestamp_us(text: str) -> int:
         raise ValueError("not a timestamp (expected e.g. 2023-01-22 12:09:39.388884 UTC or ISO 8601)")
     year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
     try:
-        moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         raise ValueError(f"not a valid date/time ({exc})") from None
     fraction = (m.group(7) or "").ljust(6, "0")[:6]
@@ -113,7 +113,7 @@ def parse_day_of_week(text: str) -> int:
     return day
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known_zones() -> frozenset[str]:
     """The zone names the ``tzdata`` package lists: one small file.
 
@@ -164,7 +164,6 @@ def to_numpy(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=arr.type.to_pandas_dtype())
     dtype = np.dtype(arr.type.to_pandas_dtype())
     return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
-
 
 
 def _as_dictionary(arr: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:

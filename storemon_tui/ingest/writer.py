@@ -140,16 +140,16 @@ class Writer:
 
     # -- business hours -----------------------------------------------------------------
 
-    def replace_hours(
-        self, keys: np.ndarray, day: np.ndarray, start_us: np.ndarray, end_us: np.ndarray
-    ) -> int:
+    def replace_hours(self, keys: np.ndarray, day: np.ndarray, start_us: np.ndarray, end_us: np.ndarray) -> int:
         """Replace all hours of every store in ``keys``; return rows deleted.
 
         Rows go in grouped by store (file order kept within a store), so the
         ``(store_key, day_of_week)`` index grows at its end instead of at
         random places.
         """
-        deleted = self.delete_store_rows("business_hours", np.unique(keys).tolist()) if self.has_rows("business_hours") else 0
+        deleted = (
+            self.delete_store_rows("business_hours", np.unique(keys).tolist()) if self.has_rows("business_hours") else 0
+        )
         order = np.argsort(keys, kind="stable")
         rows = np.column_stack((keys[order], day[order], start_us[order], end_us[order]))
         self.insert_rows("business_hours", ("store_key", "day_of_week", "start_us", "end_us"), rows, progress=True)

@@ -20,8 +20,7 @@ if TYPE_CHECKING:
     from storemon_tui.report.engine import ReportResult
 
 REPORT_HEADER = (
-    "store_id,uptime_last_hour,uptime_last_day,uptime_last_week,"
-    "downtime_last_hour,downtime_last_day,downtime_last_week"
+    "store_id,uptime_last_hour,uptime_last_day,uptime_last_week,downtime_last_hour,downtime_last_day,downtime_last_week"
 )
 REPORT_COLUMNS = tuple(REPORT_HEADER.split(","))
 TICKS_PER_MINUTE = 2 * 60 * 1_000_000

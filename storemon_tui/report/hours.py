@@ -178,9 +178,7 @@ def business_intervals(
 
     r_store = h_store[row_ok]
     r_day = np.asarray(inp.hours_day, dtype=np.int64)[row_ok]
-    r_start, r_end = normalize_local_spans(
-        np.asarray(inp.hours_start_us)[row_ok], np.asarray(inp.hours_end_us)[row_ok]
-    )
+    r_start, r_end = normalize_local_spans(np.asarray(inp.hours_start_us)[row_ok], np.asarray(inp.hours_end_us)[row_ok])
 
     # Local dates: an opening of local date d lies within [d − 14 h, d + 2 days + 12 h] UTC-ish;
     # three days of slack on each side is safely generous.

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 
@@ -93,13 +93,13 @@ class ReportInfo:
 def _aware(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; they were stored as UTC."""
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 
 def _utcnow() -> datetime:
     """Now in UTC, stored without a zone (read back as UTC by :func:`_aware`)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _owner() -> str:
@@ -163,7 +163,11 @@ class ReportJobs:
         return report_id
 
     def run(
-        self, as_of_us: int | None = None, *, progress: ProgressCallback | None = None, timings: dict[str, float] | None = None
+        self,
+        as_of_us: int | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        timings: dict[str, float] | None = None,
     ) -> ReportInfo:
         """Create a report and compute it in this thread (the CLI's path)."""
         report_id, created = self._create(as_of_us)
@@ -249,7 +253,11 @@ class ReportJobs:
             if cancel.is_set():
                 raise Cancelled()
             result = compute_report(
-                inputs, now_us, progress=lambda f: progress(0.05 + 0.9 * f), should_cancel=cancel.is_set, timings=timings
+                inputs,
+                now_us,
+                progress=lambda f: progress(0.05 + 0.9 * f),
+                should_cancel=cancel.is_set,
+                timings=timings,
             )
             started = time.perf_counter()
             target = self.directory / f"{report_id}.csv"

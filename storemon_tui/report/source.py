@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np

@@ -13,7 +13,7 @@ picture and the numbers agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -71,10 +71,14 @@ def load_store_detail(db: Database, store_id: str, as_of_us: int | None = None, 
             {"k": key, "n": now_us},
         ).all()
         hours = conn.execute(
-            text("SELECT day_of_week, start_us, end_us FROM business_hours WHERE store_key = :k ORDER BY day_of_week, start_us"),
+            text(
+                "SELECT day_of_week, start_us, end_us FROM business_hours WHERE store_key = :k ORDER BY day_of_week, start_us"
+            ),
             {"k": key},
         ).all()
-        zone_name = conn.execute(text("SELECT timezone_str FROM store_timezone WHERE store_key = :k"), {"k": key}).scalar()
+        zone_name = conn.execute(
+            text("SELECT timezone_str FROM store_timezone WHERE store_key = :k"), {"k": key}
+        ).scalar()
     now_us = int(now_us)
     ts = np.array([p[0] for p in polls], dtype=np.int64)
     act = np.array([bool(p[1]) for p in polls], dtype=bool)
@@ -188,7 +192,7 @@ def _totals(store_id: str, bounds: np.ndarray, states: np.ndarray, now_us: int) 
 
 
 def _local(ts_us: int, tz: ZoneInfo) -> str:
-    moment = datetime.fromtimestamp(ts_us // 1_000_000, tz=timezone.utc).astimezone(tz)
+    moment = datetime.fromtimestamp(ts_us // 1_000_000, tz=UTC).astimezone(tz)
     return moment.strftime("%a %m-%d %H:%M:%S")
 
 
@@ -215,8 +219,8 @@ def _slots(
     bounds: np.ndarray, states: np.ndarray, tz: ZoneInfo, week_start_us: int, now_us: int
 ) -> tuple[list[date], np.ndarray]:
     """Seconds in each state per 5-minute local slot, one row per local date of the week."""
-    first = datetime.fromtimestamp(week_start_us / 1e6, tz=timezone.utc).astimezone(tz).date()
-    last = datetime.fromtimestamp((now_us - 1) / 1e6, tz=timezone.utc).astimezone(tz).date()
+    first = datetime.fromtimestamp(week_start_us / 1e6, tz=UTC).astimezone(tz).date()
+    last = datetime.fromtimestamp((now_us - 1) / 1e6, tz=UTC).astimezone(tz).date()
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     # UTC instant of every slot boundary (wall clock, earlier occurrence), in µs.
     edges = np.empty((len(days), SLOTS_PER_DAY + 1), dtype=np.float64)

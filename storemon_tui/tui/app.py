@@ -139,7 +139,7 @@ class StoremonApp(WorkerErrors, App[None]):
         if self.snapshot_mode:
             return Path(location).name if self.db.dialect == "sqlite" else location
         home = str(Path.home())
-        return "~" + location[len(home):] if location.startswith(home + os.sep) else location
+        return "~" + location[len(home) :] if location.startswith(home + os.sep) else location
 
     @property
     def import_pane(self) -> ImportPane:
@@ -309,9 +309,16 @@ class StoremonApp(WorkerErrors, App[None]):
         self.reports_pane.show_report(report_id)
 
     def open_store(
-        self, store_id: str, *, as_of_us: int | None = None, report_row: dict[str, str] | None = None, report_label: str = ""
+        self,
+        store_id: str,
+        *,
+        as_of_us: int | None = None,
+        report_row: dict[str, str] | None = None,
+        report_label: str = "",
     ) -> None:
-        self.push_screen(StoreScreen(self.db, store_id, as_of_us=as_of_us, report_row=report_row, report_label=report_label))
+        self.push_screen(
+            StoreScreen(self.db, store_id, as_of_us=as_of_us, report_row=report_row, report_label=report_label)
+        )
 
     def action_open_store_prompt(self) -> None:
         def chosen(value: str | None) -> None:

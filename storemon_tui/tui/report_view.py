@@ -62,7 +62,9 @@ class ReportFrame:
     def columns(self) -> tuple[str, ...]:
         return REPORT_COLUMNS
 
-    def set_view(self, *, sort_column: str | None = None, descending: bool | None = None, filter: str | None = None) -> None:
+    def set_view(
+        self, *, sort_column: str | None = None, descending: bool | None = None, filter: str | None = None
+    ) -> None:
         if sort_column is not None:
             if sort_column not in REPORT_COLUMNS:
                 raise ValueError(f"unknown column {sort_column!r}")

@@ -20,8 +20,7 @@ from storemon_tui.report.source import load_report_input
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = sorted((REPO / "sample_data").glob("*.csv"))
 HEADER = (
-    "store_id,uptime_last_hour,uptime_last_day,uptime_last_week,"
-    "downtime_last_hour,downtime_last_day,downtime_last_week"
+    "store_id,uptime_last_hour,uptime_last_day,uptime_last_week,downtime_last_hour,downtime_last_day,downtime_last_week"
 )
 ROW = re.compile(r"[^,]+(,\d+\.\d\d){6}")
 POLLS = "store_id,timestamp_utc,status\n"
@@ -78,7 +77,10 @@ def test_import_and_export_sample(invoke, db_target: str, tmp_path: Path) -> Non
     # Written (and reported) zones first, then hours, then polls.
     by_kind = sorted(SAMPLE, key=lambda p: ["timezones", "menu_hours", "store_status"].index(p.stem))
     assert [line.split(":")[0] for line in err_lines[:3]] == [str(p) for p in by_kind]
-    match = re.fullmatch(rf"report ([0-9a-f]{{32}}): {len(rows)} stores written to {re.escape(str(out_path))} in \d+\.\d\d s", err_lines[3])
+    match = re.fullmatch(
+        rf"report ([0-9a-f]{{32}}): {len(rows)} stores written to {re.escape(str(out_path))} in \d+\.\d\d s",
+        err_lines[3],
+    )
     assert match, err_lines[3]
 
     (report,) = recorded_reports(db_target)  # recorded like a report made in the app

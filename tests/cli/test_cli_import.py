@@ -59,8 +59,10 @@ def test_skip_invalid_without_import_is_a_usage_error(invoke) -> None:
 
 def test_import_summary_lines(cli, tmp_path: Path) -> None:
     polls = tmp_path / "polls.csv"
-    polls.write_text(POLLS + "12345678901234567890,2023-01-22 12:00:00 UTC,active\n0012,2023-01-22 12:00:00 UTC,inactive\n"
-                     "0012,2023-01-22T12:00:00Z,active\n")
+    polls.write_text(
+        POLLS + "12345678901234567890,2023-01-22 12:00:00 UTC,active\n0012,2023-01-22 12:00:00 UTC,inactive\n"
+        "0012,2023-01-22T12:00:00Z,active\n"
+    )
     zones = tmp_path / "zones.csv"
     zones.write_text("store_id,timezone_str,extra\n0012,America/Chicago,x\n")
     db = tmp_path / "cli.sqlite3"
@@ -128,7 +130,9 @@ def test_invalid_rows_exit_nonzero_and_no_export(cli, tmp_path: Path) -> None:
     result = cli("--db", tmp_path / "cli.sqlite3", "--import", bad, "--export", tmp_path / "out.csv")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert f"storemon: {bad}:3: column 'status': value 'unknown': status must be 'active' or 'inactive'" in result.stderr
+    assert (
+        f"storemon: {bad}:3: column 'status': value 'unknown': status must be 'active' or 'inactive'" in result.stderr
+    )
     assert "not exporting because an import failed" in result.stderr
     assert not (tmp_path / "out.csv").exists()
 
@@ -138,7 +142,10 @@ def test_bad_database_location_is_one_line(invoke, tmp_path: Path) -> None:
     good.write_text("store_id,timezone_str\nok,UTC\n")
     code, out, err = invoke("--db", tmp_path / "no" / "such" / "dir" / "x.sqlite3", "--import", good)
     assert code == 1
-    assert err.strip() == f"storemon: database {tmp_path / 'no/such/dir/x.sqlite3'}: directory {tmp_path / 'no/such/dir'} does not exist"
+    assert (
+        err.strip()
+        == f"storemon: database {tmp_path / 'no/such/dir/x.sqlite3'}: directory {tmp_path / 'no/such/dir'} does not exist"
+    )
 
 
 def test_default_database_lives_in_the_data_dir(invoke, tmp_path: Path) -> None:
@@ -174,9 +181,15 @@ def test_ctrl_c_at_any_moment_of_an_import_exits_130_cleanly(tmp_path: Path, sta
 
     rows = 300_000
     i = np.arange(rows)
-    stamps = np.datetime_as_string(np.datetime64("2023-01-18T00:00:00", "s") + (i // 500).astype("timedelta64[m]"), unit="s")
+    stamps = np.datetime_as_string(
+        np.datetime64("2023-01-18T00:00:00", "s") + (i // 500).astype("timedelta64[m]"), unit="s"
+    )
     polls = tmp_path / "polls.csv"
-    polls.write_text(POLLS + "\n".join(np.char.add(np.char.add((i % 500).astype(str), ","), np.char.add(stamps, " UTC,active")).tolist()) + "\n")
+    polls.write_text(
+        POLLS
+        + "\n".join(np.char.add(np.char.add((i % 500).astype(str), ","), np.char.add(stamps, " UTC,active")).tolist())
+        + "\n"
+    )
     zones = tmp_path / "zones.csv"
     zones.write_text("store_id,timezone_str\n" + "".join(f"{s},America/Chicago\n" for s in range(500)))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -23,7 +23,9 @@ def browse_db(db, csv_file):
     for i, sid in enumerate(STORES):
         for k in range(3 * i + 2):
             minute = (k * 7) % 60
-            rows.append(f"{sid},2023-01-22 {12 + k // 60:02d}:{minute:02d}:{k % 60:02d}.{k:06d} UTC,{'active' if k % 3 else 'inactive'}")
+            rows.append(
+                f"{sid},2023-01-22 {12 + k // 60:02d}:{minute:02d}:{k % 60:02d}.{k:06d} UTC,{'active' if k % 3 else 'inactive'}"
+            )
     rows.reverse()
     import_file(db, csv_file("p.csv", "store_id,timestamp_utc,status\n" + "\n".join(rows) + "\n"))
     hours = [f"{sid},{d},09:00,{'24:00:00' if d == 6 else '17:30:15.5'}" for sid in STORES[:4] for d in range(7)]
@@ -176,7 +178,7 @@ def test_bad_arguments(db) -> None:
 
 def add_reports(db, count: int) -> list[tuple[datetime, str]]:
     """Reports with some equal creation times (ties broken by id)."""
-    base = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+    base = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
     records = []
     with db.begin_write() as conn:
         for i in range(count):
@@ -184,8 +186,13 @@ def add_reports(db, count: int) -> list[tuple[datetime, str]]:
             report_id = f"{(i * 7919) % 1000:04d}{i:028d}"
             conn.execute(
                 Report.__table__.insert().values(
-                    id=report_id, created_at=created, status="Complete", progress=100.0, row_count=i,
-                    as_of_us=T0 + i, data_version=1,
+                    id=report_id,
+                    created_at=created,
+                    status="Complete",
+                    progress=100.0,
+                    row_count=i,
+                    as_of_us=T0 + i,
+                    data_version=1,
                 )
             )
             records.append((created, report_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,10 +23,21 @@ def version(db) -> int:
 
 @pytest.fixture
 def full_db(db, csv_file, tmp_path: Path):
-    import_file(db, csv_file("p.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\nb,2023-01-22 11:00:00 UTC,inactive\n"
-                             "a,2023-01-22 10:00:00 UTC,active\n"))
-    import_file(db, csv_file("h.csv", "store_id,dayOfWeek,start_time_local,end_time_local\na,0,09:00,17:00\n"
-                             "a,1,09:00,17:00\nc,2,09:00,17:00\n"))
+    import_file(
+        db,
+        csv_file(
+            "p.csv",
+            POLLS + "a,2023-01-22 12:00:00 UTC,active\nb,2023-01-22 11:00:00 UTC,inactive\n"
+            "a,2023-01-22 10:00:00 UTC,active\n",
+        ),
+    )
+    import_file(
+        db,
+        csv_file(
+            "h.csv",
+            "store_id,dayOfWeek,start_time_local,end_time_local\na,0,09:00,17:00\na,1,09:00,17:00\nc,2,09:00,17:00\n",
+        ),
+    )
     import_file(db, csv_file("z.csv", "store_id,timezone_str\na,UTC\nd,Asia/Tokyo\n"))
     report_file = tmp_path / "r1.csv"
     report_file.write_text("store_id\n")
@@ -34,8 +45,12 @@ def full_db(db, csv_file, tmp_path: Path):
         for i, path in enumerate([str(report_file), None]):
             conn.execute(
                 Report.__table__.insert().values(
-                    id=f"r{i}", created_at=datetime(2024, 1, 1, i, tzinfo=timezone.utc), status="Complete",
-                    progress=100.0, file_path=path, data_version=3,
+                    id=f"r{i}",
+                    created_at=datetime(2024, 1, 1, i, tzinfo=UTC),
+                    status="Complete",
+                    progress=100.0,
+                    file_path=path,
+                    data_version=3,
                 )
             )
     return db, report_file
@@ -68,8 +83,15 @@ def test_summarize_counts(full_db) -> None:
 
 def test_summarize_empty(db) -> None:
     summary = summarize(db)
-    assert (summary.stores, summary.polls, summary.latest_poll_us, summary.hours_rows, summary.zones,
-            summary.reports, summary.data_version) == (0, 0, None, 0, 0, 0, 0)
+    assert (
+        summary.stores,
+        summary.polls,
+        summary.latest_poll_us,
+        summary.hours_rows,
+        summary.zones,
+        summary.reports,
+        summary.data_version,
+    ) == (0, 0, None, 0, 0, 0, 0)
 
 
 def test_clear_one_table(full_db, dump) -> None:

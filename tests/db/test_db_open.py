@@ -50,12 +50,11 @@ def test_a_path_with_url_characters_is_one_file(tmp_path: Path, csv_file, dump) 
 
 def test_bulk_write_rolls_back_on_any_exception(db, dump) -> None:
     before = dump(db)
-    with pytest.raises(KeyboardInterrupt):
-        with db.bulk_write() as conn:
-            cursor = conn.cursor()
-            cursor.execute("INSERT INTO store (store_id) VALUES ('half-written')")
-            cursor.close()
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), db.bulk_write() as conn:
+        cursor = conn.cursor()
+        cursor.execute("INSERT INTO store (store_id) VALUES ('half-written')")
+        cursor.close()
+        raise KeyboardInterrupt
     assert dump(db) == before
     with db.bulk_write() as conn:
         cursor = conn.cursor()

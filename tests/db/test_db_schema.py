@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from storemon_tui.db import open_database
-from storemon_tui.db import sqlite_ddl
+from storemon_tui.db import open_database, sqlite_ddl
 from storemon_tui.db.database import SCHEMA_VERSION
 from storemon_tui.errors import DatabaseError
 
@@ -80,7 +79,9 @@ def test_sqlite_half_created_schema_is_completed(tmp_path: Path) -> None:
     """A database with some tables but no version (e.g. made by hand) gets the missing ones."""
     path = tmp_path / "half.sqlite"
     con = sqlite3.connect(path)
-    con.execute("CREATE TABLE store (store_key INTEGER NOT NULL, store_id TEXT NOT NULL, PRIMARY KEY (store_key), UNIQUE (store_id))")
+    con.execute(
+        "CREATE TABLE store (store_key INTEGER NOT NULL, store_id TEXT NOT NULL, PRIMARY KEY (store_key), UNIQUE (store_id))"
+    )
     con.commit()
     con.close()
     open_database(path).dispose()

@@ -115,7 +115,10 @@ def test_an_import_that_cannot_get_the_write_lock_fails_with_one_line(
 
 @pytest.mark.parametrize(
     ("new_database", "message"),
-    [(False, "storemon: interrupted; nothing from {polls} was written"), (True, "storemon: interrupted; nothing was imported")],
+    [
+        (False, "storemon: interrupted; nothing from {polls} was written"),
+        (True, "storemon: interrupted; nothing was imported"),
+    ],
     ids=["existing-database", "new-database"],
 )
 def test_one_ctrl_c_stops_a_cli_import_waiting_for_another_writer(

@@ -15,7 +15,6 @@ import pytest
 from storemon_tui.db import open_database
 from storemon_tui.ingest import InvalidRowsError, import_file
 
-
 POLLS = "store_id,timestamp_utc,status\n"
 HOURS = "store_id,dayOfWeek,start_time_local,end_time_local\n"
 ZONES = "store_id,timezone_str\n"
@@ -84,7 +83,9 @@ def test_missing_column(invoke, seeded, csv_file) -> None:
     )
 
 
-@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\n\r\n  \n"], ids=["zero-bytes", "bom-only", "blank-lines"])
+@pytest.mark.parametrize(
+    "content", [b"", b"\xef\xbb\xbf", b"\n\r\n  \n"], ids=["zero-bytes", "bom-only", "blank-lines"]
+)
 def test_empty_file(invoke, seeded, csv_file, content: bytes) -> None:
     path = csv_file("empty.csv", content)
     check_refused(invoke, seeded, path, f"{path}: is empty (expected a header line and data rows)")
@@ -98,9 +99,7 @@ def test_header_only(invoke, seeded, csv_file, content: str) -> None:
 
 def test_non_utf8_bytes(invoke, seeded, csv_file) -> None:
     path = csv_file("latin1.csv", ZONES.encode() + b"s9,America/Chicago\ns\xe9,Europe/Paris\n")
-    check_refused(
-        invoke, seeded, path, f"{path}:3: not UTF-8 text (byte 0xe9 at column 2); save the file as UTF-8"
-    )
+    check_refused(invoke, seeded, path, f"{path}:3: not UTF-8 text (byte 0xe9 at column 2); save the file as UTF-8")
 
 
 def test_non_utf8_header(invoke, seeded, csv_file) -> None:
@@ -275,7 +274,26 @@ def test_more_than_20_problems_shows_20_and_the_rest_counted(invoke, seeded, csv
     shown = lines[:20]
     assert all(line.startswith(("storemon: ", f"{path}:")) for line in shown)
     assert [line.removeprefix("storemon: ").split(":")[1] for line in shown] == [
-        "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "14", "15", "16", "17", "18", "19", "20",
+        "2",
+        "3",
+        "4",
+        "5",
+        "6",
+        "7",
+        "8",
+        "9",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14",
+        "14",
+        "15",
+        "16",
+        "17",
+        "18",
+        "19",
+        "20",
     ]
     assert f"{path}:14: column 'status': value 'bogus'" in shown[12]
     assert f"{path}:14: column 'timestamp_utc': value 'not-a-time'" in shown[13]
@@ -337,7 +355,9 @@ def test_line_numbers_counted_from_arrow_agree_with_the_exact_reader(
 
     def problems(table):  # type: ignore[no-untyped-def]
         parsed, checks = validate(table)
-        return sorted(p for ps in _problems_by_record(table, checks, _bad_rows(checks, table.n_rows)).values() for p in ps)
+        return sorted(
+            p for ps in _problems_by_record(table, checks, _bad_rows(checks, table.n_rows)).values() for p in ps
+        )
 
     assert problems(numbered) == problems(exact)
     assert [p.line for p in problems(exact)] == [2, 2 + 137 + 3, 2 + 250 + 5, 2 + 399 + 8]  # header + blanks before
@@ -348,7 +368,10 @@ def test_bare_cr_line_ends_are_one_clear_error(invoke, tmp_path: Path) -> None:
     path.write_bytes(b"store_id,timestamp_utc,status\ra,2023-01-22 12:00:00 UTC,active\r")
     code, _, err = invoke("--import", path)
     assert code == 1
-    assert err.strip() == f"storemon: {path}:1: lines end in a bare CR (old Mac format); save the file with LF or CRLF line ends"
+    assert (
+        err.strip()
+        == f"storemon: {path}:1: lines end in a bare CR (old Mac format); save the file with LF or CRLF line ends"
+    )
 
 
 def test_a_bare_cr_after_the_header_is_located_by_the_exact_reader(tmp_path: Path) -> None:
@@ -356,7 +379,9 @@ def test_a_bare_cr_after_the_header_is_located_by_the_exact_reader(tmp_path: Pat
     from storemon_tui.ingest.reader import read_table, with_line_numbers
 
     path = tmp_path / "p.csv"
-    path.write_bytes(b"store_id,timestamp_utc,status\na,2023-01-22 12:00:00 UTC,active\rb,2023-01-22 25:00:00 UTC,active\n")
+    path.write_bytes(
+        b"store_id,timestamp_utc,status\na,2023-01-22 12:00:00 UTC,active\rb,2023-01-22 25:00:00 UTC,active\n"
+    )
     table = read_table(path)
     if not table.exact:
         assert with_line_numbers(table) is None

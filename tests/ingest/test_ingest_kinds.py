@@ -67,7 +67,7 @@ def test_missing_column_is_named() -> None:
         "store_id,timezone_str\r\n1,America/Chicago\r\n",
         "\ufeffstore_id,timezone_str\r\n1,America/Chicago",
         '"store_id","timezone_str"\r\n"1","America/Chicago"\r\n',
-        ' Store_Id , TIMEZONE_STR \n1,America/Chicago\n',
+        " Store_Id , TIMEZONE_STR \n1,America/Chicago\n",
     ],
     ids=["lf", "bom", "crlf", "bom-crlf-no-final-newline", "quoted", "spaced-mixed-case"],
 )
@@ -84,8 +84,7 @@ def test_encodings_newlines_and_quoting(db, csv_file, dump, content: str) -> Non
 def test_extra_columns_are_ignored_and_named_in_summary(db, csv_file, dump) -> None:
     path = csv_file(
         "p.csv",
-        "comment,store_id,timestamp_utc,status,source\n"
-        "hello,s1,2023-01-22 12:00:00 UTC,active,api\n",
+        "comment,store_id,timestamp_utc,status,source\nhello,s1,2023-01-22 12:00:00 UTC,active,api\n",
     )
     summary = import_file(db, path)
     assert summary.kind is FileKind.POLLS

@@ -10,7 +10,7 @@ from storemon_tui.ingest.preview import preview_file
 
 def test_preview_first_rows(csv_file) -> None:
     rows = "".join(f"s{i},2023-01-22 12:00:{i:02d} UTC,active\r\n" for i in range(10))
-    path = csv_file("p.csv", "\ufeffStore_Id,timestamp_utc,status,note\r\n" + rows.replace("s0,", "\"s0\","))
+    path = csv_file("p.csv", "\ufeffStore_Id,timestamp_utc,status,note\r\n" + rows.replace("s0,", '"s0",'))
     preview = preview_file(path, rows=3)
     assert preview.kind is FileKind.POLLS
     assert preview.header == ("Store_Id", "timestamp_utc", "status", "note")

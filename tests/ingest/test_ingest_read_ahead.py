@@ -221,7 +221,9 @@ def test_a_failed_file_is_freed_once_its_error_is_handled(csv_file) -> None:
 
 def test_a_header_longer_than_64_kib_still_sorts_by_its_kind(csv_file) -> None:
     zones = csv_file("zones.csv", ZONES + "a,America/Denver\n")
-    long_polls = csv_file("long.csv", "store_id,timestamp_utc,status," + "x" * 70_000 + "\na,2023-01-22 12:00:00 UTC,active,\n")
+    long_polls = csv_file(
+        "long.csv", "store_id,timestamp_utc,status," + "x" * 70_000 + "\na,2023-01-22 12:00:00 UTC,active,\n"
+    )
     assert ReadAhead([long_polls, zones]).write_order == [zones, long_polls]
 
 

@@ -31,7 +31,8 @@ def data_version(tables: dict) -> int:
 def test_importing_polls_twice_changes_nothing(db, csv_file, dump) -> None:
     path = csv_file(
         "p.csv",
-        POLLS + "a,2023-01-22 12:00:00 UTC,active\nb,2023-01-22 12:00:00 UTC,inactive\na,2023-01-22 13:00:00 UTC,inactive\n",
+        POLLS
+        + "a,2023-01-22 12:00:00 UTC,active\nb,2023-01-22 12:00:00 UTC,inactive\na,2023-01-22 13:00:00 UTC,inactive\n",
     )
     first = import_file(db, path)
     assert (first.inserted, first.replaced, first.changed) == (3, 0, 0)

@@ -36,7 +36,7 @@ def test_rejects_file_content_is_exact(db, csv_file, dump) -> None:
         "line 6: column 'store_id': store_id is empty; line 6: column 'status': status must be 'active' or 'inactive'\n"
         # The truncated record is padded to the header's width so its reason is in the reason column.
         "s5,2023-01-22 12:0,,,"
-        '"line 8: column \'status\': missing value: line has 2 field(s), the header has 4 (truncated line?)"\n'
+        "\"line 8: column 'status': missing value: line has 2 field(s), the header has 4 (truncated line?)\"\n"
     )
     tables = dump(db)
     assert sorted(sid for _, sid in tables["store"]) == ["s1", "s4"]

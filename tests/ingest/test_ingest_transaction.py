@@ -182,7 +182,9 @@ def write_big_polls(path: Path, rows: int = BIG_ROWS) -> None:
 def test_kill_during_import_leaves_previous_content(tmp_path: Path, csv_file, dump, cli_env) -> None:
     db_path = tmp_path / "kill.sqlite3"
     db = open_database(db_path)
-    import_file(db, csv_file("small_p.csv", POLLS + "x,2023-01-22 12:00:00 UTC,active\n7,2023-01-19 00:00:00 UTC,inactive\n"))
+    import_file(
+        db, csv_file("small_p.csv", POLLS + "x,2023-01-22 12:00:00 UTC,active\n7,2023-01-19 00:00:00 UTC,inactive\n")
+    )
     import_file(db, csv_file("small_z.csv", ZONES + "x,America/Chicago\n"))
     before = dump(db)
     db.dispose()

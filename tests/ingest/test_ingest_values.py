@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
@@ -10,12 +10,12 @@ import pytest
 from storemon_tui.ingest import InvalidRowsError, import_file
 from storemon_tui.ingest import values as v
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def us(*args: int) -> int:
     """UTC datetime(*args) → µs since the epoch, exactly."""
-    delta = datetime(*args, tzinfo=timezone.utc) - EPOCH
+    delta = datetime(*args, tzinfo=UTC) - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -72,8 +72,21 @@ def test_timestamp_column_in_many_chunks_keeps_row_order_and_falls_back_per_colu
 
 @pytest.mark.parametrize(
     "text",
-    ["", "yesterday", "2023-01-22", "2023-01-22 12:09", "2023-13-22 12:09:39 UTC", "2023-02-29 12:00:00 UTC",
-     "2023-01-22 25:00:00 UTC", "2023-01-22 12:00 UTC", "2023-01-22T12:00+05:30", "2023-01-22 12+05:30", "2023-01-22 12:09:39 CET", "2023-01-22T12:09:39+24:00", "1674389379"],
+    [
+        "",
+        "yesterday",
+        "2023-01-22",
+        "2023-01-22 12:09",
+        "2023-13-22 12:09:39 UTC",
+        "2023-02-29 12:00:00 UTC",
+        "2023-01-22 25:00:00 UTC",
+        "2023-01-22 12:00 UTC",
+        "2023-01-22T12:00+05:30",
+        "2023-01-22 12+05:30",
+        "2023-01-22 12:09:39 CET",
+        "2023-01-22T12:09:39+24:00",
+        "1674389379",
+    ],
 )
 def test_bad_timestamps_rejected_by_both_paths(text: str) -> None:
     with pytest.raises(ValueError):
@@ -103,7 +116,9 @@ def test_every_timestamp_form_in_one_file(db, csv_file, dump) -> None:
     assert stored == {f"s{i}": expected for i, (_, expected) in enumerate(TIMESTAMPS)}
 
 
-@pytest.mark.parametrize(("text", "active"), [("active", 1), ("ACTIVE", 1), ("Active", 1), (" inactive ", 0), ("InActive", 0)])
+@pytest.mark.parametrize(
+    ("text", "active"), [("active", 1), ("ACTIVE", 1), ("Active", 1), (" inactive ", 0), ("InActive", 0)]
+)
 def test_status_case_insensitive(db, csv_file, dump, text: str, active: int) -> None:
     import_file(db, csv_file("p.csv", f"store_id,timestamp_utc,status\ns,2023-01-22 12:09:39 UTC,{text}\n"))
     assert dump(db)["poll"] == [(1, BASE, active)]
@@ -191,7 +206,9 @@ def test_known_zones(db, csv_file, dump, zone: str) -> None:
     assert dump(db)["store_timezone"] == [(1, zone.strip())]
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus", "america/chicago", "CST+6", "", "../etc/passwd", "Europe/", "America", "zone.tab"])
+@pytest.mark.parametrize(
+    "zone", ["Mars/Olympus", "america/chicago", "CST+6", "", "../etc/passwd", "Europe/", "America", "zone.tab"]
+)
 def test_unknown_zones(zone: str) -> None:
     with pytest.raises(ValueError):
         v.parse_zone(zone)
@@ -209,7 +226,10 @@ def test_whitespace_is_not_part_of_any_value(db, csv_file, dump) -> None:
 def test_whitespace_spellings_of_one_key_are_one_poll(db, csv_file, dump) -> None:
     summary = import_file(
         db,
-        csv_file("p.csv", "store_id,timestamp_utc,status\n7,2023-01-22 12:09:39 UTC,active\n 7 ,2023-01-22T12:09:39Z,inactive\n"),
+        csv_file(
+            "p.csv",
+            "store_id,timestamp_utc,status\n7,2023-01-22 12:09:39 UTC,active\n 7 ,2023-01-22T12:09:39Z,inactive\n",
+        ),
     )
     assert summary.duplicates == 1
     assert dump(db)["poll"] == [(1, BASE, 0)]

@@ -6,7 +6,7 @@ without clashing with other test directories.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from storemon_tui.report import ReportInput, compute_report
 from storemon_tui.report.formatting import format_hours, format_minutes
@@ -19,8 +19,8 @@ def us(iso: str) -> int:
     """UTC ISO string (``2023-01-23T17:30:00Z`` or with micros) → integer µs."""
     dt = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * US + delta.microseconds
 
 
@@ -51,8 +51,12 @@ def rows(inp: ReportInput, now: str | int) -> dict[str, tuple[str, ...]]:
     for i, sid in enumerate(res.store_ids):
         up, down = res.uptime_ticks[i], res.downtime_ticks[i]
         out[sid] = (
-            format_minutes(up[:1])[0], format_hours(up[1:2])[0], format_hours(up[2:])[0],
-            format_minutes(down[:1])[0], format_hours(down[1:2])[0], format_hours(down[2:])[0],
+            format_minutes(up[:1])[0],
+            format_hours(up[1:2])[0],
+            format_hours(up[2:])[0],
+            format_minutes(down[:1])[0],
+            format_hours(down[1:2])[0],
+            format_hours(down[2:])[0],
         )
     return out
 
@@ -60,8 +64,4 @@ def rows(inp: ReportInput, now: str | int) -> dict[str, tuple[str, ...]]:
 def ticks(inp: ReportInput, now: str | int) -> dict[str, tuple[list[int], list[int]]]:
     """Run the engine and return exact (uptime, downtime) ticks per store id."""
     res = compute_report(inp, now if isinstance(now, int) else us(now))
-    return {
-        sid: (res.uptime_ticks[i].tolist(), res.downtime_ticks[i].tolist())
-        for i, sid in enumerate(res.store_ids)
-    }
-
+    return {sid: (res.uptime_ticks[i].tolist(), res.downtime_ticks[i].tolist()) for i, sid in enumerate(res.store_ids)}

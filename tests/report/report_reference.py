@@ -10,7 +10,7 @@ All arithmetic is Python ints in ½ µs ticks.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 US = 1_000_000
@@ -24,9 +24,7 @@ class Zone:
 
     def __init__(self, name: str | None, lo_us: int, hi_us: int) -> None:
         self.zi = ZoneInfo(name or "America/Chicago")
-        self.offsets = sorted(
-            {self.offset(u) for u in range(lo_us - 3 * DAY, hi_us + 3 * DAY, HOUR // 4)}
-        )
+        self.offsets = sorted({self.offset(u) for u in range(lo_us - 3 * DAY, hi_us + 3 * DAY, HOUR // 4)})
         self.cache: dict[int, int] = {}
 
     def offset(self, u_us: int) -> int:
@@ -68,8 +66,8 @@ def business(zone: Zone, rows: list[tuple[int, int, int]], lo_us: int, hi_us: in
     if not rows:
         return None
     out = []
-    d = (datetime.fromtimestamp(lo_us // US, timezone.utc) - timedelta(days=4)).date()
-    last = (datetime.fromtimestamp(hi_us // US, timezone.utc) + timedelta(days=3)).date()
+    d = (datetime.fromtimestamp(lo_us // US, UTC) - timedelta(days=4)).date()
+    last = (datetime.fromtimestamp(hi_us // US, UTC) + timedelta(days=3)).date()
     while d <= last:
         for day, start, end in rows:
             if d.weekday() != day:

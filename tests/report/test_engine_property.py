@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from report_reference import DAY, HOUR, US, store_report
 from report_helpers import us
+from report_reference import DAY, HOUR, US, store_report
 
 from storemon_tui.report import ReportInput, compute_report
 
@@ -28,8 +28,22 @@ ANCHORS = [
 ]
 MINUTE = 60 * US
 INTERESTING_TIMES = [
-    0, HOUR, 90 * MINUTE, 105 * MINUTE, 2 * HOUR - US, 2 * HOUR, 135 * MINUTE, 150 * MINUTE, 3 * HOUR,
-    9 * HOUR, 12 * HOUR, 17 * HOUR + 30 * MINUTE, 23 * HOUR, 86_399 * US, DAY - 1, DAY - US // 2,
+    0,
+    HOUR,
+    90 * MINUTE,
+    105 * MINUTE,
+    2 * HOUR - US,
+    2 * HOUR,
+    135 * MINUTE,
+    150 * MINUTE,
+    3 * HOUR,
+    9 * HOUR,
+    12 * HOUR,
+    17 * HOUR + 30 * MINUTE,
+    23 * HOUR,
+    86_399 * US,
+    DAY - 1,
+    DAY - US // 2,
 ]
 time_of_day = st.one_of(
     st.sampled_from(INTERESTING_TIMES),
@@ -74,7 +88,10 @@ def build(stores) -> ReportInput:
 def test_engine_matches_reference(case):
     now, stores = case
     result = compute_report(build(stores), now)
-    got = {sid: (result.uptime_ticks[i].tolist(), result.downtime_ticks[i].tolist()) for i, sid in enumerate(result.store_ids)}
+    got = {
+        sid: (result.uptime_ticks[i].tolist(), result.downtime_ticks[i].tolist())
+        for i, sid in enumerate(result.store_ids)
+    }
     expected = {}
     for sid, zone, rows, polls in stores:
         ref = store_report(zone, rows, polls, now)

@@ -323,10 +323,16 @@ def test_unsorted_polls_are_accepted():
     )
     hour = 3_600_000_000
     sorted_inp = ReportInput(
-        poll_store=np.array([0, 0, 1]), poll_ts_us=np.array([t, t + hour, t]), poll_active=np.array([1, 0, 1], bool), **kwargs
+        poll_store=np.array([0, 0, 1]),
+        poll_ts_us=np.array([t, t + hour, t]),
+        poll_active=np.array([1, 0, 1], bool),
+        **kwargs,
     )
     shuffled = ReportInput(
-        poll_store=np.array([1, 0, 0]), poll_ts_us=np.array([t, t + hour, t]), poll_active=np.array([1, 0, 1], bool), **kwargs
+        poll_store=np.array([1, 0, 0]),
+        poll_ts_us=np.array([t, t + hour, t]),
+        poll_active=np.array([1, 0, 1], bool),
+        **kwargs,
     )
     now = t + 2 * hour
     assert ticks(shuffled, now) == ticks(sorted_inp, now)
@@ -367,12 +373,21 @@ def _random_input(seed: int, n: int = 40) -> tuple[ReportInput, int]:
         for _ in range(int(rng.integers(1, 30)))
     ]
     hours = [
-        (f"s{s}", int(rng.integers(0, 7)), int(rng.integers(0, 96)) * 900_000_000, int(rng.integers(0, 97)) * 900_000_000)
+        (
+            f"s{s}",
+            int(rng.integers(0, 7)),
+            int(rng.integers(0, 96)) * 900_000_000,
+            int(rng.integers(0, 97)) * 900_000_000,
+        )
         for s in range(n)
         if s % 5
         for _ in range(int(rng.integers(1, 9)))
     ]
-    zones = {f"s{s}": ["America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Europe/London"][s % 4] for s in range(n) if s % 3}
+    zones = {
+        f"s{s}": ["America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Europe/London"][s % 4]
+        for s in range(n)
+        if s % 3
+    }
     return ReportInput.from_records(polls, hours, zones), now
 
 

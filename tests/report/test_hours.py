@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from report_reference import Zone
 from report_helpers import hm, make_input, us
+from report_reference import Zone
 
 from storemon_tui.report.hours import (
     DAY_US,
@@ -97,7 +97,9 @@ def test_local_to_utc_matches_brute_force(case, offsets):
 
 
 def test_zone_table_finds_transitions():
-    t_us, off_us = zone_table("America/New_York", us("2024-03-01T00:00:00Z") // 10**6, us("2024-11-30T00:00:00Z") // 10**6)
+    t_us, off_us = zone_table(
+        "America/New_York", us("2024-03-01T00:00:00Z") // 10**6, us("2024-11-30T00:00:00Z") // 10**6
+    )
     assert t_us.tolist() == [us("2024-03-10T07:00:00Z"), us("2024-11-03T06:00:00Z")]
     assert off_us.tolist() == [-5 * HOUR_US, -4 * HOUR_US, -5 * HOUR_US]
     t_us, off_us = zone_table("Asia/Kolkata", 1_700_000_000, 1_710_000_000)
@@ -142,7 +144,9 @@ def test_business_intervals_closed_days_and_weekday_alignment():
 
 def test_business_intervals_zero_length_dropped():
     # 02:15–02:45 on the New York spring-forward Sunday maps to [07:00Z, 07:00Z): dropped
-    inp = make_input(polls=[("A", "2024-03-10T12:00:00Z", True)], hours=[("A", 6, "02:15", "02:45")], zones={"A": "America/New_York"})
+    inp = make_input(
+        polls=[("A", "2024-03-10T12:00:00Z", True)], hours=[("A", 6, "02:15", "02:45")], zones={"A": "America/New_York"}
+    )
     lo = np.array([us("2024-03-09T00:00:00Z")])
     iv = business_intervals(inp, lo, us("2024-03-11T00:00:00Z"), np.ones(1, dtype=bool))
     assert len(iv) == 0

@@ -12,7 +12,7 @@ import secrets
 import socket
 import subprocess
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -74,8 +74,8 @@ def insert_running(db, owner: str | None) -> str:
         conn.execute(
             Report.__table__.insert().values(
                 id=report_id,
-                created_at=datetime.now(timezone.utc),
-                started_at=datetime.now(timezone.utc),
+                created_at=datetime.now(UTC),
+                started_at=datetime.now(UTC),
                 as_of_us=1,
                 status="Running",
                 progress=42.0,
@@ -293,7 +293,9 @@ def test_data_version_is_recorded_and_a_later_import_makes_the_report_stale(jobs
     assert info.data_version == version
     assert not info.is_stale(version)
 
-    import_file(sample_db, csv_file("new.csv", "store_id,timestamp_utc,status\nnew-store,2023-01-25 19:00:00 UTC,active\n"))
+    import_file(
+        sample_db, csv_file("new.csv", "store_id,timestamp_utc,status\nnew-store,2023-01-25 19:00:00 UTC,active\n")
+    )
     with sample_db.connect() as conn:
         later = get_data_version(conn)
         assert conn.execute(text("SELECT count(*) FROM report")).scalar() == 1
@@ -305,7 +307,7 @@ def test_data_version_is_recorded_and_a_later_import_makes_the_report_stale(jobs
 
 
 def test_an_import_between_trigger_and_read_gives_one_committed_state(jobs, sample_db, csv_file, monkeypatch) -> None:
-    """"now" (the latest poll) and the data must come from the same snapshot.
+    """ "now" (the latest poll) and the data must come from the same snapshot.
 
     An import commits after the report is recorded but before its data is read:
     it flips every poll of the last two hours and adds a later poll. The report
@@ -323,7 +325,7 @@ def test_an_import_between_trigger_and_read_gives_one_committed_state(jobs, samp
         ).all()
 
     def iso(ts_us: int) -> str:
-        return (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=ts_us)).isoformat()
+        return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts_us)).isoformat()
 
     flip = csv_file(
         "flip.csv",

@@ -21,9 +21,7 @@ from storemon_tui.report.source import _polls_generic, load_report_input
 def _fill(db) -> None:
     """Worked example A and B, with store keys 1, 2 and a gap (key 3 unused, key 4 hours-only)."""
     with db.begin() as conn:
-        conn.execute(
-            text("INSERT INTO store (store_key, store_id) VALUES (1, 'A'), (2, '0012'), (4, 'hours-only')")
-        )
+        conn.execute(text("INSERT INTO store (store_key, store_id) VALUES (1, 'A'), (2, '0012'), (4, 'hours-only')"))
         polls = [
             (1, us("2023-01-23T15:14:00Z"), 1),
             (1, us("2023-01-23T16:15:00Z"), 0),
@@ -99,8 +97,17 @@ def test_end_to_end_worked_examples(db):
 def test_sqlite_fast_path_equals_generic_path(sqlite_db):
     rng = np.random.default_rng(7)
     with sqlite_db.begin() as conn:
-        conn.execute(text("INSERT INTO store (store_key, store_id) VALUES " + ",".join(f"({k}, 's{k}')" for k in range(1, 51))))
-        rows = {(int(k), int(t)): int(a) for k, t, a in zip(rng.integers(1, 51, 3000), rng.integers(-(10**13), 10**13, 3000) + 1_700_000_000_000_000, rng.integers(0, 2, 3000))}
+        conn.execute(
+            text("INSERT INTO store (store_key, store_id) VALUES " + ",".join(f"({k}, 's{k}')" for k in range(1, 51)))
+        )
+        rows = {
+            (int(k), int(t)): int(a)
+            for k, t, a in zip(
+                rng.integers(1, 51, 3000),
+                rng.integers(-(10**13), 10**13, 3000) + 1_700_000_000_000_000,
+                rng.integers(0, 2, 3000),
+            )
+        }
         conn.execute(
             text("INSERT INTO poll (store_key, ts_us, active) VALUES (:k, :t, :a)"),
             [{"k": k, "t": t, "a": a} for (k, t), a in rows.items()],
@@ -222,7 +229,9 @@ def test_postgres_snapshot_does_not_tear_the_read(db, db_target, monkeypatch):
             w.execute(text("INSERT INTO store (store_key, store_id) VALUES (9, 'new')"))
             w.execute(text("INSERT INTO poll (store_key, ts_us, active) VALUES (9, 1, 1)"))
             w.execute(
-                text("INSERT INTO business_hours (store_key, day_of_week, start_us, end_us) VALUES (9, 2, 0, 3600000000)")
+                text(
+                    "INSERT INTO business_hours (store_key, day_of_week, start_us, end_us) VALUES (9, 2, 0, 3600000000)"
+                )
             )
         return real(cur)
 

@@ -11,8 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from storemon_tui.db import open_database
 from tui_helpers import SAMPLE
+
+from storemon_tui.db import open_database
 
 
 @pytest.fixture(scope="session")
@@ -52,5 +53,3 @@ def empty_db(data_dir: Path):
     db = open_database(str(data_dir / "storemon.sqlite3"))
     yield db
     db.dispose()
-
-

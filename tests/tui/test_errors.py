@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from tui_helpers import async_test, wait_for
 
 import storemon_tui.db.browse as browse
 from storemon_tui.errors import DatabaseError
 from storemon_tui.tui.app import StoremonApp
-from tui_helpers import async_test, wait_for
 
 SIZE = (80, 24)
 

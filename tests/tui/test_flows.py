@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input, Markdown
+from tui_helpers import SAMPLE, async_test, count, label_text, wait_for
 
 from storemon_tui.db.browse import Pager
 from storemon_tui.errors import Cancelled
@@ -18,7 +19,6 @@ from storemon_tui.tui.panes.data_pane import PAGE_SIZE
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
-from tui_helpers import SAMPLE, async_test, count, label_text, wait_for
 
 SIZE = (80, 24)
 
@@ -278,8 +278,11 @@ async def generate(pilot) -> str:
     await pilot.press("g")
     await wait_for(
         pilot,
-        lambda: len(app.reports_pane.order) > before and app.reports_pane.running_id is None
-        and app.reports_pane.frame is not None,
+        lambda: (
+            len(app.reports_pane.order) > before
+            and app.reports_pane.running_id is None
+            and app.reports_pane.frame is not None
+        ),
         what="report complete and shown",
     )
     return app.reports_pane.current
@@ -302,7 +305,9 @@ async def test_generate_report_until_complete(sample_db) -> None:
         table.move_cursor(column=3)
         await pilot.press("s")
         await wait_for(pilot, lambda: app.reports_pane.frame.sort_column == "uptime_last_week")
-        await wait_for(pilot, lambda: "▲" in str(table.ordered_columns[3].label) and "up 1w" in str(table.ordered_columns[3].label))
+        await wait_for(
+            pilot, lambda: "▲" in str(table.ordered_columns[3].label) and "up 1w" in str(table.ordered_columns[3].label)
+        )
         values = [float(str(table.get_row_at(i)[3])) for i in range(table.row_count)]
         assert values == sorted(values)
         await pilot.press("s")

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 from textual.widgets import DataTable, Input
 from textual.widgets._footer import FooterKey
+from tui_helpers import async_test, label_text, wait_for
 
 from storemon_tui.report.jobs import ReportJobs, ReportStatus
+from storemon_tui.report.store_detail import CLOSED, DOWN, NO_DATA, OUTSIDE, SLOTS_PER_DAY, UP
 from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.panes.data_pane import DataPane
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
-from storemon_tui.report.store_detail import CLOSED, DOWN, NO_DATA, OUTSIDE, SLOTS_PER_DAY, UP
 from storemon_tui.tui.widgets.timeline import GLYPHS, LEGEND, NAMES, PARTLY, Timeline, cell_states
-from tui_helpers import async_test, label_text, wait_for
 
 SIZE = (80, 24)
 AS_OF_US = 1_674_670_376_164_735  # the sample's latest poll
@@ -118,7 +118,8 @@ async def test_report_table_fits_80_columns_with_uuid_ids(sample_db) -> None:
         assert UUID in ids  # whole, never shortened
         await pilot.pause(0.1)
         assert table.virtual_size.width <= table.scrollable_content_region.width, (
-            table.virtual_size, table.scrollable_content_region
+            table.virtual_size,
+            table.scrollable_content_region,
         )
         assert table.max_scroll_x == 0
         labels = [str(c.label) for c in table.ordered_columns]
@@ -161,7 +162,9 @@ async def test_no_color_runs_and_timeline_glyphs_stand_alone(sample_db, monkeypa
         # The worst stores have both up and down time: the timeline uses several glyphs.
         worst.move_cursor(row=5)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, StoreScreen) and app.screen.detail is not None, what="drill-down")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, StoreScreen) and app.screen.detail is not None, what="drill-down"
+        )
         await pilot.pause(0.1)
         lines = app.screen.query_one(Timeline).render().plain.splitlines()
         screen_text = "\n".join(lines)

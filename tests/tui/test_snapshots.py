@@ -8,13 +8,13 @@ durations and random report ids.
 from __future__ import annotations
 
 from textual.widgets import Input
+from tui_helpers import REPO, label_text, wait_for
 
 from storemon_tui.report.jobs import ReportJobs, ReportStatus
 from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.screens.dialogs import ConfirmScreen
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
-from tui_helpers import REPO, label_text, wait_for
 
 SIZE = (80, 24)
 AS_OF_US = 1_674_670_376_164_735  # 2023-01-25 18:12:56.164735 UTC, the sample's latest poll
@@ -95,7 +95,9 @@ def test_store_drilldown(sample_db, snap_compare) -> None:
         worst.focus()
         worst.move_cursor(row=0)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, StoreScreen) and app.screen.detail is not None, what="drill-down")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, StoreScreen) and app.screen.detail is not None, what="drill-down"
+        )
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

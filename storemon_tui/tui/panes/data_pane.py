@@ -7,11 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select
-from textual.worker import Worker, get_current_worker
+from textual.worker import get_current_worker
 
 from storemon_tui.db.browse import TABLES, Page, Pager
 from storemon_tui.db.database import Database
-from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from storemon_tui.tui.screens.dialogs import PromptScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors
 from storemon_tui.tui.widgets.paged_table import PagedTable
 

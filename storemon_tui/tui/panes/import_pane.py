@@ -275,11 +275,17 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         self.set_class(False, "-running")
         self.query_one("#import-result", Static).update("\n".join(lines))
         if cancelled:
-            self.app.notify(f"Import cancelled; {imported} of {files} file(s) imported before", title="Import", severity="warning")
+            self.app.notify(
+                f"Import cancelled; {imported} of {files} file(s) imported before", title="Import", severity="warning"
+            )
         elif imported == files:
             self.app.notify(f"Imported {imported} file(s)", title="Import")
         else:
-            self.app.notify(f"{files - imported} of {files} file(s) not imported; see the Import pane", title="Import", severity="error")
+            self.app.notify(
+                f"{files - imported} of {files} file(s) not imported; see the Import pane",
+                title="Import",
+                severity="error",
+            )
         if imported:
             self.app.data_changed()  # type: ignore[attr-defined]
 

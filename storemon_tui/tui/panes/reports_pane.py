@@ -18,7 +18,6 @@ from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors
 from storemon_tui.tui.widgets.paged_table import PagedTable
 
-
 COLUMN_LABELS = {
     "uptime_last_hour": "up 1h",
     "uptime_last_day": "up 1d",
@@ -79,7 +78,9 @@ class ReportsPane(WorkerErrors, Vertical):
             yield DataTable(id="fleet-worst", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#report-list", DataTable).add_columns("id", "created", "as of (UTC)", "status", "took", "stores")
+        self.query_one("#report-list", DataTable).add_columns(
+            "id", "created", "as of (UTC)", "status", "took", "stores"
+        )
         self.query_one("#fleet-worst", DataTable).add_columns("#", "worst stores (last week)", "uptime %")
         self.load_list()
 
@@ -113,7 +114,11 @@ class ReportsPane(WorkerErrors, Vertical):
             status = info.status.value
             if self.running_id == info.id and info.status is ReportStatus.RUNNING:
                 status = f"Running {info.progress:.0f}%"
-            if info.status is ReportStatus.COMPLETE and self.data_version is not None and info.is_stale(self.data_version):
+            if (
+                info.status is ReportStatus.COMPLETE
+                and self.data_version is not None
+                and info.is_stale(self.data_version)
+            ):
                 status = "Complete*"
             table.add_row(
                 self.short_id(info.id),
@@ -237,7 +242,9 @@ class ReportsPane(WorkerErrors, Vertical):
         )
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="view-page", description="Report page")
-    def change_view(self, number: int, sort_column: str | None = None, descending: bool | None = None, flt: str | None = None) -> None:
+    def change_view(
+        self, number: int, sort_column: str | None = None, descending: bool | None = None, flt: str | None = None
+    ) -> None:
         frame = self.frame
         if frame is None:
             return
@@ -306,7 +313,10 @@ class ReportsPane(WorkerErrors, Vertical):
             return
         store = str(event.row_key.value)
         self.app.open_store(  # type: ignore[attr-defined]
-            store, as_of_us=info.as_of_us, report_row=self.frame.row_for(store), report_label=f"report {self.short_id(info.id)}"
+            store,
+            as_of_us=info.as_of_us,
+            report_row=self.frame.row_for(store),
+            report_label=f"report {self.short_id(info.id)}",
         )
 
     def action_open_store(self) -> None:
@@ -350,7 +360,9 @@ class ReportsPane(WorkerErrors, Vertical):
             self.action_generate(as_of)
 
         self.app.push_screen(
-            PromptScreen("Generate a report as of", "UTC instant (e.g. 2023-01-25 12:00:00):", placeholder="2023-01-25 12:00:00"),
+            PromptScreen(
+                "Generate a report as of", "UTC instant (e.g. 2023-01-25 12:00:00):", placeholder="2023-01-25 12:00:00"
+            ),
             chosen,
         )
 
@@ -433,7 +445,12 @@ class ReportsPane(WorkerErrors, Vertical):
                 return
             if path.exists():
                 self.app.push_screen(
-                    ConfirmScreen("Overwrite?", f"{path} already exists. Replace it with report {self.short_id(info.id)}?", yes="Overwrite", danger=True),
+                    ConfirmScreen(
+                        "Overwrite?",
+                        f"{path} already exists. Replace it with report {self.short_id(info.id)}?",
+                        yes="Overwrite",
+                        danger=True,
+                    ),
                     lambda ok: self.export(info.id, path) if ok else None,
                 )
             else:
@@ -457,7 +474,9 @@ class ReportsPane(WorkerErrors, Vertical):
         if info is None or info.id == self.running_id:
             return
         self.app.push_screen(
-            ConfirmScreen("Delete report?", f"Delete report {self.short_id(info.id)} and its CSV file?", yes="Delete", danger=True),
+            ConfirmScreen(
+                "Delete report?", f"Delete report {self.short_id(info.id)} and its CSV file?", yes="Delete", danger=True
+            ),
             lambda ok: self.delete(info.id) if ok else None,
         )
 

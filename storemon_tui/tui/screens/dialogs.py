@@ -48,9 +48,17 @@ class PromptScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", key_display="Esc", id="prompt.cancel")]
 
-    def __init__(self, title: str, label: str, value: str = "", *, placeholder: str = "", restrict: str | None = None) -> None:
+    def __init__(
+        self, title: str, label: str, value: str = "", *, placeholder: str = "", restrict: str | None = None
+    ) -> None:
         super().__init__(classes="dialog-screen")
-        self.title_text, self.label, self.value, self.placeholder, self.restrict = title, label, value, placeholder, restrict
+        self.title_text, self.label, self.value, self.placeholder, self.restrict = (
+            title,
+            label,
+            value,
+            placeholder,
+            restrict,
+        )
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
@@ -24,7 +24,12 @@ class StoreScreen(Screen[None]):
     ]
 
     def __init__(
-        self, db: Database, store_id: str, *, as_of_us: int | None = None, report_row: dict[str, str] | None = None,
+        self,
+        db: Database,
+        store_id: str,
+        *,
+        as_of_us: int | None = None,
+        report_row: dict[str, str] | None = None,
         report_label: str = "",
     ) -> None:
         super().__init__()

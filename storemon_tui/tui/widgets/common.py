@@ -38,7 +38,9 @@ class WorkerErrors:
                 return
             handled = self.worker_failed(worker, worker.error)  # type: ignore[attr-defined]
             if not handled:
-                self.app.notify(describe_error(worker.error), title=worker.description or "Error", severity="error", timeout=8)  # type: ignore[attr-defined]
+                self.app.notify(
+                    describe_error(worker.error), title=worker.description or "Error", severity="error", timeout=8
+                )  # type: ignore[attr-defined]
         elif event.state is WorkerState.SUCCESS:
             self.worker_done(worker)  # type: ignore[attr-defined]
 
@@ -102,7 +104,7 @@ class PathSuggester(Suggester):
             common = matches[0] + (os.sep if os.path.isdir(matches[0]) else "")
         if value.startswith("~"):
             home = os.path.expanduser("~")
-            common = "~" + common[len(home):] if common.startswith(home) else common
+            common = "~" + common[len(home) :] if common.startswith(home) else common
         return common if common != value else None
 
 
@@ -116,5 +118,12 @@ def expand_paths(text: str) -> list[Path]:
         return [Path(p) for p in sorted(glob.glob(expanded)) if os.path.isfile(p)]
     path = Path(expanded)
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith(".") and not p.name.endswith(".rejects.csv"))
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.is_file()
+            and p.suffix.lower() == ".csv"
+            and not p.name.startswith(".")
+            and not p.name.endswith(".rejects.csv")
+        )
     return [path]

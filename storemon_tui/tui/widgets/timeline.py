@@ -49,7 +49,12 @@ class Timeline(Widget):
     """Rows of cells; styles come from the component classes in app.tcss."""
 
     COMPONENT_CLASSES = {
-        "timeline--up", "timeline--partly", "timeline--down", "timeline--nodata", "timeline--closed", "timeline--axis"
+        "timeline--up",
+        "timeline--partly",
+        "timeline--down",
+        "timeline--nodata",
+        "timeline--closed",
+        "timeline--axis",
     }
 
     def __init__(self, *, id: str | None = None) -> None:
