@@ -45,6 +45,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from storemon_tui.timebase import HOUR_US, SECOND_US
+
 __all__ = ["DEFAULT_END", "SampleFiles", "generate", "main"]
 
 #: Default end of the poll window (exclusive); late January 2023 like the original data.
@@ -98,9 +100,6 @@ _NO_FRACTION_TS = 0.01  # polls written without the ".ffffff" part
 _BLIP_RATE = 0.008  # isolated one-poll "inactive" glitches
 _OUTAGE_RATE_PER_HOUR = 0.024  # mean store-outage starts per hour
 _EXPORT_CHUNK = 4096  # rows per shuffled export chunk
-
-_US_PER_S = 1_000_000
-_HOUR_US = 3600 * _US_PER_S
 
 
 @dataclass(frozen=True)
@@ -177,12 +176,12 @@ def _poll_grid(rng: np.random.Generator, stores: int, window_us: int) -> tuple[n
     already thinned by per-store coverage, sparse stores, never-polled stores
     and a couple of global poller outages -- the gaps a real poller leaves.
     """
-    hours = -(-window_us // _HOUR_US)
-    phase = rng.integers(0, _HOUR_US, size=stores)
+    hours = -(-window_us // HOUR_US)
+    phase = rng.integers(0, HOUR_US, size=stores)
     store = np.repeat(np.arange(stores, dtype=np.int32), hours)
     slot = np.tile(np.arange(hours, dtype=np.int64), stores)
-    jitter = np.clip(rng.normal(0.0, 90.0, size=store.size), -600, 600) * _US_PER_S
-    offset = phase[store] + slot * _HOUR_US + jitter.astype(np.int64)
+    jitter = np.clip(rng.normal(0.0, 90.0, size=store.size), -600, 600) * SECOND_US
+    offset = phase[store] + slot * HOUR_US + jitter.astype(np.int64)
 
     coverage = rng.beta(9.0, 1.0, size=stores)
     sparse = rng.random(stores) < _SPARSE_FRACTION
@@ -191,10 +190,10 @@ def _poll_grid(rng: np.random.Generator, stores: int, window_us: int) -> tuple[n
     keep = (rng.random(store.size) < coverage[store]) & (offset >= 0) & (offset < window_us)
 
     # Global poller outages: nobody was polled for 1-3 hours, about twice a week.
-    n_gaps = rng.poisson(2.0 * window_us / (168 * _HOUR_US))
+    n_gaps = rng.poisson(2.0 * window_us / (168 * HOUR_US))
     for _ in range(n_gaps):
         start = rng.integers(0, window_us)
-        length = rng.integers(1 * _HOUR_US, 3 * _HOUR_US)
+        length = rng.integers(1 * HOUR_US, 3 * HOUR_US)
         keep &= (offset < start) | (offset >= start + length)
     return store[keep], offset[keep]
 
@@ -211,14 +210,14 @@ def _outage_mask(
     running maximum of their end keys answers "is this poll inside any earlier
     starting episode of its own store" with one ``searchsorted``.
     """
-    pad = 24 * _HOUR_US  # episodes may begin before the window and run into it
+    pad = 24 * HOUR_US  # episodes may begin before the window and run into it
     span = window_us + 2 * pad
     rate = rng.gamma(0.6, _OUTAGE_RATE_PER_HOUR / 0.6, size=stores)
-    counts = rng.poisson(rate * span / _HOUR_US)
+    counts = rng.poisson(rate * span / HOUR_US)
     ep_store = np.repeat(np.arange(stores, dtype=np.int64), counts)
     n_ep = ep_store.size
     ep_start = rng.integers(-pad, window_us, size=n_ep)
-    ep_len = np.clip(rng.lognormal(np.log(2.5), 0.8, size=n_ep), 0.5, 48.0) * _HOUR_US
+    ep_len = np.clip(rng.lognormal(np.log(2.5), 0.8, size=n_ep), 0.5, 48.0) * HOUR_US
 
     blips = rng.random(store.size) < _BLIP_RATE
     if n_ep == 0:
@@ -244,7 +243,7 @@ def _format_timestamps(rng: np.random.Generator, abs_us: np.ndarray) -> pa.Array
     About 1 % of rows drop the fraction, as in the real export.
     """
     n = abs_us.size
-    secs, frac = np.divmod(abs_us, _US_PER_S)
+    secs, frac = np.divmod(abs_us, SECOND_US)
     days, sod = np.divmod(secs, 86400)
     first_day = int(days.min()) if n else 0
     n_days = (int(days.max()) - first_day + 1) if n else 0
@@ -313,10 +312,10 @@ def _write_table(path: Path, header: str, columns: dict[str, pa.Array]) -> None:
 
 def _write_polls(rng: np.random.Generator, path: Path, ids: pa.Array, stores: int, days: int, end: datetime) -> int:
     """Generate and write ``store_status.csv``; returns the number of data rows."""
-    window_us = days * 24 * _HOUR_US
-    start_us = int(end.timestamp()) * _US_PER_S + end.microsecond - window_us
+    window_us = days * 24 * HOUR_US
+    start_us = int(end.timestamp()) * SECOND_US + end.microsecond - window_us
     store, offset = _poll_grid(rng, stores, window_us)
-    offset = offset + rng.integers(0, _US_PER_S, size=offset.size)  # sub-second part
+    offset = offset + rng.integers(0, SECOND_US, size=offset.size)  # sub-second part
     offset = np.minimum(offset, window_us - 1)
     inactive = _outage_mask(rng, store, offset, stores, window_us)
 

@@ -16,6 +16,8 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
+from storemon_tui.timebase import TICKS_PER_HOUR, TICKS_PER_MINUTE
+
 if TYPE_CHECKING:
     from storemon_tui.report.engine import ReportResult
 
@@ -23,8 +25,6 @@ REPORT_HEADER = (
     "store_id,uptime_last_hour,uptime_last_day,uptime_last_week,downtime_last_hour,downtime_last_day,downtime_last_week"
 )
 REPORT_COLUMNS = tuple(REPORT_HEADER.split(","))
-TICKS_PER_MINUTE = 2 * 60 * 1_000_000
-TICKS_PER_HOUR = 60 * TICKS_PER_MINUTE
 
 
 def round_half_even(num: np.ndarray, den: int) -> np.ndarray:

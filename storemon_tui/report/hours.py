@@ -24,9 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from storemon_tui.report.inputs import DEFAULT_ZONE, ReportInput
+from storemon_tui.timebase import DAY_US, SECOND_US
 
-SECOND_US = 1_000_000
-DAY_US = 86_400 * SECOND_US
 END_OF_DAY_US = 86_399 * SECOND_US  # an end at or after 23:59:59 means 24:00:00
 _PROBE_STEP_S = 6 * 3600  # no real zone changes offset twice within 6 hours
 
@@ -171,56 +170,17 @@ def business_intervals(
     range (a week of data ⇒ about two weeks of dates).
     """
     lo_us = np.asarray(lo_us, dtype=np.int64)
-    h_store = np.asarray(inp.hours_store, dtype=np.int64)
-    row_ok = needed[h_store] if len(h_store) else np.zeros(0, dtype=bool)
-    has_rows = np.zeros(inp.n_stores, dtype=bool)
-    has_rows[h_store] = True
-
-    r_store = h_store[row_ok]
-    r_day = np.asarray(inp.hours_day, dtype=np.int64)[row_ok]
-    r_start, r_end = normalize_local_spans(np.asarray(inp.hours_start_us)[row_ok], np.asarray(inp.hours_end_us)[row_ok])
-
-    # Local dates: an opening of local date d lies within [d − 14 h, d + 2 days + 12 h] UTC-ish;
-    # three days of slack on each side is safely generous.
-    d_lo = lo_us[r_store] // DAY_US - 3
-    d_hi = hi_us // DAY_US + 2
-    first = d_lo + (r_day - (d_lo + 3)) % 7  # epoch day 0 was a Thursday (weekday 3)
-    count = np.maximum(0, (d_hi - first) // 7 + 1)
-    total = int(count.sum())
-    rep = np.repeat(np.arange(len(r_store)), count)
-    k = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-    date = first[rep] + 7 * k
-    local_start = date * DAY_US + r_start[rep]
-    local_end = date * DAY_US + r_end[rep]
-    occ_store = r_store[rep]
-
-    zone_of_store, zone_names = store_zone_ids(inp)
-    occ_zone = zone_of_store[occ_store]
-    utc_start = np.empty(total, dtype=np.int64)
-    utc_end = np.empty(total, dtype=np.int64)
-    if total:
-        lo_s = (int(date.min()) - 3) * 86_400
-        hi_s = (int(date.max()) + 5) * 86_400
-        order = np.argsort(occ_zone, kind="stable")
-        bounds = np.searchsorted(occ_zone[order], np.arange(len(zone_names) + 1))
-        for z, name in enumerate(zone_names):
-            if check is not None:
-                check()
-            sel = order[bounds[z] : bounds[z + 1]]
-            if len(sel) == 0:
-                continue
-            t_us, off_us = zone_table(name, lo_s, hi_s)
-            utc_start[sel] = map_local_to_utc(t_us, off_us, local_start[sel])
-            utc_end[sel] = map_local_to_utc(t_us, off_us, local_end[sel])
-
+    occ = _local_occurrences(inp, lo_us, hi_us, needed)
+    utc_start, utc_end = _occurrences_to_utc(inp, occ, check)
     # Clip to each store's needed range, drop empties, then union per store.
-    s_lo = lo_us[occ_store]
-    utc_start = np.maximum(utc_start, s_lo)
+    utc_start = np.maximum(utc_start, lo_us[occ.store])
     utc_end = np.minimum(utc_end, hi_us)
     keep = utc_start < utc_end
-    iv = _merge(occ_store[keep], utc_start[keep], utc_end[keep])
+    iv = _merge(occ.store[keep], utc_start[keep], utc_end[keep])
 
     # 24×7 stores: one interval covering the whole needed range.
+    has_rows = np.zeros(inp.n_stores, dtype=bool)
+    has_rows[np.asarray(inp.hours_store, dtype=np.int64)] = True
     all_day = np.flatnonzero(needed & ~has_rows)
     all_day = all_day[lo_us[all_day] < hi_us]
     store = np.concatenate([iv.store, all_day])
@@ -228,6 +188,62 @@ def business_intervals(
     end = np.concatenate([iv.end_us, np.full(len(all_day), hi_us, dtype=np.int64)])
     order = np.argsort(store, kind="stable")
     return Intervals(store=store[order], start_us=start[order], end_us=end[order])
+
+
+@dataclass(frozen=True)
+class _Occurrences:
+    """One business-hours row on one local date: ``[local_start, local_end)`` in µs since the local epoch."""
+
+    store: np.ndarray
+    date: np.ndarray  # local days since 1970-01-01
+    local_start: np.ndarray
+    local_end: np.ndarray
+
+
+def _local_occurrences(inp: ReportInput, lo_us: np.ndarray, hi_us: int, needed: np.ndarray) -> _Occurrences:
+    """Every row of the needed stores on every local date that can reach ``[lo_us[store], hi_us)``."""
+    h_store = np.asarray(inp.hours_store, dtype=np.int64)
+    row_ok = needed[h_store] if len(h_store) else np.zeros(0, dtype=bool)
+    r_store = h_store[row_ok]
+    r_day = np.asarray(inp.hours_day, dtype=np.int64)[row_ok]
+    r_start, r_end = normalize_local_spans(np.asarray(inp.hours_start_us)[row_ok], np.asarray(inp.hours_end_us)[row_ok])
+    # Local dates: an opening of local date d lies within [d − 14 h, d + 2 days + 12 h] UTC-ish;
+    # three days of slack on each side is safely generous.
+    d_lo = lo_us[r_store] // DAY_US - 3
+    d_hi = hi_us // DAY_US + 2
+    first = d_lo + (r_day - (d_lo + 3)) % 7  # epoch day 0 was a Thursday (weekday 3)
+    count = np.maximum(0, (d_hi - first) // 7 + 1)
+    rep = np.repeat(np.arange(len(r_store)), count)
+    k = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    date = first[rep] + 7 * k
+    return _Occurrences(r_store[rep], date, date * DAY_US + r_start[rep], date * DAY_US + r_end[rep])
+
+
+def _occurrences_to_utc(
+    inp: ReportInput, occ: _Occurrences, check: Callable[[], None] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Map each occurrence's endpoints to UTC in its store's zone, one zone at a time."""
+    total = len(occ.store)
+    utc_start = np.empty(total, dtype=np.int64)
+    utc_end = np.empty(total, dtype=np.int64)
+    if total == 0:
+        return utc_start, utc_end
+    zone_of_store, zone_names = store_zone_ids(inp)
+    occ_zone = zone_of_store[occ.store]
+    lo_s = (int(occ.date.min()) - 3) * 86_400
+    hi_s = (int(occ.date.max()) + 5) * 86_400
+    order = np.argsort(occ_zone, kind="stable")
+    bounds = np.searchsorted(occ_zone[order], np.arange(len(zone_names) + 1))
+    for z, name in enumerate(zone_names):
+        if check is not None:
+            check()
+        sel = order[bounds[z] : bounds[z + 1]]
+        if len(sel) == 0:
+            continue
+        t_us, off_us = zone_table(name, lo_s, hi_s)
+        utc_start[sel] = map_local_to_utc(t_us, off_us, occ.local_start[sel])
+        utc_end[sel] = map_local_to_utc(t_us, off_us, occ.local_end[sel])
+    return utc_start, utc_end
 
 
 def _merge(store: np.ndarray, start: np.ndarray, end: np.ndarray) -> Intervals:

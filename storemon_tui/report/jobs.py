@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, MetaData, Table, select, update
 from sqlalchemy.engine import RowMapping
@@ -28,6 +29,9 @@ from storemon_tui.db.database import Database, get_data_version
 from storemon_tui.db.maintenance import latest_poll_us
 from storemon_tui.errors import Cancelled, StoremonError
 from storemon_tui.paths import reports_dir
+
+if TYPE_CHECKING:
+    from storemon_tui.report.engine import ReportResult
 
 ProgressCallback = Callable[[float], None]
 
@@ -224,10 +228,6 @@ class ReportJobs:
             pass
 
     def _compute(self, report_id: str, on_progress: ProgressCallback | None, timings: dict[str, float] | None) -> None:
-        from storemon_tui.report.engine import compute_report
-        from storemon_tui.report.formatting import write_report_csv
-        from storemon_tui.report.source import load_report_input
-
         cancel = self._cancel.setdefault(report_id, threading.Event())
         stored = 0.0
 
@@ -240,33 +240,9 @@ class ReportJobs:
                 self._update(report_id, progress=round(fraction * 100, 1))
 
         try:
-            record = self.get(report_id)
+            result, version = self._read_and_compute(report_id, progress, cancel, timings)
             started = time.perf_counter()
-            with self.db.snapshot() as conn:
-                # The as-of recorded at creation is the latest poll *then*; an import may have
-                # committed since, so "now" must come from the snapshot the data is read in.
-                as_of_us = None if report_id in self._latest else record.as_of_us
-                inputs, now_us = load_report_input(conn, as_of_us)
-                version = get_data_version(conn)  # the version of exactly the data read
-            if timings is not None:
-                timings["read"] = time.perf_counter() - started
-            if cancel.is_set():
-                raise Cancelled()
-            result = compute_report(
-                inputs,
-                now_us,
-                progress=lambda f: progress(0.05 + 0.9 * f),
-                should_cancel=cancel.is_set,
-                timings=timings,
-            )
-            started = time.perf_counter()
-            target = self.directory / f"{report_id}.csv"
-            temp = target.with_name(f".{report_id}.csv.tmp")
-            write_report_csv(result, temp)
-            if cancel.is_set():
-                temp.unlink(missing_ok=True)
-                raise Cancelled()
-            os.replace(temp, target)
+            target = self._write_csv(report_id, result, cancel)
             if timings is not None:
                 timings["write"] = time.perf_counter() - started
             self._update(
@@ -276,7 +252,7 @@ class ReportJobs:
                 finished_at=_utcnow(),
                 row_count=len(result),
                 file_path=str(target),
-                as_of_us=now_us,
+                as_of_us=result.now_us,
                 data_version=version,
             )
             if on_progress is not None:
@@ -291,6 +267,51 @@ class ReportJobs:
         finally:
             self._cancel.pop(report_id, None)
             self._latest.discard(report_id)
+
+    def _read_and_compute(
+        self,
+        report_id: str,
+        progress: ProgressCallback,
+        cancel: threading.Event,
+        timings: dict[str, float] | None,
+    ) -> tuple[ReportResult, int]:
+        """The report's result and the data version it was computed from."""
+        from storemon_tui.report.engine import compute_report
+        from storemon_tui.report.source import load_report_input
+
+        record = self.get(report_id)
+        started = time.perf_counter()
+        with self.db.snapshot() as conn:
+            # The as-of recorded at creation is the latest poll *then*; an import may have
+            # committed since, so "now" must come from the snapshot the data is read in.
+            as_of_us = None if report_id in self._latest else record.as_of_us
+            inputs, now_us = load_report_input(conn, as_of_us)
+            version = get_data_version(conn)  # the version of exactly the data read
+        if timings is not None:
+            timings["read"] = time.perf_counter() - started
+        if cancel.is_set():
+            raise Cancelled()
+        result = compute_report(
+            inputs,
+            now_us,
+            progress=lambda f: progress(0.05 + 0.9 * f),
+            should_cancel=cancel.is_set,
+            timings=timings,
+        )
+        return result, version
+
+    def _write_csv(self, report_id: str, result: ReportResult, cancel: threading.Event) -> Path:
+        """Write the CSV under the reports directory atomically; nothing is left behind if cancelled."""
+        from storemon_tui.report.formatting import write_report_csv
+
+        target = self.directory / f"{report_id}.csv"
+        temp = target.with_name(f".{report_id}.csv.tmp")
+        write_report_csv(result, temp)
+        if cancel.is_set():
+            temp.unlink(missing_ok=True)
+            raise Cancelled()
+        os.replace(temp, target)
+        return target
 
     def _update(self, report_id: str, **values: object) -> None:
         with self.db.begin_write() as conn:

@@ -19,8 +19,10 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import Connection
@@ -30,6 +32,9 @@ from storemon_tui.report.inputs import ReportInput
 
 NO_POLLS_MESSAGE = "the database has no polls; import a polls CSV first"
 _CHUNK = 1 << 16
+
+_Polls = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Poll arrays (store key, ts_us, active), sorted by (store, ts)."""
 
 
 def load_report_input(conn: Connection, as_of_us: int | None) -> tuple[ReportInput, int]:
@@ -44,29 +49,14 @@ def load_report_input(conn: Connection, as_of_us: int | None) -> tuple[ReportInp
     an open transaction gets a read transaction of its own here.
     """
     dbapi = conn.connection.dbapi_connection
-    own_snapshot = conn.dialect.name == "sqlite" and not dbapi.in_transaction
+    if dbapi is None:  # only after the connection was closed or invalidated
+        raise StoremonError("the database connection is closed")
+    own_snapshot = conn.dialect.name == "sqlite" and not cast(sqlite3.Connection, dbapi).in_transaction
     cur = dbapi.cursor()
     try:
         if own_snapshot:
             cur.execute("BEGIN")
-        # The newest poll of the highest store key is a cheap primary-key lookup; it
-        # anchors the packed values near the data and tells whether any poll exists.
-        cur.execute("SELECT store_key, ts_us FROM poll ORDER BY store_key DESC, ts_us DESC LIMIT 1")
-        probe = cur.fetchone()
-        if probe is None:
-            raise StoremonError(NO_POLLS_MESSAGE)
-        base = int(as_of_us) if as_of_us is not None else int(probe[1])
-        if conn.dialect.name == "sqlite":
-            p_store, p_ts, p_act = _polls_sqlite(cur, base, as_of_us, int(probe[0]), conn.engine.url.database)
-        elif conn.dialect.name == "postgresql":
-            p_store, p_ts, p_act = _polls_postgres(cur, as_of_us)
-        else:
-            p_store, p_ts, p_act = _polls_generic(cur, as_of_us)
-        if as_of_us is not None:
-            now_us = int(as_of_us)
-        else:
-            now_us = int(p_ts.max())
-
+        polls, now_us = _read_polls(cur, conn, as_of_us)
         cur.execute("SELECT store_key, store_id FROM store")
         store_rows = cur.fetchall()
         hours = _hours_sqlite(cur) if conn.dialect.name == "sqlite" else _hours_generic(cur)
@@ -76,7 +66,32 @@ def load_report_input(conn: Connection, as_of_us: int | None) -> tuple[ReportInp
         cur.close()
         if own_snapshot:
             dbapi.rollback()  # read-only: just ends the snapshot
+    return _assemble(polls, store_rows, hours, zone_rows), now_us
 
+
+def _read_polls(cur: Any, conn: Connection, as_of_us: int | None) -> tuple[_Polls, int]:
+    """The polls at or before now, and now (``as_of_us``, else the latest poll)."""
+    # The newest poll of the highest store key is a cheap primary-key lookup; it
+    # anchors the packed values near the data and tells whether any poll exists.
+    cur.execute("SELECT store_key, ts_us FROM poll ORDER BY store_key DESC, ts_us DESC LIMIT 1")
+    probe = cur.fetchone()
+    if probe is None:
+        raise StoremonError(NO_POLLS_MESSAGE)
+    base = int(as_of_us) if as_of_us is not None else int(probe[1])
+    if conn.dialect.name == "sqlite":
+        polls = _polls_sqlite(cur, base, as_of_us, int(probe[0]), conn.engine.url.database)
+    elif conn.dialect.name == "postgresql":
+        polls = _polls_postgres(cur, as_of_us)
+    else:
+        polls = _polls_generic(cur, as_of_us)
+    return polls, int(as_of_us) if as_of_us is not None else int(polls[1].max())
+
+
+def _assemble(
+    polls: _Polls, store_rows: Sequence[Any], hours: list[np.ndarray], zone_rows: Sequence[Any]
+) -> ReportInput:
+    """The input arrays, with store keys as indexes (ids of unused keys are empty)."""
+    p_store, p_ts, p_act = polls
     max_key = max(
         int(p_store.max()) if len(p_store) else 0,
         max((int(r[0]) for r in store_rows), default=0),
@@ -86,7 +101,7 @@ def load_report_input(conn: Connection, as_of_us: int | None) -> tuple[ReportInp
     store_ids = np.full(max_key + 1, "", dtype=object)
     for key, sid in store_rows:
         store_ids[int(key)] = sid
-    inp = ReportInput(
+    return ReportInput(
         store_ids=store_ids,
         poll_store=p_store,
         poll_ts_us=p_ts,
@@ -98,7 +113,6 @@ def load_report_input(conn: Connection, as_of_us: int | None) -> tuple[ReportInp
         zone_store=np.array([int(r[0]) for r in zone_rows], dtype=np.int64),
         zone_name=np.array([r[1] for r in zone_rows], dtype=object),
     )
-    return inp, now_us
 
 
 def _polls_sqlite(

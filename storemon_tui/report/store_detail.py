@@ -23,16 +23,16 @@ from storemon_tui.db.browse import DAY_NAMES, format_time_of_day
 from storemon_tui.db.database import Database
 from storemon_tui.db.maintenance import latest_poll_us
 from storemon_tui.errors import StoremonError
-from storemon_tui.report.engine import WINDOWS_US, compute_report
+from storemon_tui.report.engine import compute_report
 from storemon_tui.report.formatting import REPORT_COLUMNS, format_hours, format_minutes
 from storemon_tui.report.hours import business_intervals, normalize_local_spans, resolve_zone
 from storemon_tui.report.inputs import DEFAULT_ZONE, ReportInput
+from storemon_tui.timebase import TICKS_PER_US, WINDOWS_US
 
 CLOSED, UP, DOWN, NO_DATA, OUTSIDE = range(5)
 STATE_NAMES = ("closed", "up", "down", "no data", "outside the week")
 SLOT_MINUTES = 5
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
-TICKS_PER_US = 2
 
 
 @dataclass(frozen=True)
