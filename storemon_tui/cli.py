@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from storemon_tui import __version__
 from storemon_tui.errors import Cancelled, StoremonError
+from storemon_tui.headless.arguments import add_unattended_arguments, check_unattended_usage, watch_options
+from storemon_tui.headless.log import progress_allowed
 
 if TYPE_CHECKING:
     from storemon_tui.db import Database
@@ -74,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TIMESTAMP",
         help="report as of this UTC instant instead of the latest poll (e.g. '2023-01-25 12:00:00')",
     )
+    add_unattended_arguments(parser)
     return parser
 
 
@@ -81,11 +84,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     headless = bool(args.import_files or args.export)
+    check_unattended_usage(parser, args)
     if args.as_of is not None and not args.export:
         parser.error("--as-of only applies to --export")
-    if args.skip_invalid and not args.import_files:
+    if args.skip_invalid and not (args.import_files or args.watch):
         parser.error("--skip-invalid only applies to --import")
+    if args.check:
+        from storemon_tui.headless.check import run_check
+
+        return run_check(args.db, args.max_age)
+    from storemon_tui.headless import log
+
+    log.configure(args.log_format)
     try:
+        if args.watch is not None:
+            from storemon_tui.headless.watch import run_watch
+
+            return run_watch(watch_options(args))
         if not headless:
             return _run_app(args.db)
         return _run_headless(args)
@@ -243,7 +258,7 @@ class _ProgressLine:
     def __init__(self, stream: TextIO, label: str) -> None:
         self.stream = stream
         self.label = label
-        self.enabled = stream.isatty()
+        self.enabled = progress_allowed(stream)
         self.last = 0.0
         self.shown = False
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from storemon_tui.db.database import Database, bump_data_version, get_data_version
+from storemon_tui.db.summary_sql import LATEST_POLL_SQL, STORES_WITH_POLLS_SQL
 
 CLEARABLE = {
     "polls": "poll",
@@ -42,16 +43,13 @@ def latest_poll_us(conn: Connection) -> int | None:
     One primary-key seek per store (~40 ms on two million SQLite polls) instead
     of a full scan (~260 ms): ``poll`` is ordered by (store, time), not time.
     """
-    value = conn.execute(
-        text("SELECT max((SELECT max(p.ts_us) FROM poll p WHERE p.store_key = s.store_key)) FROM store s")
-    ).scalar()
+    value = conn.execute(text(LATEST_POLL_SQL)).scalar()
     return int(value) if value is not None else None
 
 
 def stores_with_polls(conn: Connection) -> int:
     """How many stores have at least one poll (one seek per store, no scan)."""
-    query = "SELECT count(*) FROM store s WHERE EXISTS (SELECT 1 FROM poll p WHERE p.store_key = s.store_key)"
-    return int(conn.execute(text(query)).scalar() or 0)
+    return int(conn.execute(text(STORES_WITH_POLLS_SQL)).scalar() or 0)
 
 
 def summarize(db: Database) -> DataSummary:

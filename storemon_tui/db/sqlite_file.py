@@ -13,6 +13,7 @@ the same.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -21,8 +22,11 @@ from contextlib import contextmanager
 from storemon_tui.db import sqlite_ddl
 from storemon_tui.errors import Cancelled
 
-BUSY_TIMEOUT_S = 30
-"""How long a writer waits for another process's write lock before giving up."""
+BUSY_TIMEOUT_S = float(os.environ.get("STOREMON_BUSY_TIMEOUT_S") or 30)
+"""How long a writer waits for another process's write lock before giving up.
+
+``STOREMON_BUSY_TIMEOUT_S`` overrides it: tests shorten it to see the
+watcher's retry after a lock that outlasts the wait."""
 
 LOCK_WAIT_SLICE_S = 0.1
 """While waiting for the write lock, how often control returns to Python.

@@ -127,6 +127,7 @@ def write_prepared(
         writer.check_cancel()
         if summary.changed_data:
             writer.bump_data_version()
+        writer.record_import()
         written = time.perf_counter()
     committed = time.perf_counter()
     summary.stages["write"] = written - started

@@ -16,6 +16,7 @@ an import into SQLite never loads SQLAlchemy. Every method checks
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from storemon_tui.db.database import BUMP_DATA_VERSION_SQL
+from storemon_tui.db.summary_sql import LAST_IMPORT_KEY, set_meta_sql
 from storemon_tui.errors import Cancelled
 from storemon_tui.ingest.polls import PollPacking, SortedPolls
 
@@ -126,6 +128,14 @@ class Writer:
         cursor = self.conn.cursor()
         try:
             cursor.execute(BUMP_DATA_VERSION_SQL[self.dialect])
+        finally:
+            cursor.close()
+
+    def record_import(self) -> None:
+        """Note when this import committed: ``storemon --check`` reports the seconds since."""
+        cursor = self.conn.cursor()
+        try:
+            cursor.execute(set_meta_sql(LAST_IMPORT_KEY, time.time_ns() // 1000))
         finally:
             cursor.close()
 

@@ -1,0 +1,40 @@
+"""SQL that summarises a database cheaply, shared by the app's header and ``storemon --check``.
+
+Plain strings that run unchanged on SQLite and PostgreSQL, through
+SQLAlchemy or a bare DB-API cursor: the health check runs them on
+``sqlite3`` alone so that it never pays for loading SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+LATEST_POLL_SQL = "SELECT max((SELECT max(p.ts_us) FROM poll p WHERE p.store_key = s.store_key)) FROM store s"
+"""The newest poll's timestamp: one primary-key seek per store (~40 ms on two million
+SQLite polls) instead of a full scan (~260 ms): ``poll`` is ordered by (store, time)."""
+
+STORES_WITH_POLLS_SQL = (
+    "SELECT count(*) FROM store s WHERE EXISTS (SELECT 1 FROM poll p WHERE p.store_key = s.store_key)"
+)
+"""How many stores have at least one poll (one seek per store, no scan)."""
+
+POLL_COUNT_SQL = "SELECT count(*) FROM poll"
+
+LAST_IMPORT_KEY = "last_import_us"
+"""``meta`` key: when the last import committed (microseconds since the epoch, UTC)."""
+
+LAST_IMPORT_SQL = f"SELECT value FROM meta WHERE key = '{LAST_IMPORT_KEY}'"
+
+STATUS_DOWN_KEY = "status_down_now"
+"""``meta`` key: open stores down at the last fleet status computed headless."""
+
+STATUS_DOWN_SQL = f"SELECT value FROM meta WHERE key = '{STATUS_DOWN_KEY}'"
+
+LAST_REPORT_SQL = "SELECT status, error FROM report WHERE status <> 'Running' ORDER BY created_at DESC LIMIT 1"
+"""The most recent finished report's outcome (``Complete``, ``Failed`` or ``Cancelled``)."""
+
+
+def set_meta_sql(key: str, value: int) -> str:
+    """Upsert an integer ``meta`` value (both databases accept ``ON CONFLICT … DO UPDATE``)."""
+    return (
+        f"INSERT INTO meta (key, value) VALUES ('{key}', '{int(value)}') "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    )

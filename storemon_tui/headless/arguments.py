@@ -1,0 +1,75 @@
+"""The command-line flags of unattended operation: ``--watch``, ``--check``, ``--log-format``.
+
+Kept out of ``cli.py`` (shared by several people) so that file only wires
+them in; the checks that combine them with the other flags live here too.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storemon_tui.headless.watch import WatchOptions
+
+
+def add_unattended_arguments(parser: argparse.ArgumentParser) -> None:
+    """--watch, --check and --log-format (storemon_tui.headless)."""
+    parser.add_argument(
+        "--watch",
+        metavar="DIR",
+        help="import every CSV dropped into DIR until SIGTERM/SIGINT (moved to DIR/imported or DIR/rejected); "
+        "with --export, regenerate it after each batch",
+    )
+    parser.add_argument(
+        "--poll",
+        action="store_true",
+        help="with --watch: scan DIR every second instead of using inotify (network file systems)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="health check for monitoring (Nagios plugin): one line; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+    )
+    parser.add_argument(
+        "--max-age",
+        metavar="HOURS",
+        type=float,
+        help="with --check: CRITICAL when the latest poll is older than this (default 2), WARNING at half",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="how headless modes log on stderr: text lines (default) or one JSON object per line",
+    )
+
+
+def check_unattended_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.watch is not None:
+        if args.import_files or args.as_of is not None or args.check:
+            parser.error("--watch cannot be combined with --import, --as-of or --check")
+        if args.export == "-":
+            parser.error("--watch writes --export to a file, not stdout")
+    elif args.poll:
+        parser.error("--poll only applies to --watch")
+    if args.check:
+        if args.import_files or args.export:
+            parser.error("--check cannot be combined with --import or --export")
+        if args.max_age is not None and not args.max_age > 0:
+            parser.error("--max-age must be a positive number of hours")
+    elif args.max_age is not None:
+        parser.error("--max-age only applies to --check")
+
+
+def watch_options(args: argparse.Namespace) -> WatchOptions:
+    from storemon_tui.headless.watch import WatchOptions
+
+    return WatchOptions(
+        folder=Path(args.watch),
+        db_target=args.db,
+        skip_invalid=args.skip_invalid,
+        export=args.export,
+        force_polling=args.poll,
+    )

@@ -1,0 +1,129 @@
+"""``storemon --check``: the verdict (pure), then the real command on real databases."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storemon_tui.headless.check import CRITICAL, OK, UNKNOWN, WARNING, Health, judge
+
+NOW_US = 1_700_000_000_000_000
+HOUR_US = 3_600_000_000
+
+
+def health(**changes: object) -> Health:
+    facts: dict[str, object] = {
+        "stores": 14_000,
+        "polls": 1_900_000,
+        "latest_poll_us": NOW_US - 600_000_000,  # 10 minutes ago
+        "last_import_us": NOW_US - 300_000_000,  # 5 minutes ago
+        "last_report_failed": None,
+        "down_now": 3,
+    }
+    facts.update(changes)
+    return Health(**facts)  # type: ignore[arg-type]
+
+
+def test_ok_with_perfdata() -> None:
+    code, line = judge(health(), now_us=NOW_US, max_age_h=2)
+    assert code == OK
+    assert line == (
+        "STOREMON OK - 14,000 stores, 1,900,000 polls, latest poll 10 min ago, 3 stores down now"
+        " | stores=14000 polls=1900000 latest_poll_age=600s;3600;7200;0 last_import_age=300s;;;0 down_now=3;;;0"
+    )
+
+
+def test_warning_at_half_the_max_age_and_when_the_last_report_failed() -> None:
+    # 1.5 h old: over half of 2 h, under 2 h.
+    code, line = judge(health(latest_poll_us=NOW_US - 3 * HOUR_US // 2), now_us=NOW_US, max_age_h=2)
+    assert code == WARNING
+    assert line.startswith("STOREMON WARNING - latest poll 1.5 h old (warning at 1 h); 14,000 stores")
+    assert "latest_poll_age=5400s;3600;7200;0" in line
+    code, line = judge(health(last_report_failed="database is locked\ntrace | more"), now_us=NOW_US, max_age_h=2)
+    assert code == WARNING
+    assert line.startswith("STOREMON WARNING - last report failed: database is locked; 14,000 stores")
+    assert line.count("|") == 1  # a '|' in the error would start the perfdata early
+
+
+def test_critical_without_polls_or_with_old_polls() -> None:
+    code, line = judge(
+        health(stores=0, polls=0, latest_poll_us=None, last_import_us=None, down_now=None), now_us=NOW_US, max_age_h=2
+    )
+    assert code == CRITICAL
+    assert line == (
+        "STOREMON CRITICAL - no polls in the database; 0 stores, 0 polls"
+        " | stores=0 polls=0 latest_poll_age=U;3600;7200;0 last_import_age=U;;;0 down_now=U;;;0"
+    )
+    # --max-age 6: 7 h is critical, whatever else is wrong.
+    code, line = judge(health(latest_poll_us=NOW_US - 7 * HOUR_US, last_report_failed="x"), now_us=NOW_US, max_age_h=6)
+    assert code == CRITICAL
+    assert line.startswith("STOREMON CRITICAL - latest poll 7.0 h old (limit 6 h); last report failed: x;")
+    assert "latest_poll_age=25200s;10800;21600;0" in line
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def test_check_on_a_real_database(cli, db_target: str, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    polls = tmp_path / "polls.csv"
+    polls.write_text(
+        "store_id,timestamp_utc,status\n"
+        f"a,{_iso(now - timedelta(minutes=20))},active\nb,{_iso(now - timedelta(minutes=50))},inactive\n"
+    )
+    assert cli("--db", db_target, "--import", polls).returncode == 0
+    result = cli("--db", db_target, "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    assert re.fullmatch(
+        r"STOREMON OK - 2 stores, 2 polls, latest poll (19|20|21) min ago"
+        r" \| stores=2 polls=2 latest_poll_age=1\d{3}s;3600;7200;0 last_import_age=\d+s;;;0 down_now=U;;;0\n",
+        result.stdout,
+    ), result.stdout
+    warning = cli("--db", db_target, "--check", "--max-age", "0.5")  # 20 min > 15 min
+    assert warning.returncode == 1 and warning.stdout.startswith("STOREMON WARNING - latest poll 2"), warning.stdout
+    critical = cli("--db", db_target, "--check", "--max-age", "0.25")
+    assert critical.returncode == 2 and critical.stdout.startswith("STOREMON CRITICAL - latest poll"), critical.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_failed_report_warns(cli, db_target: str, tmp_path: Path) -> None:
+    polls = tmp_path / "polls.csv"
+    polls.write_text(f"store_id,timestamp_utc,status\na,{_iso(datetime.now(UTC))},active\n")
+    assert cli("--db", db_target, "--import", polls).returncode == 0
+    with sqlite3.connect(db_target) as conn:
+        conn.execute(
+            "INSERT INTO report (id, created_at, status, progress, error, data_version) "
+            "VALUES ('r1', '2030-01-01 00:00:00', 'Failed', 0, 'disk full', 1)"
+        )
+    result = cli("--db", db_target, "--check")
+    assert result.returncode == 1
+    assert result.stdout.startswith("STOREMON WARNING - last report failed: disk full; 1 stores, 1 polls")
+
+
+def test_unknown_when_the_database_cannot_be_opened(cli, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.sqlite3"
+    result = cli("--db", missing, "--check")
+    assert (result.returncode, result.stderr) == (UNKNOWN, "")
+    assert result.stdout == f"STOREMON UNKNOWN - database {missing}: no such file\n"
+    assert not missing.exists()  # a check never creates a database
+    not_a_db = tmp_path / "junk.sqlite3"
+    not_a_db.write_text("this is not a database " * 100)
+    result = cli("--db", not_a_db, "--check")
+    assert result.returncode == UNKNOWN
+    assert result.stdout == "STOREMON UNKNOWN - file is not a database\n"
+    down = cli("--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", "--check")
+    assert down.returncode == UNKNOWN and down.stdout.startswith("STOREMON UNKNOWN - ")
+    assert len(down.stdout.splitlines()) == 1
+
+
+def test_check_usage_errors(cli) -> None:
+    result = cli("--check", "--max-age", "0")
+    assert result.returncode == 2 and "--max-age must be a positive number of hours" in result.stderr
+    assert cli("--max-age", "3").returncode == 2
+    assert cli("--check", "--export", "-").returncode == 2

@@ -1,0 +1,214 @@
+"""``storemon --watch``: a real watcher process on a temporary folder, observed through its JSON log."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from watch_helpers import POLLS_HEADER, count_polls, drop, poll_rows, wait_until
+
+ZONES = "store_id,timezone_str\ns0,America/New_York\ns1,Europe/Paris\n"
+HOURS = "store_id,dayOfWeek,start_time_local,end_time_local\ns0,0,09:00:00,17:00:00\n"
+
+
+def test_a_file_renamed_in_is_imported_at_once_moved_and_reported(
+    start_watcher, drop_dir: Path, tmp_path: Path
+) -> None:
+    db, report = tmp_path / "w.sqlite3", tmp_path / "report.csv"
+    # A stable time of 60 s: only "renamed in, so complete" can explain an import within seconds.
+    watcher = start_watcher(drop_dir, db, "--export", str(report), STOREMON_WATCH_STABLE_S="60")
+    watcher.wait_for("watch_started")
+    drop(drop_dir, "polls.csv", POLLS_HEADER + poll_rows(3))
+    imported = watcher.wait_for("file_imported", timeout=20)
+    assert imported["waited_s"] < 10
+    assert (imported["kind"], imported["rows_read"], imported["inserted"]) == ("polls", 3, 3)
+    assert imported["moved_to"] == str(drop_dir / "imported" / "polls.csv")
+    written = watcher.wait_for("report_written")
+    assert written["path"] == str(report) and written["stores"] == 3
+    assert report.read_text().startswith("store_id,uptime_last_hour")
+    assert not (drop_dir / "polls.csv").exists() and (drop_dir / "imported" / "polls.csv").is_file()
+    assert count_polls(db) == 3
+    assert watcher.stop() == 0
+    assert watcher.names()[-1] == "watch_stopped"
+
+
+def test_a_file_written_slowly_in_place_is_taken_only_once_unchanged_for_2_s(
+    start_watcher, drop_dir: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.sqlite3"
+    watcher = start_watcher(drop_dir, db)
+    watcher.wait_for("watch_started")
+    rows = poll_rows(60)
+    chunks = [POLLS_HEADER] + [rows[i : i + len(rows) // 5] for i in range(0, len(rows), len(rows) // 5)]
+    started = time.monotonic()
+    with open(drop_dir / "slow.csv", "w", encoding="utf-8") as handle:
+        for chunk in chunks:  # ~1.5 s of writing, pausing 0.25 s (well under the 2 s) between writes
+            handle.write(chunk)
+            handle.flush()
+            time.sleep(0.25)
+    writing = time.monotonic() - started
+    imported = watcher.wait_for("file_imported", timeout=30)
+    assert imported["rows_read"] == 60  # the whole file, not the part written when it first appeared
+    assert imported["waited_s"] >= writing - 0.25 + 2 - 0.1  # seen at the first write; 2 s after the last
+    assert count_polls(db) == 60
+    assert watcher.stop() == 0
+
+
+def test_a_bad_file_is_rejected_with_its_reasons_and_the_database_is_unchanged(
+    start_watcher, drop_dir: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.sqlite3"
+    watcher = start_watcher(drop_dir, db)
+    watcher.wait_for("watch_started")
+    drop(drop_dir, "good.csv", POLLS_HEADER + poll_rows(2))
+    watcher.wait_for("file_imported")
+    before = _dump(db)
+    drop(drop_dir, "bad.csv", POLLS_HEADER + "s9,2023-01-22 10:00:00 UTC,active\ns9,yesterday,active\n")
+    rejected = watcher.wait_for("file_rejected")
+    assert rejected["moved_to"] == str(drop_dir / "rejected" / "bad.csv")
+    error_text = (drop_dir / "rejected" / "bad.csv.error.txt").read_text()
+    assert f"{drop_dir / 'bad.csv'}:3: column 'timestamp_utc': value 'yesterday'" in error_text
+    assert "1 invalid row" in error_text and error_text == rejected["error"] + "\n"
+    assert not (drop_dir / "bad.csv").exists()
+    assert _dump(db) == before
+    assert watcher.stop() == 0
+
+
+def test_files_present_at_start_go_first_in_kind_order_and_a_burst_gives_one_report(
+    start_watcher, drop_dir: Path, tmp_path: Path
+) -> None:
+    db, report = tmp_path / "w.sqlite3", tmp_path / "report.csv"
+    for name, content in (("p.csv", POLLS_HEADER + poll_rows(2)), ("h.csv", HOURS), ("z.csv", ZONES)):
+        (drop_dir / name).write_text(content)  # oldest first: polls, hours, zones
+    watcher = start_watcher(drop_dir, db, "--export", str(report), STOREMON_WATCH_BATCH_S="3")
+    kinds = [watcher.wait_for("file_imported")["kind"] for _ in range(3)]
+    assert kinds == ["time zones", "business hours", "polls"]
+    watcher.wait_for("report_written")
+    # A burst of three more files, renamed in one after the other: one batch, one report.
+    for hour in (1, 2, 3):
+        drop(drop_dir, f"burst{hour}.csv", POLLS_HEADER + poll_rows(2, start_hour=hour))
+    for _ in range(3):
+        watcher.wait_for("file_imported")
+    watcher.wait_for("report_written")
+    assert watcher.stop() == 0
+    assert watcher.names().count("report_written") == 2
+    assert count_polls(db) == 8
+
+
+def test_sigterm_while_a_file_waits_for_the_database_cancels_it_cleanly(
+    start_watcher, drop_dir: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.sqlite3"
+    watcher = start_watcher(drop_dir, db)
+    watcher.wait_for("watch_started")
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer: the watcher's transaction cannot begin
+    try:
+        drop(drop_dir, "polls.csv", POLLS_HEADER + poll_rows(50))
+        watcher.wait_for("file_importing")
+        assert watcher.stop() == 0
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert "import_cancelled" in watcher.names()
+    assert count_polls(db) == 0
+    assert (drop_dir / "polls.csv").is_file()  # kept for the next start
+
+
+def test_sigterm_during_a_large_import_leaves_all_or_nothing(start_watcher, drop_dir: Path, tmp_path: Path) -> None:
+    db = tmp_path / "w.sqlite3"
+    watcher = start_watcher(drop_dir, db)
+    watcher.wait_for("watch_started")
+    rows = 300_000
+    drop(drop_dir, "big.csv", POLLS_HEADER + "".join(f"b{i},2023-01-22 10:00:00 UTC,active\n" for i in range(rows)))
+    watcher.wait_for("file_importing", timeout=60)
+    assert watcher.stop() == 0
+    polls = count_polls(db)
+    if "import_cancelled" in watcher.names():
+        assert polls == 0 and (drop_dir / "big.csv").is_file()
+    else:  # the signal came after the commit: all of it, moved away
+        assert polls == rows and (drop_dir / "imported" / "big.csv").is_file()
+
+
+def test_a_second_watcher_on_the_folder_is_refused(start_watcher, drop_dir: Path, tmp_path: Path, cli_env) -> None:
+    db = tmp_path / "w.sqlite3"
+    watcher = start_watcher(drop_dir, db)
+    watcher.wait_for("watch_started")
+    second = subprocess.run(
+        [sys.executable, "-m", "storemon_tui", "--db", str(db), "--watch", str(drop_dir)],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=60,
+    )
+    assert second.returncode == 1
+    assert second.stderr == (
+        f"storemon: --watch {drop_dir}: already watched by another storemon (pid {watcher.proc.pid}); "
+        "one watcher per folder\n"
+    )
+    assert watcher.stop() == 0
+
+
+def test_a_database_locked_longer_than_the_lock_wait_is_retried_until_it_succeeds(
+    start_watcher, drop_dir: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.sqlite3"
+    watcher = start_watcher(drop_dir, db, STOREMON_BUSY_TIMEOUT_S="0.5")
+    watcher.wait_for("watch_started")
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    locked_at = time.monotonic()
+    drop(drop_dir, "polls.csv", POLLS_HEADER + poll_rows(5))
+    retry = watcher.wait_for("retry")
+    assert "database is locked" in retry["error"] and retry["attempt"] == 1
+    time.sleep(max(0.0, 5 - (time.monotonic() - locked_at)))  # the scenario: a writer holding the lock 5 s
+    other.execute("COMMIT")
+    other.close()
+    imported = watcher.wait_for("file_imported", timeout=60)
+    assert imported["inserted"] == 5
+    assert count_polls(db) == 5
+    assert watcher.stop() == 0
+    delays = [e["delay_s"] for e in watcher.events if e["event"] == "retry"]
+    assert delays == sorted(delays) and delays[0] == 0.5  # back-off doubles
+
+
+def test_text_log_and_polling_mode(drop_dir: Path, tmp_path: Path, cli_env) -> None:
+    """``--poll`` works without inotify; the default text log is plain lines."""
+    db = tmp_path / "w.sqlite3"
+    env = cli_env | {"STOREMON_WATCH_STABLE_S": "0.5", "STOREMON_WATCH_POLL_S": "0.1", "STOREMON_WATCH_BATCH_S": "0.2"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "storemon_tui", "--db", str(db), "--watch", str(drop_dir), "--poll"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        drop(drop_dir, "polls.csv", POLLS_HEADER + poll_rows(4))
+        wait_until(lambda: (drop_dir / "imported" / "polls.csv").exists(), 30, "the file to be imported")
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=30)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    lines = err.splitlines()
+    assert lines[0] == f"watching {drop_dir} (polling) for files to import into {db}"
+    assert lines[1] == "importing polls.csv (polls, 4 rows)"
+    assert lines[2].startswith(f"{drop_dir / 'polls.csv'}: polls, 4 rows read, 4 inserted")
+    assert lines[2].endswith("; moved to imported/polls.csv")
+    assert lines[-1] == f"stopped watching {drop_dir} (SIGINT): 1 file(s) imported, 0 rejected"
+    assert os.path.exists(db)
+
+
+def _dump(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return [
+            *conn.execute("SELECT * FROM poll ORDER BY 1, 2"),
+            *conn.execute("SELECT * FROM store ORDER BY 1"),
+            *conn.execute("SELECT key, value FROM meta WHERE key <> 'last_import_us' ORDER BY 1"),
+        ]
