@@ -1,0 +1,105 @@
+"""``--alert-cmd CMD``: tell an operator's own command which stores went down or recovered.
+
+After each batch the watcher computes the fleet status (``spec/status.md``)
+and compares it with the previous batch's (:func:`alert_events`, a pure
+function over status rows). A store is *down* when it is open now and its
+status now is ``inactive``; one that is down now but was not is a
+``down`` event, one that was and no longer is a ``recovered`` event. The
+first batch after start compares with nothing, so every store down then is
+a ``down`` event. When there are events, CMD runs once through the shell
+with one JSON object per event on stdin (:func:`run_alert_command`): that
+is how storemon reaches mail, chat or a pager without knowing any of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+
+StatusRows = Mapping[str, Mapping[str, str]]
+"""Status rows by store id; each row maps the status CSV's column names to their text."""
+
+DOWN = "down"
+RECOVERED = "recovered"
+ALERT_TIMEOUT_S = 30.0
+
+
+def is_down(row: Mapping[str, str]) -> bool:
+    """Open now and inactive now: the one state an operator is paged for."""
+    return row.get("open_now") == "yes" and row.get("status_now") == "inactive"
+
+
+def alert_events(previous: StatusRows | None, current: StatusRows) -> list[dict[str, str]]:
+    """The ``down`` and ``recovered`` events between two status tables, by store id.
+
+    ``previous`` is ``None`` for the first batch after start. Each event is
+    ``{"event": …, "store_id": …}`` plus the store's current status row (or,
+    for a store that has left the table altogether, its last row).
+    """
+    before = previous or {}
+    was_down = {store for store, row in before.items() if is_down(row)}
+    now_down = {store for store, row in current.items() if is_down(row)}
+    events = []
+    for store in sorted(was_down ^ now_down):
+        kind = DOWN if store in now_down else RECOVERED
+        row = current.get(store) or before[store]
+        events.append({"event": kind, "store_id": store, **{k: v for k, v in row.items() if k != "store_id"}})
+    return events
+
+
+def json_lines(events: list[dict[str, str]]) -> bytes:
+    """The command's stdin: one JSON object per line."""
+    return "".join(json.dumps(event, ensure_ascii=False) + "\n" for event in events).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class AlertResult:
+    """How the command went: ``error`` is empty when it exited 0 in time."""
+
+    exit_code: int | None
+    seconds: float
+    error: str = ""
+
+
+def run_alert_command(command: str, events: list[dict[str, str]], timeout_s: float = ALERT_TIMEOUT_S) -> AlertResult:
+    """Run ``command`` through the shell with the events on stdin; never raises.
+
+    It runs in a session of its own so that a timeout kills everything it
+    started (``sh -c 'curl …'`` leaves ``curl`` holding the pipes
+    otherwise, and waiting for them would hang the watcher).
+    """
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            command,
+            shell=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return AlertResult(None, time.monotonic() - started, f"cannot start: {exc.strerror or exc}")
+    try:
+        _, err = proc.communicate(json_lines(events), timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        return AlertResult(None, time.monotonic() - started, f"timed out after {timeout_s:g} s; killed")
+    seconds = time.monotonic() - started
+    if proc.returncode == 0:
+        return AlertResult(0, seconds)
+    last = err.decode("utf-8", "replace").strip().splitlines()
+    detail = f": {last[-1]}" if last else ""
+    return AlertResult(proc.returncode, seconds, f"exited with status {proc.returncode}{detail}")
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with suppress(ProcessLookupError):  # it ended by itself meanwhile
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
