@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, TextIO
 from storemon_tui import __version__
 from storemon_tui.errors import Cancelled, StoremonError
 from storemon_tui.headless.arguments import add_unattended_arguments, check_unattended_usage, watch_options
-from storemon_tui.headless.log import progress_allowed
 
 if TYPE_CHECKING:
     from storemon_tui.db import Database
@@ -258,6 +257,8 @@ class _ProgressLine:
     def __init__(self, stream: TextIO, label: str) -> None:
         self.stream = stream
         self.label = label
+        from storemon_tui.headless.log import progress_allowed
+
         self.enabled = progress_allowed(stream)
         self.last = 0.0
         self.shown = False

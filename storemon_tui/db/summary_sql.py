@@ -16,6 +16,12 @@ STORES_WITH_POLLS_SQL = (
 )
 """How many stores have at least one poll (one seek per store, no scan)."""
 
+STORES_AND_LATEST_POLL_SQL = (
+    "SELECT count(last), max(last) FROM "
+    "(SELECT (SELECT max(p.ts_us) FROM poll p WHERE p.store_key = s.store_key) AS last FROM store s) AS per_store"
+)
+"""Both of the above in one pass of one seek per store (the health check's budget is tight)."""
+
 POLL_COUNT_SQL = "SELECT count(*) FROM poll"
 
 LAST_IMPORT_KEY = "last_import_us"

@@ -23,10 +23,9 @@ from urllib.parse import quote
 from storemon_tui.db.summary_sql import (
     LAST_IMPORT_SQL,
     LAST_REPORT_SQL,
-    LATEST_POLL_SQL,
     POLL_COUNT_SQL,
     STATUS_DOWN_SQL,
-    STORES_WITH_POLLS_SQL,
+    STORES_AND_LATEST_POLL_SQL,
 )
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
@@ -34,6 +33,7 @@ STATE_NAMES = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNK
 DEFAULT_MAX_AGE_H = 2.0
 _LOCK_WAIT_S = 5.0
 """A check waits this long at most for a writer's commit, not the importer's 30 s."""
+_MMAP_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,8 @@ def read_health(db_target: str | None) -> Health:
             raise FileNotFoundError(f"database {db.sqlite_path}: no such file")
         conn = sqlite3.connect(f"file:{quote(db.sqlite_path)}?mode=ro", uri=True, timeout=_LOCK_WAIT_S)
         try:
+            # Counting polls reads every page of the table: mapped, not copied, it took half the time.
+            conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
             return _read(lambda sql: conn.execute(sql).fetchone())
         finally:
             conn.close()
@@ -153,11 +155,13 @@ def _read(one_row: Callable[[str], tuple | None]) -> Health:
         return None if row is None or row[0] is None else int(row[0])
 
     polls = scalar(POLL_COUNT_SQL) or 0
+    per_store = one_row(STORES_AND_LATEST_POLL_SQL) if polls else None
+    stores, latest = per_store if per_store is not None else (0, None)
     report = one_row(LAST_REPORT_SQL)
     return Health(
-        stores=(scalar(STORES_WITH_POLLS_SQL) or 0) if polls else 0,
+        stores=int(stores or 0),
         polls=polls,
-        latest_poll_us=scalar(LATEST_POLL_SQL) if polls else None,
+        latest_poll_us=int(latest) if latest is not None else None,
         last_import_us=scalar(LAST_IMPORT_SQL),
         last_report_failed=(report[1] or "failed") if report is not None and report[0] == "Failed" else None,
         down_now=scalar(STATUS_DOWN_SQL),

@@ -133,7 +133,7 @@ class _Stop:
 
     @contextmanager
     def on_signals(self) -> Iterator[None]:
-        previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
         try:
             yield
         finally:
