@@ -7,14 +7,16 @@ the Textual app is imported lazily when no headless flag is given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO
 
 from storemon_tui import __version__
 from storemon_tui.errors import Cancelled, StoremonError
@@ -109,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoremonError as exc:
         print(f"storemon: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
+    except Exception as exc:  # the last line of defence: one line, no traceback
         if os.environ.get("STOREMON_DEBUG"):
             raise
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
@@ -170,16 +172,16 @@ class _CtrlCFlag:
     raises at once, e.g. while the database itself keeps us waiting on a lock.
     """
 
-    _UNSET = object()
-
     def __enter__(self) -> threading.Event:
         self.event = threading.Event()
-        self.previous: object = self._UNSET
+        self.installed = False
+        self.previous: Callable[[int, FrameType | None], Any] | int | None = None
         if (
             threading.current_thread() is threading.main_thread()
             and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
         ):
             self.previous = signal.signal(signal.SIGINT, self._first_press)
+            self.installed = True
         return self.event
 
     def _first_press(self, _signum: int, _frame: object) -> None:
@@ -188,8 +190,8 @@ class _CtrlCFlag:
         sys.stderr.write("\nstoremon: stopping after the current step (Ctrl-C again to stop at once)\n")
 
     def __exit__(self, *exc: object) -> None:
-        if self.previous is not self._UNSET:
-            signal.signal(signal.SIGINT, self.previous if self.previous is not None else signal.default_int_handler)  # type: ignore[arg-type]
+        if self.installed:
+            signal.signal(signal.SIGINT, self.previous if self.previous is not None else signal.default_int_handler)
 
 
 def _parse_as_of(text: str) -> int:
@@ -239,9 +241,7 @@ def _export(db: Database, target: str, as_of_us: int | None) -> None:
     line = _ProgressLine(sys.stderr, "computing report")
     timings: dict[str, float] | None = {} if os.environ.get("STOREMON_TIMING") else None
     try:
-        report_id, rows, seconds = export_report(  # type: ignore[arg-type]
-            db, target, as_of_us=as_of_us, progress=line.fraction, timings=timings
-        )
+        report_id, rows, seconds = export_report(db, target, as_of_us=as_of_us, progress=line.fraction, timings=timings)
     finally:
         line.clear()
     where = "stdout" if target == "-" else target
@@ -313,10 +313,8 @@ def entry_point() -> None:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(BrokenPipeError, ValueError):  # e.g. `--export - | head -1`
             stream.flush()
-        except (BrokenPipeError, ValueError):  # e.g. `--export - | head -1`
-            pass
     os._exit(code)
 
 

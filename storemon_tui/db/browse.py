@@ -11,8 +11,10 @@ Rows come back as display strings (timestamps in ISO form, weekday names,
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -190,7 +192,8 @@ class Pager:
             if not exact:
                 exact = conn.execute(
                     text(
-                        "SELECT store_key FROM store WHERE store_id >= :lo AND store_id < :hi ORDER BY store_key LIMIT :n"
+                        "SELECT store_key FROM store WHERE store_id >= :lo AND store_id < :hi"
+                        " ORDER BY store_key LIMIT :n"
                     ),
                     {"lo": wanted, "hi": wanted + "\U0010ffff", "n": MAX_FILTER_STORES},
                 ).all()
@@ -308,7 +311,8 @@ class _maybe:
     """Use the caller's connection, or open one for the duration."""
 
     def __init__(self, db: Database, conn: Connection | None) -> None:
-        self.db, self.conn, self._cm = db, conn, None
+        self.db, self.conn = db, conn
+        self._cm: AbstractContextManager[Connection] | None = None
 
     def __enter__(self) -> Connection:
         if self.conn is not None:
@@ -316,6 +320,8 @@ class _maybe:
         self._cm = self.db.connect()
         return self._cm.__enter__()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._cm is not None:
-            self._cm.__exit__(*exc)
+            self._cm.__exit__(exc_type, exc, tb)

@@ -70,7 +70,9 @@ def _sqlite_begin(conn: Connection) -> None:
     the wait at once.
     """
     if conn.get_execution_options().get(WRITE_OPTION, False):
-        sqlite_file.begin_immediate(conn.connection.driver_connection)  # type: ignore[arg-type]
+        raw = conn.connection.driver_connection
+        assert raw is not None  # None only once the connection is invalidated; this one is being begun
+        sqlite_file.begin_immediate(raw)
     else:
         conn.exec_driver_sql("BEGIN")
 
@@ -295,17 +297,27 @@ def ensure_schema(db: Database, should_cancel: Callable[[], bool] | None = None)
     transaction does, and the version rows are only inserted once.
     """
     if db.sqlite_path is not None:
-        with db._readable_errors():
-            conn = sqlite_file.connect(db.sqlite_path)
-            try:
-                if _check_not_newer(db, sqlite_file.stored_schema_version(conn)) == SCHEMA_VERSION:
-                    return
-                with sqlite_file.transaction(conn, should_cancel):
-                    if _check_not_newer(db, sqlite_file.stored_schema_version(conn)) is None:
-                        sqlite_file.create_schema(conn, SCHEMA_VERSION)
-            finally:
-                conn.close()
-        return
+        _ensure_sqlite_schema(db, db.sqlite_path, should_cancel)
+    else:
+        _ensure_server_schema(db)
+
+
+def _ensure_sqlite_schema(db: Database, path: str, should_cancel: Callable[[], bool] | None) -> None:
+    """The SQLite case, through ``sqlite3`` alone (no SQLAlchemy)."""
+    with db._readable_errors():
+        conn = sqlite_file.connect(path)
+        try:
+            if _check_not_newer(db, sqlite_file.stored_schema_version(conn)) == SCHEMA_VERSION:
+                return
+            with sqlite_file.transaction(conn, should_cancel):
+                if _check_not_newer(db, sqlite_file.stored_schema_version(conn)) is None:
+                    sqlite_file.create_schema(conn, SCHEMA_VERSION)
+        finally:
+            conn.close()
+
+
+def _ensure_server_schema(db: Database) -> None:
+    """The PostgreSQL case: an advisory lock serializes concurrent creators."""
     with db._readable_errors():
         with db.engine.connect() as conn:
             if _check_not_newer(db, _stored_schema_version(conn)) == SCHEMA_VERSION:

@@ -27,8 +27,6 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Index, Integer, SmallInteger, String, Text
 from sqlmodel import Field, SQLModel
 
-from storemon_tui.db.database import SCHEMA_VERSION  # noqa: E402,F401 - re-exported for callers
-
 
 class Meta(SQLModel, table=True):
     """Key/value facts about the database: schema version, data version."""

@@ -104,7 +104,7 @@ def begin_immediate(conn: sqlite3.Connection, should_cancel: Callable[[], bool] 
 def transaction(
     conn: sqlite3.Connection, should_cancel: Callable[[], bool] | None = None
 ) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` (see :func:`begin_immediate`) … ``COMMIT``, or ``ROLLBACK`` on any exception (Ctrl-C included)."""
+    """``BEGIN IMMEDIATE`` (see :func:`begin_immediate`) … ``COMMIT``; ``ROLLBACK`` on any exception (Ctrl-C too)."""
     begin_immediate(conn, should_cancel)
     try:
         yield conn

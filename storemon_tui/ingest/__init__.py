@@ -10,10 +10,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from storemon_tui.ingest.importer import ImportSummary, import_file, import_files
-    from storemon_tui.ingest.kinds import FileKind
-    from storemon_tui.ingest.problems import FileError, InvalidRowsError, Problem
+if TYPE_CHECKING:  # for type checkers only; "X as X" marks an explicit re-export
+    from storemon_tui.ingest.importer import ImportSummary as ImportSummary
+    from storemon_tui.ingest.importer import import_file as import_file
+    from storemon_tui.ingest.importer import import_files as import_files
+    from storemon_tui.ingest.kinds import FileKind as FileKind
+    from storemon_tui.ingest.problems import FileError as FileError
+    from storemon_tui.ingest.problems import InvalidRowsError as InvalidRowsError
+    from storemon_tui.ingest.problems import Problem as Problem
 
 _HOMES = {
     "ImportSummary": "importer",

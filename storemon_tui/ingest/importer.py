@@ -11,16 +11,18 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from storemon_tui.db.database import Database
 from storemon_tui.ingest.kinds import FileKind
+from storemon_tui.ingest.pg_writer import PostgresWriter
 from storemon_tui.ingest.polls import sort_last_wins
 from storemon_tui.ingest.prepare import PreparedFile, ReadAhead, prepare_file
 from storemon_tui.ingest.rejects import write_rejects
 from storemon_tui.ingest.validate import Parsed
-from storemon_tui.ingest.writer import CancelCheck, ProgressCallback, writer_for
+from storemon_tui.ingest.writer import CancelCheck, ProgressCallback, SqliteWriter, Writer
 
 
 @dataclass
@@ -165,6 +167,15 @@ def import_files(
         return summaries
 
 
+def writer_for(conn: Any, dialect: str, **kwargs: Any) -> Writer:
+    """The fastest writer for a DB-API connection to a ``dialect`` database."""
+    if dialect == "sqlite":
+        return SqliteWriter(conn, **kwargs)
+    if dialect == "postgresql":
+        return PostgresWriter(conn, **kwargs)
+    raise ValueError(f"no bulk writer for {dialect}")  # open_database admits only the two
+
+
 def _in_file_rows(progress: ProgressCallback | None, rows: int) -> ProgressCallback | None:
     """The writer counts de-duplicated rows; report them as a share of the file's rows.
 
@@ -176,7 +187,7 @@ def _in_file_rows(progress: ProgressCallback | None, rows: int) -> ProgressCallb
     return lambda done, total: progress(rows if done >= total else done * rows // total, rows)
 
 
-def _store_keys(writer, parsed: Parsed) -> tuple[np.ndarray, int]:  # type: ignore[no-untyped-def]
+def _store_keys(writer: Writer, parsed: Parsed) -> tuple[np.ndarray, int]:
     """Map the file's store codes to database store keys (creating new stores).
 
     Returns the key of every row and the number of distinct stores.
@@ -187,15 +198,15 @@ def _store_keys(writer, parsed: Parsed) -> tuple[np.ndarray, int]:  # type: igno
     return lookup[parsed.store_codes], len(used)
 
 
-def _write(writer, parsed: Parsed, keys: np.ndarray, summary: ImportSummary) -> None:  # type: ignore[no-untyped-def]
+def _write(writer: Writer, parsed: Parsed, keys: np.ndarray, summary: ImportSummary) -> None:
     fields = parsed.fields
     if parsed.kind is FileKind.POLLS:
         polls = sort_last_wins(keys, fields["ts_us"], fields["active"])
         summary.duplicates = polls.duplicates
-        result = writer.write_polls(polls)
-        summary.inserted = result.inserted
-        summary.replaced = len(polls) - result.inserted
-        summary.changed = result.changed
+        poll_write = writer.write_polls(polls)
+        summary.inserted = poll_write.inserted
+        summary.replaced = len(polls) - poll_write.inserted
+        summary.changed = poll_write.changed
     elif parsed.kind is FileKind.HOURS:
         summary.replaced = writer.replace_hours(keys, fields["day_of_week"], fields["start_us"], fields["end_us"])
         summary.inserted = len(keys)
@@ -205,5 +216,5 @@ def _write(writer, parsed: Parsed, keys: np.ndarray, summary: ImportSummary) -> 
         _, first_from_end = np.unique(reversed_keys, return_index=True)
         take = np.sort(len(keys) - 1 - first_from_end)
         summary.duplicates = int(len(keys) - len(take))
-        result = writer.upsert_zones(keys[take], fields["timezone_str"][take])
-        summary.inserted, summary.replaced = result.inserted, result.replaced
+        zone_write = writer.upsert_zones(keys[take], fields["timezone_str"][take])
+        summary.inserted, summary.replaced = zone_write.inserted, zone_write.replaced

@@ -8,10 +8,10 @@ tolerated (and reported) rather than rejected.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class FileKind(str, Enum):
+class FileKind(StrEnum):
     """The three inputs; the value is the name used in messages and summaries."""
 
     POLLS = "polls"

@@ -16,6 +16,7 @@ different tables and need not wait for each other.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,7 @@ class PostgresWriter(Writer):
     copy_chunk_rows = 200_000
     dialect = "postgresql"
 
-    def __init__(self, conn, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, conn: Any, **kwargs: Any) -> None:
         super().__init__(conn, **kwargs)
         self._take_import_lock()
 
@@ -158,7 +159,9 @@ class PostgresWriter(Writer):
         self.progress(total, total)
         return PollWrite(inserted=inserted, changed=changed)
 
-    def _copy(self, cursor, table: str, keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray, total: int) -> None:  # type: ignore[no-untyped-def]
+    def _copy(
+        self, cursor: Any, table: str, keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray, total: int
+    ) -> None:
         """Binary COPY in chunks, checking for cancellation between them."""
         with cursor.copy(f"COPY {table} (store_key, ts_us, active) FROM STDIN (FORMAT BINARY)") as copy:
             copy.write(_COPY_HEADER)

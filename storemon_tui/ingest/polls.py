@@ -78,7 +78,8 @@ class SortedPolls:
     @property
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._arrays is None:
-            self._arrays = self.packing.unpack(self.packed)  # type: ignore[union-attr, arg-type]
+            assert self.packing is not None and self.packed is not None  # __init__ refuses anything else
+            self._arrays = self.packing.unpack(self.packed)
         return self._arrays
 
     @property
@@ -119,5 +120,5 @@ def sort_last_wins(keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray) -> S
         last = np.r_[(ordered_keys[1:] != ordered_keys[:-1]) | (ordered_ts[1:] != ordered_ts[:-1]), True]
         winners = order[last]
     keys, ts_us, active = keys[winners], ts_us[winners], active[winners]
-    packed = packing.pack(keys, ts_us, active) if packing is not None else None
-    return SortedPolls((keys, ts_us, active), len(order) - len(winners), packing, packed)
+    kept_packed = packing.pack(keys, ts_us, active) if packing is not None else None
+    return SortedPolls((keys, ts_us, active), len(order) - len(winners), packing, kept_packed)

@@ -240,7 +240,7 @@ class ReadAhead:
 def _prepare_into(future: Future[PreparedFile], path: Path, skip_invalid: bool) -> None:
     try:
         future.set_result(prepare_file(path, skip_invalid=skip_invalid))
-    except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+    except BaseException as exc:  # handed to the consumer, raised there
         future.set_exception(exc)
         # The error's traceback keeps this frame alive; without this ``del`` the
         # frame would refer to the future, which refers to the error: a cycle

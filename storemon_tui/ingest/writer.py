@@ -282,19 +282,9 @@ class SqliteWriter(Writer):
         else:
             values = ",".join(packing.row_sql(i + 1) for i in range(rows))
         conflict = (
-            " ON CONFLICT (store_key, ts_us) DO UPDATE SET active = excluded.active WHERE poll.active <> excluded.active"
+            " ON CONFLICT (store_key, ts_us) DO UPDATE SET active = excluded.active"
+            " WHERE poll.active <> excluded.active"
             if upsert
             else ""
         )
         return f"INSERT INTO poll (store_key, ts_us, active) VALUES {values}{conflict}"
-
-
-def writer_for(conn: Any, dialect: str, **kwargs: Any) -> Writer:
-    """The fastest writer for a DB-API connection to a ``dialect`` database."""
-    if dialect == "sqlite":
-        return SqliteWriter(conn, **kwargs)
-    if dialect == "postgresql":
-        from storemon_tui.ingest.pg_writer import PostgresWriter
-
-        return PostgresWriter(conn, **kwargs)
-    raise ValueError(f"no bulk writer for {dialect}")  # open_database admits only the two

@@ -1,7 +1,7 @@
 """The uptime/downtime report: inputs, business hours, engine, formatting.
 
-Kept import-light: the engine needs numpy only; pandas is imported lazily by
-``ReportResult.to_frame`` and SQLAlchemy only by ``source``.
+Kept import-light: the engine needs numpy only; SQLAlchemy is imported only
+by ``source``.
 """
 
 from storemon_tui.report.engine import ReportResult, compute_report

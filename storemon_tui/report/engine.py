@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -36,10 +36,7 @@ from storemon_tui.errors import Cancelled
 from storemon_tui.report.hours import Intervals, business_intervals
 from storemon_tui.report.inputs import ReportInput
 from storemon_tui.report.timing import StageTimer
-from storemon_tui.timebase import DAY_US, TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_US, WEEK_US, WINDOWS_US
-
-if TYPE_CHECKING:
-    import pandas as pd
+from storemon_tui.timebase import DAY_US, TICKS_PER_US, WEEK_US, WINDOWS_US
 
 _KEY_LIMIT = 1 << 62
 _FIRST_LOOKBACK_US = DAY_US  # history read before the week window in the first round
@@ -65,22 +62,6 @@ class ReportResult:
 
     def __len__(self) -> int:
         return len(self.store_ids)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The report as a DataFrame with float columns (minutes for the hour, hours otherwise)."""
-        import pandas as pd  # imported lazily: the engine does not need pandas
-
-        from storemon_tui.report.formatting import REPORT_COLUMNS
-
-        div = np.array([TICKS_PER_MINUTE, TICKS_PER_HOUR, TICKS_PER_HOUR], dtype=np.float64)
-        up = self.uptime_ticks / div
-        down = self.downtime_ticks / div
-        data: dict[str, object] = {REPORT_COLUMNS[0]: pd.Series(self.store_ids, dtype=object)}
-        for k in range(3):
-            data[REPORT_COLUMNS[1 + k]] = up[:, k]
-        for k in range(3):
-            data[REPORT_COLUMNS[4 + k]] = down[:, k]
-        return pd.DataFrame(data)
 
 
 def compute_report(

@@ -101,7 +101,7 @@ def report_lines(result: ReportResult) -> list[str]:
         cols.append(format_minutes(ticks[:, 0]).tolist())
         cols.append(format_hours(ticks[:, 1]).tolist())
         cols.append(format_hours(ticks[:, 2]).tolist())
-    return [",".join(row) for row in zip(*cols)]
+    return [",".join(row) for row in zip(*cols, strict=True)]
 
 
 def report_text(result: ReportResult) -> str:

@@ -10,6 +10,7 @@ restarts. A report left ``Running`` by a process that died is marked
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -18,9 +19,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from sqlalchemy import Connection, MetaData, Table, select, update
 from sqlalchemy.engine import RowMapping
@@ -39,7 +40,7 @@ _PROGRESS_STEP = 0.02
 """Store progress in the database at most every 2 %: enough for a live bar."""
 
 
-class ReportStatus(str, Enum):
+class ReportStatus(StrEnum):
     RUNNING = "Running"
     COMPLETE = "Complete"
     FAILED = "Failed"
@@ -82,7 +83,7 @@ class ReportInfo:
         return cls(
             id=record["id"],
             status=ReportStatus(record["status"]),
-            created_at=_aware(record["created_at"]),  # type: ignore[arg-type]
+            created_at=_aware(record["created_at"]),
             started_at=_aware(record["started_at"]),
             finished_at=_aware(record["finished_at"]),
             as_of_us=record["as_of_us"],
@@ -94,6 +95,10 @@ class ReportInfo:
         )
 
 
+@overload
+def _aware(moment: datetime) -> datetime: ...
+@overload
+def _aware(moment: None) -> None: ...
 def _aware(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; they were stored as UTC."""
     if moment is not None and moment.tzinfo is None:
@@ -222,10 +227,9 @@ class ReportJobs:
         return report_id, True
 
     def _run_quietly(self, report_id: str, on_progress: ProgressCallback | None) -> None:
-        try:
+        # _compute has recorded the failure as Failed; a thread must not raise.
+        with contextlib.suppress(Exception):
             self._compute(report_id, on_progress, None)
-        except Exception:  # noqa: BLE001 - recorded as Failed by _compute; a thread must not raise
-            pass
 
     def _compute(self, report_id: str, on_progress: ProgressCallback | None, timings: dict[str, float] | None) -> None:
         cancel = self._cancel.setdefault(report_id, threading.Event())

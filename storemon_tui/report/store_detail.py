@@ -12,6 +12,7 @@ picture and the numbers agree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -72,7 +73,8 @@ def load_store_detail(db: Database, store_id: str, as_of_us: int | None = None, 
         ).all()
         hours = conn.execute(
             text(
-                "SELECT day_of_week, start_us, end_us FROM business_hours WHERE store_key = :k ORDER BY day_of_week, start_us"
+                "SELECT day_of_week, start_us, end_us FROM business_hours WHERE store_key = :k"
+                " ORDER BY day_of_week, start_us"
             ),
             {"k": key},
         ).all()
@@ -196,7 +198,7 @@ def _local(ts_us: int, tz: ZoneInfo) -> str:
     return moment.strftime("%a %m-%d %H:%M:%S")
 
 
-def _hours_by_day(rows: list[tuple[int, int, int]]) -> list[str]:
+def _hours_by_day(rows: Sequence[Sequence[int]]) -> list[str]:
     if not rows:
         return ["open 24 h"] * 7
     per_day: list[list[str]] = [[] for _ in range(7)]

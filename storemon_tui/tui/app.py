@@ -7,8 +7,10 @@ thread workers through the core library; the UI thread only draws.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -23,6 +25,7 @@ from storemon_tui.db.browse import format_ts_us
 from storemon_tui.db.database import Database
 from storemon_tui.db.maintenance import DataSummary
 from storemon_tui.report.jobs import ReportJobs
+from storemon_tui.tui.app_api import StoremonAPI
 from storemon_tui.tui.commands import StoremonCommands
 from storemon_tui.tui.panes.data_pane import DataPane
 from storemon_tui.tui.panes.import_pane import ImportPane, PathInput
@@ -168,14 +171,12 @@ class StoremonApp(WorkerErrors, App[None]):
 
     def show_summary(self, summary: DataSummary, startup: bool = False) -> None:
         self.summary = summary
-        try:
+        with contextlib.suppress(NoMatches):  # the app is shutting down: its widgets are already gone
             self._show_summary(summary, startup)
-        except NoMatches:
-            pass  # the app is shutting down: its widgets are already gone
 
     def _show_summary(self, summary: DataSummary, startup: bool) -> None:
         self.reports_pane.data_version = summary.data_version
-        if summary.polls:
+        if summary.polls and summary.latest_poll_us is not None:
             text = (
                 f"{summary.stores:,} stores · {summary.polls:,} polls · "
                 f"now {format_ts_us(summary.latest_poll_us // 1_000_000 * 1_000_000)}"
@@ -354,8 +355,14 @@ class StoremonApp(WorkerErrors, App[None]):
                 no="Cancel",
                 danger=True,
             ),
-            lambda ok: self.clear(tables) if ok else self.notify("Nothing was deleted", title="Clear"),
+            lambda ok: self._clear_if(ok, tables),
         )
+
+    def _clear_if(self, confirmed: bool | None, tables: list[str]) -> None:
+        if confirmed:
+            self.clear(tables)
+        else:
+            self.notify("Nothing was deleted", title="Clear")
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="clear", description="Clear")
     def clear(self, tables: list[str]) -> None:
@@ -389,3 +396,10 @@ def help_sections() -> list[tuple[str, list]]:
         ("Store screen", StoreScreen.BINDINGS),
         ("Dialogs", ConfirmScreen.BINDINGS + PromptScreen.BINDINGS + FilePickerScreen.BINDINGS),
     ]
+
+
+if TYPE_CHECKING:
+
+    def _provides_storemon_api(app: StoremonApp) -> StoremonAPI:
+        """Checked by mypy only: the app has every method the panes call through ``storemon_app``."""
+        return app

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storemon_tui.report.formatting import REPORT_COLUMNS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PAGE_SIZE = 200
 
@@ -75,7 +79,8 @@ class ReportFrame:
             self.filter = filter.strip()
         self._order = self._compute_order()
 
-    def _compute_order(self):  # -> numpy array of row positions
+    def _compute_order(self) -> np.ndarray:
+        """Row positions of the current view: filtered, then sorted."""
         import numpy as np
 
         ids = self.text["store_id"]

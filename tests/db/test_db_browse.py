@@ -23,9 +23,8 @@ def browse_db(db, csv_file):
     for i, sid in enumerate(STORES):
         for k in range(3 * i + 2):
             minute = (k * 7) % 60
-            rows.append(
-                f"{sid},2023-01-22 {12 + k // 60:02d}:{minute:02d}:{k % 60:02d}.{k:06d} UTC,{'active' if k % 3 else 'inactive'}"
-            )
+            status = "active" if k % 3 else "inactive"
+            rows.append(f"{sid},2023-01-22 {12 + k // 60:02d}:{minute:02d}:{k % 60:02d}.{k:06d} UTC,{status}")
     rows.reverse()
     import_file(db, csv_file("p.csv", "store_id,timestamp_utc,status\n" + "\n".join(rows) + "\n"))
     hours = [f"{sid},{d},09:00,{'24:00:00' if d == 6 else '17:30:15.5'}" for sid in STORES[:4] for d in range(7)]
@@ -37,10 +36,12 @@ def browse_db(db, csv_file):
 def expected_rows(db, table: str, where: str = "") -> list[tuple[str, ...]]:
     """The whole table in display form, ordered like the pager (computed independently)."""
     queries = {
-        "polls": "SELECT s.store_id, p.ts_us, p.active FROM poll p JOIN store s USING (store_key) {w} ORDER BY p.store_key, p.ts_us",
+        "polls": "SELECT s.store_id, p.ts_us, p.active FROM poll p JOIN store s USING (store_key) {w} "
+        "ORDER BY p.store_key, p.ts_us",
         "business_hours": "SELECT s.store_id, h.day_of_week, h.start_us, h.end_us FROM business_hours h "
         "JOIN store s USING (store_key) {w} ORDER BY h.store_key, h.id",
-        "time_zones": "SELECT s.store_id, z.timezone_str FROM store_timezone z JOIN store s USING (store_key) {w} ORDER BY z.store_key",
+        "time_zones": "SELECT s.store_id, z.timezone_str FROM store_timezone z JOIN store s USING (store_key) {w} "
+        "ORDER BY z.store_key",
     }
     days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     with db.connect() as conn:

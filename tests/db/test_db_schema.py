@@ -45,7 +45,7 @@ def test_rendered_sqlite_schema_matches_the_models() -> None:
 def test_new_sqlite_database_has_the_schema_create_all_would_make(tmp_path: Path) -> None:
     from sqlmodel import SQLModel
 
-    import storemon_tui.db.models  # noqa: F401
+    import storemon_tui.db.models  # noqa: F401 - registers the tables on SQLModel.metadata
 
     open_database(tmp_path / "ours.sqlite").dispose()
     engine = create_engine(f"sqlite:///{tmp_path / 'reference.sqlite'}")
@@ -80,7 +80,8 @@ def test_sqlite_half_created_schema_is_completed(tmp_path: Path) -> None:
     path = tmp_path / "half.sqlite"
     con = sqlite3.connect(path)
     con.execute(
-        "CREATE TABLE store (store_key INTEGER NOT NULL, store_id TEXT NOT NULL, PRIMARY KEY (store_key), UNIQUE (store_id))"
+        "CREATE TABLE store (store_key INTEGER NOT NULL, store_id TEXT NOT NULL,"
+        " PRIMARY KEY (store_key), UNIQUE (store_id))"
     )
     con.commit()
     con.close()
@@ -90,7 +91,8 @@ def test_sqlite_half_created_schema_is_completed(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
 def test_opening_sqlite_never_loads_the_orm(tmp_path: Path, existing: bool) -> None:
-    """A headless import's start-up: neither a new nor an existing SQLite database loads SQLAlchemy, SQLModel or pydantic."""
+    """A headless import's start-up: opening a new or an existing SQLite database loads no SQLAlchemy, SQLModel or
+    pydantic."""
     path = tmp_path / "db.sqlite"
     if existing:
         open_database(path).dispose()

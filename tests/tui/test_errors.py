@@ -20,7 +20,7 @@ async def test_a_failing_page_query_is_a_notification_not_a_crash(sample_db, mon
         app.show_pane("data")
         await wait_for(pilot, lambda: app.data_pane.page is not None, what="first page")
 
-        def locked(self, page):  # noqa: ANN001 - stands in for Pager.next
+        def locked(self, page):  # stands in for Pager.next
             raise DatabaseError("database storemon.sqlite3: database is locked")
 
         monkeypatch.setattr(browse.Pager, "next", locked)

@@ -106,7 +106,10 @@ async def test_import_path_preview_then_import(empty_db) -> None:
 async def test_import_invalid_rows_lists_problems_and_writes_nothing(empty_db, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(
-        "store_id,timestamp_utc,status\n1,2023-01-22 12:09:39 UTC,active\n2,yesterday,active\n3,2023-01-22 12:09:39 UTC,maybe\n"
+        "store_id,timestamp_utc,status\n"
+        "1,2023-01-22 12:09:39 UTC,active\n"
+        "2,yesterday,active\n"
+        "3,2023-01-22 12:09:39 UTC,maybe\n"
     )
     app = StoremonApp(empty_db, offer_sample=False)
     async with app.run_test(size=SIZE) as pilot:

@@ -81,7 +81,7 @@ async def test_data_filter_is_debounced(sample_db, monkeypatch: pytest.MonkeyPat
     calls: list[str | None] = []
     real = DataPane.reset_pager
 
-    def counting(self, table=None, store_filter=None):  # noqa: ANN001
+    def counting(self, table=None, store_filter=None):
         calls.append(store_filter)
         real(self, table, store_filter)
 

@@ -6,11 +6,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Input, Label, Select
 from textual.worker import get_current_worker
 
 from storemon_tui.db.browse import TABLES, Page, Pager
 from storemon_tui.db.database import Database
+from storemon_tui.tui.app_api import storemon_app
 from storemon_tui.tui.screens.dialogs import PromptScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors
 from storemon_tui.tui.widgets.paged_table import PagedTable
@@ -38,7 +40,7 @@ class DataPane(WorkerErrors, Vertical):
         self.db = db
         self.pager = Pager(db, "polls", page_size=PAGE_SIZE)
         self.page: Page | None = None
-        self._filter_timer = None
+        self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="data-controls"):
@@ -172,18 +174,18 @@ class DataPane(WorkerErrors, Vertical):
     def action_open_store(self) -> None:
         store = self.selected_store()
         if store:
-            self.app.open_store(store)  # type: ignore[attr-defined]
+            storemon_app(self).open_store(store)
 
     @on(PagedTable.RowSelected, "#data-table")
     def row_selected(self, event: PagedTable.RowSelected) -> None:
         if self.pager.table == "reports":
             report_id = str(event.data_table.get_row_at(event.cursor_row)[0])
-            self.app.show_report(report_id)  # type: ignore[attr-defined]
+            storemon_app(self).show_report(report_id)
         else:
             self.action_open_store()
 
     def action_clear_table(self) -> None:
-        self.app.confirm_clear([self.pager.table])  # type: ignore[attr-defined]
+        storemon_app(self).confirm_clear([self.pager.table])
 
     def action_clear_all(self) -> None:
-        self.app.confirm_clear(list(TABLE_ORDER))  # type: ignore[attr-defined]
+        storemon_app(self).confirm_clear(list(TABLE_ORDER))

@@ -11,21 +11,24 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Input, Label, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
 from storemon_tui.db.database import Database
 from storemon_tui.errors import Cancelled, StoremonError
+from storemon_tui.tui.app_api import storemon_app
 from storemon_tui.tui.screens.dialogs import FilePickerScreen
 from storemon_tui.tui.widgets.common import PathSuggester, TextField, WorkerErrors, describe_error, expand_paths
 
 if TYPE_CHECKING:
     from storemon_tui.ingest.prepare import PendingFile
+    from storemon_tui.ingest.preview import Preview
 
 KIND_NAMES = {"polls": "polls", "business_hours": "business hours", "time_zones": "time zones"}
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -63,7 +66,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
     def __init__(self, db: Database, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.db = db
-        self._preview_timer = None
+        self._preview_timer: Timer | None = None
         self._import_worker: Worker | None = None
 
     def focus_main(self, *, edit: bool = False) -> None:
@@ -121,7 +124,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
 
         text = self.query_one("#import-path", Input).value
         paths = expand_paths(text)
-        results = []
+        results: list[tuple[Path, Preview | StoremonError]] = []
         for path in paths[:20]:
             try:
                 results.append((path, preview_file(path, rows=5)))
@@ -130,7 +133,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show_preview, text, paths, results)
 
-    def show_preview(self, text: str, paths: list[Path], results: list) -> None:
+    def show_preview(self, text: str, paths: list[Path], results: list[tuple[Path, Preview | StoremonError]]) -> None:
         files = self.query_one("#import-files", Static)
         table = self.query_one("#import-preview", DataTable)
         table.clear(columns=True)
@@ -174,7 +177,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         self.query_one("#import-skip", Checkbox).toggle()
 
     def action_import_sample(self) -> None:
-        self.app.action_import_sample()  # type: ignore[attr-defined]
+        storemon_app(self).action_import_sample()
 
     # -- importing -------------------------------------------------------------------------
 
@@ -256,7 +259,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             return False, f"✗ {exc.render()}"
         except StoremonError as exc:
             return False, f"✗ {exc}"
-        except Exception as exc:  # noqa: BLE001 - shown in the pane, never a traceback
+        except Exception as exc:  # shown in the pane, never a traceback
             return False, f"✗ {path}: {describe_error(exc)}"
         return True, f"✓ {summary.describe()}"
 
@@ -287,7 +290,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
                 severity="error",
             )
         if imported:
-            self.app.data_changed()  # type: ignore[attr-defined]
+            storemon_app(self).data_changed()
 
     def cancel(self) -> bool:
         if self.running and self._import_worker is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,9 +15,13 @@ from textual.worker import Worker, get_current_worker
 from storemon_tui.db.browse import format_ts_us
 from storemon_tui.errors import StoremonError
 from storemon_tui.report.jobs import ReportInfo, ReportJobs, ReportStatus
+from storemon_tui.tui.app_api import storemon_app
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors
 from storemon_tui.tui.widgets.paged_table import PagedTable
+
+if TYPE_CHECKING:
+    from storemon_tui.tui.report_view import FleetSummary, ReportFrame, ViewPage
 
 COLUMN_LABELS = {
     "uptime_last_hour": "up 1h",
@@ -59,7 +64,7 @@ class ReportsPane(WorkerErrors, Vertical):
         self.order: list[str] = []
         self.current: str | None = None
         """The report shown below the list."""
-        self.frame = None  # ReportFrame of the current report
+        self.frame: ReportFrame | None = None
         self.view_page = 1
         self.running_id: str | None = None
         self.data_version: int | None = None
@@ -195,7 +200,7 @@ class ReportsPane(WorkerErrors, Vertical):
             self.show_empty(str(error), error=True)
         return False
 
-    def show_view(self, info: ReportInfo, frame, page, summary) -> None:  # noqa: ANN001
+    def show_view(self, info: ReportInfo, frame: ReportFrame, page: ViewPage, summary: FleetSummary) -> None:
         if info.id != self.current:
             return
         self.frame = frame
@@ -215,7 +220,7 @@ class ReportsPane(WorkerErrors, Vertical):
         for rank, (store, p) in enumerate(summary.worst, 1):
             worst.add_row(str(rank), store, f"{p:.2f}", key=store)
 
-    def show_page(self, page) -> None:  # noqa: ANN001
+    def show_page(self, page: ViewPage) -> None:
         frame = self.frame
         if frame is None:
             return
@@ -312,7 +317,7 @@ class ReportsPane(WorkerErrors, Vertical):
         if info is None or self.frame is None or event.row_key.value is None:
             return
         store = str(event.row_key.value)
-        self.app.open_store(  # type: ignore[attr-defined]
+        storemon_app(self).open_store(
             store,
             as_of_us=info.as_of_us,
             report_row=self.frame.row_for(store),
@@ -328,9 +333,9 @@ class ReportsPane(WorkerErrors, Vertical):
         row = self.selected_row()
         info = self.reports.get(self.current or "")
         if row is None or info is None:
-            self.app.action_open_store_prompt()  # type: ignore[attr-defined]
+            storemon_app(self).action_open_store_prompt()
             return
-        self.app.open_store(  # type: ignore[attr-defined]
+        storemon_app(self).open_store(
             row["store_id"], as_of_us=info.as_of_us, report_row=row, report_label=f"report {self.short_id(info.id)}"
         )
 
@@ -412,13 +417,12 @@ class ReportsPane(WorkerErrors, Vertical):
             self.app.notify(f"Report failed: {info.error}", title="Report", severity="error")
         self.current = None
         self.load_list(select=info.id)
-        self.app.data_changed(reports_only=True)  # type: ignore[attr-defined]
+        storemon_app(self).data_changed(reports_only=True)
 
     def cancel(self) -> bool:
-        if self.running_id and self.running_id != "starting":
-            if self.jobs.cancel(self.running_id):
-                self.query_one("#report-progress-label", Label).update("Cancelling…")
-                return True
+        if self.running_id and self.running_id != "starting" and self.jobs.cancel(self.running_id):
+            self.query_one("#report-progress-label", Label).update("Cancelling…")
+            return True
         return False
 
     # -- export and delete ------------------------------------------------------------------
@@ -451,12 +455,16 @@ class ReportsPane(WorkerErrors, Vertical):
                         yes="Overwrite",
                         danger=True,
                     ),
-                    lambda ok: self.export(info.id, path) if ok else None,
+                    lambda ok: self._export_if(ok, info.id, path),
                 )
             else:
                 self.export(info.id, path)
 
         self.app.push_screen(PromptScreen("Export report", "Write the CSV to:", default), chosen)
+
+    def _export_if(self, confirmed: bool | None, report_id: str, path: Path) -> None:
+        if confirmed:
+            self.export(report_id, path)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="export", description="Export")
     def export(self, report_id: str, path: Path) -> None:
@@ -477,8 +485,12 @@ class ReportsPane(WorkerErrors, Vertical):
             ConfirmScreen(
                 "Delete report?", f"Delete report {self.short_id(info.id)} and its CSV file?", yes="Delete", danger=True
             ),
-            lambda ok: self.delete(info.id) if ok else None,
+            lambda ok: self._delete_if(ok, info.id),
         )
+
+    def _delete_if(self, confirmed: bool | None, report_id: str) -> None:
+        if confirmed:
+            self.delete(report_id)
 
     @work(thread=True, exit_on_error=False, group="delete", description="Delete report")
     def delete(self, report_id: str) -> None:

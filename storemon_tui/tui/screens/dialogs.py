@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual import on
@@ -79,7 +80,7 @@ class PromptScreen(ModalScreen[str | None]):
 class CsvTree(DirectoryTree):
     """Directories and CSV files only."""
 
-    def filter_paths(self, paths):  # noqa: ANN001, ANN201
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() == ".csv")]
 
 

@@ -57,7 +57,7 @@ class StoreScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "store":
             return
-        if event.state is WorkerState.SUCCESS:
+        if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, StoreDetail):
             self.show(event.worker.result)
         elif event.state is WorkerState.ERROR:
             self.query_one("#store-title", Label).update(f"Store {self.store_id}: {event.worker.error}")

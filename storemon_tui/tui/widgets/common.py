@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.binding import Binding
 from textual.keys import _character_to_key, key_to_character
+from textual.message_pump import MessagePump
 from textual.suggester import Suggester
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
@@ -22,27 +23,28 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-class WorkerErrors:
+class WorkerErrors(MessagePump):
     """Mixin: a worker that fails becomes an error notification, never a traceback.
 
     Textual posts ``Worker.StateChanged`` only to the node that started the
-    worker, so every pane mixes this in; panes that want results override
-    :meth:`worker_done` / :meth:`worker_failed`.
+    worker, so every pane (and the app) mixes this in; panes that want results
+    override :meth:`worker_done` / :meth:`worker_failed`. It derives from
+    ``MessagePump``, the common base of widgets and the app, for ``self.app``.
     """
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if event.state is WorkerState.ERROR and worker.error is not None:
             if isinstance(worker.error, Cancelled):
-                self.worker_cancelled(worker)  # type: ignore[attr-defined]
+                self.worker_cancelled(worker)
                 return
-            handled = self.worker_failed(worker, worker.error)  # type: ignore[attr-defined]
+            handled = self.worker_failed(worker, worker.error)
             if not handled:
                 self.app.notify(
                     describe_error(worker.error), title=worker.description or "Error", severity="error", timeout=8
-                )  # type: ignore[attr-defined]
+                )
         elif event.state is WorkerState.SUCCESS:
-            self.worker_done(worker)  # type: ignore[attr-defined]
+            self.worker_done(worker)
 
     def worker_done(self, worker: Worker) -> None:
         pass

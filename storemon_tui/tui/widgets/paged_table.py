@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import CursorType
 
 
 class PagedTable(DataTable):
@@ -36,7 +37,12 @@ class PagedTable(DataTable):
             return self.table
 
     def __init__(
-        self, *, id: str | None = None, classes: str | None = None, cursor_type: str = "row", cell_padding: int = 1
+        self,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+        cursor_type: CursorType = "row",
+        cell_padding: int = 1,
     ) -> None:
         super().__init__(id=id, classes=classes, cursor_type=cursor_type, zebra_stripes=True, cell_padding=cell_padding)
         self._columns_shown: tuple = ()
@@ -70,11 +76,12 @@ class PagedTable(DataTable):
             self._right = right
         else:
             self.clear()
+        cells: Sequence[Sequence[str | Text]] = rows
         if right:
-            rows = [
+            cells = [
                 tuple(Text(str(v), justify="right") if i in right else v for i, v in enumerate(row)) for row in rows
             ]
-        self.add_rows(rows)
+        self.add_rows(cells)
         if rows:
             self.move_cursor(row=0, column=min(column, len(columns) - 1), animate=False)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from rich.text import Text
+from textual.geometry import Size
 from textual.widget import Widget
 
 from storemon_tui.report.store_detail import CLOSED, DOWN, NO_DATA, OUTSIDE, SLOT_MINUTES, SLOTS_PER_DAY, UP, day_label
@@ -66,7 +67,7 @@ class Timeline(Widget):
         self.days, self.slots = days, slots
         self.refresh(layout=True)
 
-    def get_content_height(self, container, viewport, width: int) -> int:  # noqa: ANN001
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.days) + 2 if self.slots is not None else 1
 
     def render(self) -> Text:
