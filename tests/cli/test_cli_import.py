@@ -35,7 +35,8 @@ def test_headless_sqlite_import_never_loads_sqlalchemy(tmp_path: Path) -> None:
         "import sys\n"
         "from storemon_tui.cli import main\n"
         f"code = main(['--db', {str(tmp_path / 'x.sqlite3')!r}, '--import', {str(polls)!r}, {str(zones)!r}])\n"
-        "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'sqlmodel', 'pydantic', 'pandas'}))\n"
+        "heavy = {'sqlalchemy', 'sqlmodel', 'pydantic', 'pandas'}\n"
+        "print(code, sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "0 []", result.stderr
@@ -142,10 +143,8 @@ def test_bad_database_location_is_one_line(invoke, tmp_path: Path) -> None:
     good.write_text("store_id,timezone_str\nok,UTC\n")
     code, out, err = invoke("--db", tmp_path / "no" / "such" / "dir" / "x.sqlite3", "--import", good)
     assert code == 1
-    assert (
-        err.strip()
-        == f"storemon: database {tmp_path / 'no/such/dir/x.sqlite3'}: directory {tmp_path / 'no/such/dir'} does not exist"
-    )
+    missing = tmp_path / "no/such/dir"
+    assert err.strip() == f"storemon: database {missing / 'x.sqlite3'}: directory {missing} does not exist"
 
 
 def test_default_database_lives_in_the_data_dir(invoke, tmp_path: Path) -> None:
