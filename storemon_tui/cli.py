@@ -308,6 +308,9 @@ def entry_point() -> None:
     """
     try:
         code = main()
+    except KeyboardInterrupt:  # Ctrl-C before main's own handling began, e.g. while it parsed the arguments
+        print("storemon: interrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
     except SystemExit as exc:  # --help, --version and usage errors (argparse has printed them)
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
         if isinstance(exc.code, str):

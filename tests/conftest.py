@@ -129,7 +129,7 @@ def pg_admin() -> Iterator[object]:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - a configured but unreachable server is an error, never a skip
+    except Exception as exc:  # a configured but unreachable server is an error, never a skip
         engine.dispose()
         detail = str(getattr(exc, "orig", exc)).strip().splitlines()
         pytest.fail(f"{PG_URL_ENV}={url}: cannot connect: {detail[0] if detail else exc!r}", pytrace=False)
@@ -171,7 +171,7 @@ def new_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
             with admin.connect() as conn:
                 conn.execute(text("SET lock_timeout = '20s'"))
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        except Exception as exc:  # noqa: BLE001 - a leftover schema must not fail the test that made it
+        except Exception as exc:  # a leftover schema must not fail the test that made it
             warnings.warn(f"could not drop test schema {schema}: {exc}", stacklevel=1)
 
 
@@ -205,25 +205,48 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return storemon_env(tmp_path / "data")
 
 
+CLI_READY = "storemon-test: cli loaded"
+"""The first stderr line of a ``start_cli`` child: its interpreter is up and the CLI is imported."""
+
+_START_CLI = (
+    "import sys\n"
+    "from storemon_tui.cli import entry_point\n"
+    f"print({CLI_READY!r}, file=sys.stderr, flush=True)\n"
+    "entry_point()\n"
+)
+"""What ``python -m storemon_tui`` runs (``__main__.py``), announcing when the CLI code takes over.
+
+Before that a Ctrl-C lands in the interpreter's own start-up, where no program can
+handle it; how long start-up takes depends on the machine's load, so tests wait for
+the announcement instead of guessing a delay.
+"""
+
+
 @pytest.fixture
 def start_cli(cli_env: dict[str, str]) -> Callable[..., RunningCli]:
-    """``start_cli(*args)`` starts the real CLI without waiting for it; stderr is captured.
+    """``start_cli(*args)`` starts the real CLI and returns once its code runs; stderr is captured.
 
-    Ctrl-C keeps its default meaning in it, even where the tests run with
-    SIGINT ignored (a background job), so tests can send it.
+    "Runs" means the CLI module is loaded and ``entry_point()`` is being
+    called (the child announces it with ``CLI_READY`` on stderr, which is
+    consumed here). Ctrl-C keeps its default meaning in it, even where the
+    tests run with SIGINT ignored (a background job), so tests can send it.
     """
 
     def start(*args: str | os.PathLike[str]) -> RunningCli:
-        return RunningCli(
-            subprocess.Popen(
-                [sys.executable, "-m", "storemon_tui", *map(str, args)],
-                env=cli_env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-            )
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _START_CLI, *map(str, args)],
+            env=cli_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
+        assert proc.stderr is not None
+        first = proc.stderr.readline()  # "" only if the child died first
+        if first.rstrip("\n") != CLI_READY:
+            proc.kill()
+            pytest.fail(f"the CLI did not start: {first}{proc.communicate()[1]}")
+        return RunningCli(proc)
 
     return start
 

@@ -192,8 +192,8 @@ def test_ctrl_c_at_any_moment_of_an_import_exits_130_cleanly(tmp_path: Path, sta
     zones = tmp_path / "zones.csv"
     zones.write_text("store_id,timezone_str\n" + "".join(f"{s},America/Chicago\n" for s in range(500)))
 
-    # From 0.1 s: before that the interpreter is still starting, ahead of any storemon code.
-    for run, delay in enumerate([0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.8, 1.0]):
+    # Delays from the moment the CLI's code runs (start_cli waits for that): reading, opening, writing.
+    for run, delay in enumerate([0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.7, 0.9]):
         db = tmp_path / f"run{run}.sqlite3"
         running = start_cli("--db", db, "--import", polls, zones)
         proc = running.proc
