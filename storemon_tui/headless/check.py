@@ -54,7 +54,7 @@ def run_check(db_target: str | None, max_age_h: float | None) -> int:
     """Print the check's line on stdout and return its exit status."""
     try:
         health = read_health(db_target)
-    except Exception as exc:  # noqa: BLE001 - any failure to read is UNKNOWN, in one line
+    except Exception as exc:  # any failure to read is UNKNOWN, in one line
         detail = str(exc).strip().splitlines()
         print(f"STOREMON UNKNOWN - {detail[0] if detail else type(exc).__name__}")
         return UNKNOWN

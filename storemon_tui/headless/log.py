@@ -92,7 +92,7 @@ def warning(name: str, message: str, **fields: Any) -> None:
     event(name, message, level=logging.WARNING, **fields)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """A stream handler that writes to the current ``sys.stderr`` unless given a stream."""
 
     def __init__(self, stream: TextIO | None) -> None:

@@ -293,7 +293,7 @@ class Watcher:
 
         try:
             prepared = pending.take()
-        except Exception as exc:  # noqa: BLE001 - a file that cannot be read is rejected, never fatal
+        except Exception as exc:  # a file that cannot be read is rejected, never fatal
             self._reject(path, _message(exc))
             return True
         log.event(
@@ -314,7 +314,7 @@ class Watcher:
         except DatabaseError as exc:
             self._retry_later(str(exc))
             return False
-        except Exception as exc:  # noqa: BLE001 - rolled back: the database is unchanged, the file kept aside
+        except Exception as exc:  # rolled back: the database is unchanged, the file kept aside
             self._reject(path, _message(exc))
             return True
         self._succeeded()
