@@ -21,8 +21,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 from storemon_tui import __version__
 from storemon_tui.errors import Cancelled, StoremonError
 from storemon_tui.headless.arguments import add_unattended_arguments, check_unattended_usage, watch_options
+from storemon_tui.safe_text import echo, visible, visible_lines
 
 if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
     from storemon_tui.db import Database
     from storemon_tui.ingest.prepare import ReadAhead
 
@@ -32,8 +35,15 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors that quote an argument (``unrecognized arguments: …``) show it escaped."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        super()._print_message(visible_lines(message), file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="storemon",
         description=(
             "Business-hours uptime and downtime of every store, from raw status polls. "
@@ -109,16 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("storemon: interrupted; the database is unchanged by the interrupted step", file=sys.stderr)
         return EXIT_INTERRUPTED
     except StoremonError as exc:
-        print(f"storemon: {exc}", file=sys.stderr)
+        echo(f"storemon: {exc}")
         return EXIT_FAILED
     except Exception as exc:  # the last line of defence: one line, no traceback
         if os.environ.get("STOREMON_DEBUG"):
             raise
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(
-            f"storemon: unexpected error: {type(exc).__name__}: {detail} (set STOREMON_DEBUG=1 for details)",
-            file=sys.stderr,
-        )
+        echo(f"storemon: unexpected error: {type(exc).__name__}: {detail} (set STOREMON_DEBUG=1 for details)")
         return EXIT_FAILED
 
 
@@ -218,17 +225,17 @@ def _import(db: Database, files: ReadAhead, interrupted: threading.Event) -> int
         except StoremonError as exc:
             line.clear()
             if not isinstance(exc, Cancelled):
-                print(f"storemon: {exc}", file=sys.stderr)
+                echo(f"storemon: {exc}")
             if interrupted.is_set():  # Cancelled, or e.g. "database is locked" after waiting through Ctrl-C
-                print(f"storemon: interrupted; nothing from {name} was written", file=sys.stderr)
+                echo(f"storemon: interrupted; nothing from {name} was written")
                 return EXIT_INTERRUPTED
             ok = False
             continue
         line.clear()
-        print(summary.describe(), file=sys.stderr)
+        echo(summary.describe())
         if os.environ.get("STOREMON_TIMING"):
             stages = ", ".join(f"{stage} {seconds:.3f} s" for stage, seconds in summary.stages.items())
-            print(f"timing: {Path(name).name}: {stages}", file=sys.stderr)
+            echo(f"timing: {Path(name).name}: {stages}")
         if interrupted.is_set():  # Ctrl-C during the commit: this file is in, the rest is not
             print("storemon: interrupted; the files above were imported, the rest were not", file=sys.stderr)
             return EXIT_INTERRUPTED
@@ -245,7 +252,7 @@ def _export(db: Database, target: str, as_of_us: int | None) -> None:
     finally:
         line.clear()
     where = "stdout" if target == "-" else target
-    print(f"report {report_id}: {rows:,} stores written to {where} in {seconds:.2f} s", file=sys.stderr)
+    echo(f"report {report_id}: {rows:,} stores written to {where} in {seconds:.2f} s")
     if timings:
         stages = ", ".join(f"{name} {value:.3f} s" for name, value in timings.items())
         print(f"timing: {stages}", file=sys.stderr)
@@ -256,7 +263,7 @@ class _ProgressLine:
 
     def __init__(self, stream: TextIO, label: str) -> None:
         self.stream = stream
-        self.label = label
+        self.label = visible(label)
         from storemon_tui.headless.log import progress_allowed
 
         self.enabled = progress_allowed(stream)
@@ -314,7 +321,7 @@ def entry_point() -> None:
     except SystemExit as exc:  # --help, --version and usage errors (argparse has printed them)
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
         if isinstance(exc.code, str):
-            print(exc.code, file=sys.stderr)
+            echo(exc.code)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(BrokenPipeError, ValueError):  # e.g. `--export - | head -1`
             stream.flush()

@@ -283,3 +283,65 @@ def invoke(
         return code, captured.out, captured.err
 
     return _invoke
+
+
+HOSTILE_TEXTS = {
+    "clear screen": "\x1b[2J",
+    "OSC 52 clipboard write": "\x1b]52;c;cHduZWQ=\x07",
+    "title set": "\x1b]0;pwned\x07",
+    "carriage return": "good\rEVIL",
+    "bidi override": "abc\u202etxt",
+    "markup close": "[/x]",
+    "markup style": "[red]x",
+    "markup action": "[@click=app.quit]x",
+}
+"""Store ids (and other values) a crafted CSV may hold: terminal escapes, CR, bidi, Rich/Textual markup."""
+
+HOSTILE_SHOWN = {
+    "\x1b[2J": "\\x1b[2J",
+    "\x1b]52;c;cHduZWQ=\x07": "\\x1b]52;c;cHduZWQ=\\x07",
+    "\x1b]0;pwned\x07": "\\x1b]0;pwned\\x07",
+    "good\rEVIL": "good\\x0dEVIL",
+    "abc\u202etxt": "abc\\u202etxt",
+    "[/x]": "[/x]",
+    "[red]x": "[red]x",
+    "[@click=app.quit]x": "[@click=app.quit]x",
+}
+"""How each of :data:`HOSTILE_TEXTS` is shown on a terminal: escaped, literally."""
+
+
+def hostile_polls_text() -> str:
+    """A valid polls CSV (quoted fields) with one store per entry of :data:`HOSTILE_TEXTS`."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer.writerow(["store_id", "timestamp_utc", "status"])
+    for index, store_id in enumerate(HOSTILE_TEXTS.values()):
+        writer.writerow([store_id, f"2023-01-22 12:0{index}:00 UTC", "active"])
+    return out.getvalue()
+
+
+@pytest.fixture
+def hostile_polls(tmp_path: Path) -> Path:
+    """A polls CSV whose store ids are :data:`HOSTILE_TEXTS` (and whose name holds an escape sequence)."""
+    return write_csv(tmp_path, "polls\x1b[2J\x07.csv", hostile_polls_text())
+
+
+def assert_terminal_safe(text: str) -> None:
+    """``text`` holds no character a terminal acts on or hides: only printable ones and line breaks."""
+    unsafe = sorted({c for c in text if c != "\n" and not c.isprintable()})
+    assert not unsafe, f"raw control/format characters reached the terminal: {unsafe!r} in {text!r}"
+
+
+@pytest.fixture
+def terminal_safe() -> Callable[[str], None]:
+    """``terminal_safe(text)`` fails the test if ``text`` holds raw control, bidi or other invisible characters."""
+    return assert_terminal_safe
+
+
+@pytest.fixture
+def hostile_shown() -> dict[str, str]:
+    """:data:`HOSTILE_SHOWN`: each hostile value, and how a terminal must show it."""
+    return dict(HOSTILE_SHOWN)

@@ -23,6 +23,7 @@ from storemon_tui.ingest.prepare import PreparedFile, ReadAhead, prepare_file
 from storemon_tui.ingest.rejects import write_rejects
 from storemon_tui.ingest.validate import Parsed
 from storemon_tui.ingest.writer import CancelCheck, ProgressCallback, SqliteWriter, Writer
+from storemon_tui.safe_text import visible
 
 
 @dataclass
@@ -61,7 +62,7 @@ class ImportSummary:
 
     def describe(self) -> str:
         """One line for a terminal or a notification."""
-        parts = [f"{self.path}: {self.kind.value}", f"{self.rows_read:,} rows read"]
+        parts = [f"{visible(self.path)}: {self.kind.value}", f"{self.rows_read:,} rows read"]
         if self.kind is FileKind.HOURS:
             parts.append(f"{self.inserted:,} rows inserted for {self.stores:,} stores")
             parts.append(f"{self.replaced:,} old rows replaced")
@@ -73,7 +74,9 @@ class ImportSummary:
             parts.append(f"{self.replaced:,} replaced")
         if self.duplicates:
             parts.append(f"{self.duplicates:,} duplicate rows in file (last wins)")
-        parts.append(f"{self.rejected:,} rejected" + (f" (see {self.rejects_path})" if self.rejects_path else ""))
+        parts.append(
+            f"{self.rejected:,} rejected" + (f" (see {visible(self.rejects_path)})" if self.rejects_path else "")
+        )
         if self.ignored_columns:
             parts.append("ignored column(s): " + ", ".join(repr(c) for c in self.ignored_columns))
         parts.append(f"{self.seconds:.2f} s")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storemon_tui.errors import StoremonError
+from storemon_tui.safe_text import visible
 
 MAX_SHOWN = 20
 
@@ -25,11 +26,12 @@ class Problem:
     reason: str
 
     def format(self, file: str | Path) -> str:
-        parts = [f"{file}:{self.line}:"]
+        """The problem's line; file, column and value come from the input, so they are shown escaped."""
+        parts = [f"{visible(file)}:{self.line}:"]
         if self.column is not None:
-            parts.append(f" column '{self.column}':")
+            parts.append(f" column '{visible(self.column)}':")
         if self.value is not None:
-            parts.append(f" value '{self.value}':")
+            parts.append(f" value '{visible(self.value)}':")
         parts.append(f" {self.reason}")
         return "".join(parts)
 
@@ -40,7 +42,7 @@ class FileError(StoremonError):
     def __init__(self, path: str | Path, message: str, *, line: int | None = None) -> None:
         self.path = str(path)
         self.line = line
-        where = f"{path}:{line}:" if line is not None else f"{path}:"
+        where = f"{visible(path)}:{line}:" if line is not None else f"{visible(path)}:"
         super().__init__(f"{where} {message}")
 
 
@@ -59,7 +61,7 @@ class InvalidRowsError(StoremonError):
         tail = f"\n... and {more} more problem(s)" if more > 0 else ""
         rows = "row" if self.bad_rows == 1 else "rows"
         summary = (
-            f"{self.path}: {self.bad_rows} invalid {rows} ({len(self.problems)} problem(s)); nothing imported "
+            f"{visible(self.path)}: {self.bad_rows} invalid {rows} ({len(self.problems)} problem(s)); nothing imported "
             "from this file (use --skip-invalid to import the valid rows)"
         )
         return "\n".join(shown) + tail + "\n" + summary

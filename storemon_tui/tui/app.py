@@ -17,6 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
 from textual.worker import get_current_worker
@@ -25,6 +26,7 @@ from storemon_tui.db.browse import format_ts_us
 from storemon_tui.db.database import Database
 from storemon_tui.db.maintenance import DataSummary
 from storemon_tui.report.jobs import ReportJobs
+from storemon_tui.safe_text import plain_text, visible, visible_lines
 from storemon_tui.tui.app_api import StoremonAPI
 from storemon_tui.tui.commands import StoremonCommands
 from storemon_tui.tui.panes.data_pane import DataPane
@@ -102,6 +104,24 @@ class StoremonApp(WorkerErrors, App[None]):
     def get_default_screen(self) -> Screen:
         return MainScreen(id="_default")
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is plain text with control characters escaped.
+
+        Messages carry user data (store ids, file names, typed values, error
+        text quoting them): as markup, ``[/x]`` would crash the app, and raw,
+        an escape sequence would reach the terminal. ``markup`` is accepted
+        for Textual's signature and ignored.
+        """
+        super().notify(visible_lines(message), title=visible(title), severity=severity, timeout=timeout, markup=False)
+
     # -- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -116,7 +136,7 @@ class StoremonApp(WorkerErrors, App[None]):
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one("#db-location", Label).update(self.location_text())
+        self.query_one("#db-location", Label).update(plain_text(self.location_text()))
         self.query_one("#db-summary", Label).update("counting…")
         self.main_screen = self.screen
         self.watch(self.main_screen, "focused", self.keep_focus_in_pane, init=False)

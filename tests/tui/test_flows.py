@@ -19,6 +19,7 @@ from storemon_tui.tui.panes.data_pane import PAGE_SIZE
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
+from storemon_tui.tui.widgets.paged_table import PagedTable
 
 SIZE = (80, 24)
 
@@ -200,19 +201,19 @@ async def test_page_to_last_page_and_back(sample_db) -> None:
         await started(pilot)
         pages = -(-29_391 // PAGE_SIZE)
         assert f"page 1/{pages}" in data_status(app)
-        table = app.query_one("#data-table", DataTable)
+        table = app.query_one("#data-table", PagedTable)
         assert table.row_count == PAGE_SIZE
-        first_row = table.get_row_at(0)
+        first_row = table.row_values(0)
         await pilot.press("end")
         await wait_for(pilot, lambda: f"page {pages}/{pages}" in data_status(app), what="last page")
         assert table.row_count == 29_391 - (pages - 1) * PAGE_SIZE
         last = Pager(sample_db, "polls", page_size=PAGE_SIZE).last()
-        assert table.get_row_at(table.row_count - 1)[0] == last.rows[-1][0]
+        assert table.row_values(table.row_count - 1)[0] == last.rows[-1][0]
         await pilot.press("pageup")
         await wait_for(pilot, lambda: f"page {pages - 1}/{pages}" in data_status(app))
         await pilot.press("home")
         await wait_for(pilot, lambda: f"page 1/{pages}" in data_status(app))
-        assert table.get_row_at(0) == first_row
+        assert table.row_values(0) == first_row
         await pilot.press("pagedown")
         await wait_for(pilot, lambda: f"page 2/{pages}" in data_status(app))
         assert "rows 201–400 of 29,391" in data_status(app)
@@ -238,8 +239,8 @@ async def test_filter_by_store(sample_db) -> None:
         expected = Pager(sample_db, "polls", store_filter=store).total()
         await wait_for(pilot, lambda: f"of {expected:,}" in data_status(app), what="filtered count")
         assert 0 < expected < 29_391
-        table = app.query_one("#data-table", DataTable)
-        assert {table.get_row_at(i)[0] for i in range(table.row_count)} == {store}
+        table = app.query_one("#data-table", PagedTable)
+        assert {table.row_values(i)[0] for i in range(table.row_count)} == {store}
         await pilot.press("escape")
         assert app.focused is table
 
@@ -300,7 +301,7 @@ async def test_generate_report_until_complete(sample_db) -> None:
         info = app.jobs.get(report_id)
         assert info.status is ReportStatus.COMPLETE
         assert report_rows(app)[0] == "Complete"
-        table = app.query_one("#report-table", DataTable)
+        table = app.query_one("#report-table", PagedTable)
         assert table.row_count == min(info.row_count, 200)
         assert "Stores" in label_text(app, "#fleet-stats")
         assert app.query_one("#fleet-worst", DataTable).row_count == 10
@@ -318,7 +319,7 @@ async def test_generate_report_until_complete(sample_db) -> None:
         # Filter by store id.
         store = str(table.get_row_at(0)[0])
         await pilot.press("slash", *store, "enter")
-        await wait_for(pilot, lambda: table.row_count == 1 and table.get_row_at(0)[0] == store, what="filtered report")
+        await wait_for(pilot, lambda: table.row_count == 1 and table.row_values(0)[0] == store, what="filtered report")
 
 
 @async_test
@@ -429,7 +430,7 @@ async def test_drilldown_totals_equal_report_row(sample_db) -> None:
         info = app.jobs.get(report_id)
         with open(info.file_path, newline="") as handle:
             rows = {r["store_id"]: r for r in csv.DictReader(handle)}
-        table = app.query_one("#report-table", DataTable)
+        table = app.query_one("#report-table", PagedTable)
         table.focus()
         # A store with some downtime in the week, so the timeline has both colours.
         target = next(i for i in range(table.row_count) if float(str(table.get_row_at(i)[6])) > 0)

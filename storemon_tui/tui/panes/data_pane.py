@@ -12,6 +12,7 @@ from textual.worker import get_current_worker
 
 from storemon_tui.db.browse import TABLES, Page, Pager
 from storemon_tui.db.database import Database
+from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.app_api import storemon_app
 from storemon_tui.tui.screens.dialogs import PromptScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors
@@ -91,8 +92,10 @@ class DataPane(WorkerErrors, Vertical):
         last = first + len(page.rows) - 1 if page.rows else 0
         flt = f" · store_id {self.pager.store_filter!r}" if self.pager.store_filter else ""
         self.query_one("#data-status", Label).update(
-            f"{TABLES[page.table].title}{flt} · page {page.number:,}/{page.page_count:,} · "
-            f"rows {first:,}–{last:,} of {page.total:,}"
+            plain_text(
+                f"{TABLES[page.table].title}{flt} · page {page.number:,}/{page.page_count:,} · "
+                f"rows {first:,}–{last:,} of {page.total:,}"
+            )
         )
 
     @on(PagedTable.PageRequested, "#data-table")
@@ -169,7 +172,7 @@ class DataPane(WorkerErrors, Vertical):
         table = self.query_one("#data-table", PagedTable)
         if self.pager.table == "reports" or table.row_count == 0:
             return None
-        return str(table.get_row_at(table.cursor_row)[0])
+        return table.row_values(table.cursor_row)[0]
 
     def action_open_store(self) -> None:
         store = self.selected_store()
@@ -179,7 +182,7 @@ class DataPane(WorkerErrors, Vertical):
     @on(PagedTable.RowSelected, "#data-table")
     def row_selected(self, event: PagedTable.RowSelected) -> None:
         if self.pager.table == "reports":
-            report_id = str(event.data_table.get_row_at(event.cursor_row)[0])
+            report_id = self.query_one("#data-table", PagedTable).row_values(event.cursor_row)[0]
             storemon_app(self).show_report(report_id)
         else:
             self.action_open_store()

@@ -17,6 +17,7 @@ from textual.worker import Worker, get_current_worker
 
 from storemon_tui.db.database import Database
 from storemon_tui.errors import Cancelled, StoremonError
+from storemon_tui.safe_text import plain_text, visible
 from storemon_tui.tui.app_api import storemon_app
 from storemon_tui.tui.screens.dialogs import FilePickerScreen
 from storemon_tui.tui.widgets.common import PathSuggester, TextField, WorkerErrors, describe_error, expand_paths
@@ -141,7 +142,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             files.update(HINT)
             return
         if not paths:
-            files.update(f"{text}: no matching CSV files")
+            files.update(plain_text(f"{text}: no matching CSV files"))
             return
         lines = []
         shown = None
@@ -150,16 +151,16 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
                 lines.append(f"✗ {describe_error(result)}")
             else:
                 kind = KIND_NAMES.get(result.kind.value.replace(" ", "_"), result.kind.value)
-                extra = f", ignoring {', '.join(result.ignored_columns)}" if result.ignored_columns else ""
-                lines.append(f"✓ {path.name}: {kind}, {_size(result.size_bytes)}{extra}")
+                extra = f", ignoring {visible(', '.join(result.ignored_columns))}" if result.ignored_columns else ""
+                lines.append(f"✓ {visible(path.name)}: {kind}, {_size(result.size_bytes)}{extra}")
                 shown = shown or result
         if len(paths) > len(results):
             lines.append(f"… and {len(paths) - len(results)} more file(s)")
-        files.update("\n".join(lines))
+        files.update(plain_text("\n".join(lines), lines=True))
         if shown is not None:
-            table.add_columns(*shown.header)
+            table.add_columns(*(plain_text(name) for name in shown.header))
             width = len(shown.header)
-            table.add_rows([tuple((row + [""] * width)[:width]) for row in shown.rows])
+            table.add_rows([tuple(plain_text(v) for v in (row + [""] * width)[:width]) for row in shown.rows])
 
     def action_browse(self) -> None:
         value = self.query_one("#import-path", Input).value.strip()
@@ -200,7 +201,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         bar = self.query_one("#import-bar", ProgressBar)
         bar.update(total=None, progress=0)
         self.query_one("#import-progress-label", Label).update(
-            f"Reading {paths[0].name}…" if len(paths) == 1 else f"Reading {len(paths)} files…"
+            plain_text(f"Reading {paths[0].name}…" if len(paths) == 1 else f"Reading {len(paths)} files…")
         )
         self._import_worker = self.run_import(paths, skip)
 
@@ -219,7 +220,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
                     reached += 1
                     outcome = self._write_one(pending, f"{reached}/{len(paths)}" if len(paths) > 1 else "", worker)
                     if outcome is None:  # cancelled while writing
-                        lines.append(f"✗ {pending.path}: cancelled; nothing from this file was written")
+                        lines.append(f"✗ {visible(pending.path)}: cancelled; nothing from this file was written")
                         break
                     ok, line = outcome
                     imported += ok
@@ -227,7 +228,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             except Cancelled:
                 pass  # cancelled while the next file was being read
             # Cancelled: the files not reached are listed, and none of them is read any further.
-            lines += [f"– {path}: not imported (cancelled)" for path in read_ahead.write_order[reached:]]
+            lines += [f"– {visible(path)}: not imported (cancelled)" for path in read_ahead.write_order[reached:]]
         self.app.call_from_thread(self.finish_import, lines, imported, len(paths), worker.is_cancelled)
 
     def _write_one(self, pending: PendingFile, position: str, worker: Worker[None]) -> tuple[bool, str] | None:
@@ -260,7 +261,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         except StoremonError as exc:
             return False, f"✗ {exc}"
         except Exception as exc:  # shown in the pane, never a traceback
-            return False, f"✗ {path}: {describe_error(exc)}"
+            return False, f"✗ {visible(path)}: {describe_error(exc)}"
         return True, f"✓ {summary.describe()}"
 
     def show_progress(self, label: str, done: int, total: int, rate: float) -> None:
@@ -268,15 +269,17 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         if total:
             bar.update(total=total, progress=done)
             self.query_one("#import-progress-label", Label).update(
-                f"{label}: {done:,}/{total:,} rows · {rate:,.0f}/s · Esc cancels"
+                plain_text(f"{label}: {done:,}/{total:,} rows · {rate:,.0f}/s · Esc cancels")
             )
         else:
             bar.update(total=None)
-            self.query_one("#import-progress-label", Label).update(f"{label}: reading and validating · Esc cancels")
+            self.query_one("#import-progress-label", Label).update(
+                plain_text(f"{label}: reading and validating · Esc cancels")
+            )
 
     def finish_import(self, lines: list[str], imported: int, files: int, cancelled: bool) -> None:
         self.set_class(False, "-running")
-        self.query_one("#import-result", Static).update("\n".join(lines))
+        self.query_one("#import-result", Static).update(plain_text("\n".join(lines), lines=True))
         if cancelled:
             self.app.notify(
                 f"Import cancelled; {imported} of {files} file(s) imported before", title="Import", severity="warning"

@@ -15,6 +15,7 @@ from textual.worker import Worker, get_current_worker
 from storemon_tui.db.browse import format_ts_us
 from storemon_tui.errors import StoremonError
 from storemon_tui.report.jobs import ReportInfo, ReportJobs, ReportStatus
+from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.app_api import storemon_app
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors
@@ -157,7 +158,7 @@ class ReportsPane(WorkerErrors, Vertical):
         self.current = report_id
         info = self.reports[report_id]
         if info.status is ReportStatus.COMPLETE:
-            self.query_one("#report-status", Label).update(f"Loading report {self.short_id(report_id)}…")
+            self.query_one("#report-status", Label).update(plain_text(f"Loading report {self.short_id(report_id)}…"))
             self.load_view(info, self.query_one("#report-filter", Input).value)
         elif info.status is ReportStatus.FAILED:
             self.show_empty(f"Report {self.short_id(report_id)} failed: {info.error or 'unknown error'}", error=True)
@@ -169,7 +170,7 @@ class ReportsPane(WorkerErrors, Vertical):
     def show_empty(self, message: str, *, error: bool = False) -> None:
         self.frame = None
         status = self.query_one("#report-status", Label)
-        status.update(message)
+        status.update(plain_text(message, lines=True))
         status.set_class(error, "-error")
         self.query_one("#report-table", PagedTable).reset()
         self.query_one("#fleet-stats", Static).update("")
@@ -218,7 +219,7 @@ class ReportsPane(WorkerErrors, Vertical):
         worst = self.query_one("#fleet-worst", DataTable)
         worst.clear()
         for rank, (store, p) in enumerate(summary.worst, 1):
-            worst.add_row(str(rank), store, f"{p:.2f}", key=store)
+            worst.add_row(str(rank), plain_text(store), f"{p:.2f}", key=store)
 
     def show_page(self, page: ViewPage) -> None:
         frame = self.frame
@@ -242,8 +243,10 @@ class ReportsPane(WorkerErrors, Vertical):
         status = self.query_one("#report-status", Label)
         status.set_class(False, "-error")
         status.update(
-            f"Report {self.short_id(self.current or '')} · {page.total:,} stores · "
-            f"page {page.number}/{page.page_count}{stale}"
+            plain_text(
+                f"Report {self.short_id(self.current or '')} · {page.total:,} stores · "
+                f"page {page.number}/{page.page_count}{stale}"
+            )
         )
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="view-page", description="Report page")
@@ -304,8 +307,7 @@ class ReportsPane(WorkerErrors, Vertical):
         table = self.query_one("#report-table", PagedTable)
         if self.frame is None or table.row_count == 0:
             return None
-        values = [str(v) for v in table.get_row_at(table.cursor_row)]
-        return dict(zip(self.frame.columns, values, strict=True))
+        return dict(zip(self.frame.columns, table.row_values(table.cursor_row), strict=True))
 
     @on(DataTable.CellSelected, "#report-table")
     def cell_selected(self, event: DataTable.CellSelected) -> None:

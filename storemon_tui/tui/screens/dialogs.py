@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Label, Static
+
+from storemon_tui.safe_text import plain_text
+from storemon_tui.tui.widgets.common import PlainInput
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -27,8 +31,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.message, classes="dialog-body", markup=False)
+            yield Label(plain_text(self.title_text), classes="dialog-title")
+            yield Static(plain_text(self.message, lines=True), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="error" if self.danger else "primary")
                 yield Button(f"{self.no} (n)", id="no")
@@ -63,9 +67,9 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Label(self.label, classes="dialog-body")
-            yield Input(self.value, placeholder=self.placeholder, restrict=self.restrict, id="prompt-input")
+            yield Label(plain_text(self.title_text), classes="dialog-title")
+            yield Label(plain_text(self.label), classes="dialog-body")
+            yield PlainInput(self.value, placeholder=self.placeholder, restrict=self.restrict, id="prompt-input")
             yield Label("Enter to accept · Esc to cancel", classes="dialog-hint")
 
     @on(Input.Submitted)
@@ -78,10 +82,13 @@ class PromptScreen(ModalScreen[str | None]):
 
 
 class CsvTree(DirectoryTree):
-    """Directories and CSV files only."""
+    """Directories and CSV files only; names shown escaped (a file name may hold control characters)."""
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() == ".csv")]
+
+    def process_label(self, label: str | Text) -> Text:
+        return plain_text(label.plain if isinstance(label, Text) else label)
 
 
 class FilePickerScreen(ModalScreen[Path | None]):
@@ -100,7 +107,7 @@ class FilePickerScreen(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
             yield Label("Choose a CSV file", classes="dialog-title")
-            yield Label(str(self.start), id="picker-root", classes="dialog-hint")
+            yield Label(plain_text(self.start), id="picker-root", classes="dialog-hint")
             yield CsvTree(self.start, id="picker-tree")
             yield Label("Enter opens/chooses · u parent · d this dir · Esc cancel", classes="dialog-hint")
 
@@ -116,7 +123,7 @@ class FilePickerScreen(ModalScreen[Path | None]):
         tree = self.query_one(CsvTree)
         parent = Path(tree.path).resolve().parent
         tree.path = parent
-        self.query_one("#picker-root", Label).update(str(parent))
+        self.query_one("#picker-root", Label).update(plain_text(parent))
 
     def action_choose_dir(self) -> None:
         tree = self.query_one(CsvTree)

@@ -13,6 +13,7 @@ from textual.worker import Worker, WorkerState
 from storemon_tui.db.browse import DAY_NAMES, format_ts_us
 from storemon_tui.db.database import Database
 from storemon_tui.report.store_detail import StoreDetail, load_store_detail
+from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.widgets.timeline import Timeline
 
 
@@ -38,7 +39,7 @@ class StoreScreen(Screen[None]):
         self.detail: StoreDetail | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Store {self.store_id} · loading…", id="store-title")
+        yield Label(plain_text(f"Store {self.store_id} · loading…"), id="store-title")
         with Horizontal(id="store-top"):
             yield Static("", id="store-hours")
             yield Static("", id="store-totals")
@@ -60,14 +61,14 @@ class StoreScreen(Screen[None]):
         if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, StoreDetail):
             self.show(event.worker.result)
         elif event.state is WorkerState.ERROR:
-            self.query_one("#store-title", Label).update(f"Store {self.store_id}: {event.worker.error}")
+            self.query_one("#store-title", Label).update(plain_text(f"Store {self.store_id}: {event.worker.error}"))
             self.app.notify(str(event.worker.error), title="Store", severity="error")
 
     def show(self, d: StoreDetail) -> None:
         self.detail = d
         zone = f"{d.zone} (default)" if d.zone_is_default else d.zone
         source = self.report_label or "latest poll"
-        self.query_one("#store-title", Label).update(f"Store {d.store_id} · {zone} · {source}")
+        self.query_one("#store-title", Label).update(plain_text(f"Store {d.store_id} · {zone} · {source}"))
         hours = ["[b]Business hours[/b] (local)"]
         d_hours = [text.replace(", ", " ") for text in d.hours_by_day]
         hours += [f"{DAY_NAMES[i]} {text}" for i, text in enumerate(d_hours)]

@@ -7,6 +7,8 @@ import os
 import string
 from pathlib import Path
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual.binding import Binding
 from textual.keys import _character_to_key, key_to_character
 from textual.message_pump import MessagePump
@@ -15,6 +17,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from storemon_tui.errors import Cancelled, StoremonError
+from storemon_tui.safe_text import visible_in_place
 
 
 def describe_error(error: BaseException) -> str:
@@ -56,7 +59,29 @@ class WorkerErrors(MessagePump):
         pass
 
 
-class TextField(Input):
+class PlainInput(Input):
+    """An input field that never draws a control or bidi character raw.
+
+    Its value may come from outside (a file name chosen in the picker, a
+    paste): each such character is drawn as one visible character
+    (:func:`~storemon_tui.safe_text.visible_in_place`), so the cursor
+    positions stay those of the value, which is kept exactly. Overrides
+    two private methods of Textual's ``Input`` (how the value is drawn and
+    measured); ``tests/tui/test_hostile_text.py`` checks the screen.
+    """
+
+    @property
+    def _value(self) -> Text:
+        if self.password:
+            return super()._value
+        text = Text(visible_in_place(self.value), no_wrap=True, overflow="ignore", end="")
+        return self.highlighter(text) if self.highlighter is not None else text
+
+    def _position_to_cell(self, position: int) -> int:
+        return cell_len(visible_in_place(self.value[:position]))
+
+
+class TextField(PlainInput):
     """A pane's text field: Esc leaves it (so the one-letter keys work again), F1 opens help.
 
     While a text field has focus the main screen hides every binding whose key
@@ -96,7 +121,8 @@ class PathSuggester(Suggester):
             matches = sorted(glob.glob(glob.escape(expanded) + "*"))
         except OSError:
             return None
-        matches = [m for m in matches if os.path.isdir(m) or m.lower().endswith(".csv")]
+        # A name with control characters is not offered: the suggestion is drawn as is (F3 shows it escaped).
+        matches = [m for m in matches if (os.path.isdir(m) or m.lower().endswith(".csv")) and visible_in_place(m) == m]
         if not matches:
             return None
         common = os.path.commonprefix(matches)

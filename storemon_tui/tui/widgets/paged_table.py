@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import CursorType
+
+from storemon_tui.safe_text import plain_text
 
 
 class PagedTable(DataTable):
@@ -47,6 +48,8 @@ class PagedTable(DataTable):
         super().__init__(id=id, classes=classes, cursor_type=cursor_type, zebra_stripes=True, cell_padding=cell_padding)
         self._columns_shown: tuple = ()
         self._right: frozenset[int] = frozenset()
+        self._rows: list[tuple[str, ...]] = []
+        """The page's values as given: cells show them escaped (``safe_text``), this keeps them exact."""
 
     def action_page(self, where: str) -> None:
         self.post_message(self.PageRequested(self, where))
@@ -64,27 +67,35 @@ class PagedTable(DataTable):
 
         ``widths`` fixes column widths (None: fit the content); columns in ``right``
         (indices) are right-aligned, header included. Cells stay the given strings
-        wherever they are right-aligned only on screen (as ``Text``)."""
+        wherever they are right-aligned only on screen (as ``Text``). Values are data: shown as
+        plain text, control characters escaped (:func:`~storemon_tui.safe_text.plain_text`);
+        :meth:`row_values` gives them back exactly."""
         column = self.cursor_column if keep_column else 0
         widths = list(widths) if widths is not None else [None] * len(columns)
         shape = (tuple(columns), tuple(widths), right)
         if shape != self._columns_shown:
             self.clear(columns=True)
             for index, (label, width) in enumerate(zip(columns, widths, strict=True)):
-                self.add_column(Text(label, justify="right") if index in right else label, width=width)
+                self.add_column(plain_text(label, justify="right" if index in right else None), width=width)
             self._columns_shown = shape
             self._right = right
         else:
             self.clear()
-        cells: Sequence[Sequence[str | Text]] = rows
-        if right:
-            cells = [
-                tuple(Text(str(v), justify="right") if i in right else v for i, v in enumerate(row)) for row in rows
+        self._rows = [tuple(str(v) for v in row) for row in rows]
+        self.add_rows(
+            [
+                tuple(plain_text(v, justify="right" if i in right else None) for i, v in enumerate(row))
+                for row in self._rows
             ]
-        self.add_rows(cells)
+        )
         if rows:
             self.move_cursor(row=0, column=min(column, len(columns) - 1), animate=False)
+
+    def row_values(self, index: int) -> tuple[str, ...]:
+        """Row ``index`` of the page as given to :meth:`show_page` (not as escaped on screen)."""
+        return self._rows[index]
 
     def reset(self) -> None:
         self.clear(columns=True)
         self._columns_shown = ()
+        self._rows = []

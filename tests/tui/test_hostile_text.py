@@ -1,0 +1,131 @@
+"""Untrusted text in the app: shown escaped and literal (never markup, never raw control characters).
+
+A store id ``[/x]`` used to crash the app at start (``MarkupError``), and
+``ESC[2J`` or an OSC 52 clipboard write in a CSV reached the terminal raw.
+What reaches the terminal is checked on the rendered screen itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input
+from tui_helpers import async_test, label_text, wait_for
+
+from storemon_tui.db import open_database
+from storemon_tui.ingest import import_file
+from storemon_tui.tui.app import StoremonApp
+from storemon_tui.tui.screens.dialogs import PromptScreen
+from storemon_tui.tui.screens.store import StoreScreen
+from storemon_tui.tui.widgets.paged_table import PagedTable
+
+SIZE = (80, 24)
+
+
+@pytest.fixture
+def hostile_db(data_dir: Path, hostile_polls: Path):
+    db = open_database(str(data_dir / "storemon.sqlite3"))
+    import_file(db, hostile_polls)
+    yield db
+    db.dispose()
+
+
+def screen_text(app: StoremonApp) -> str:
+    """Every character the app would draw on the terminal now."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def notifications(app: StoremonApp) -> str:
+    return "\n".join(f"{n.title}\n{n.message}" for n in app._notifications)
+
+
+@async_test
+async def test_hostile_store_ids_are_shown_escaped_in_the_data_pane(
+    hostile_db, hostile_shown: dict[str, str], terminal_safe
+) -> None:
+    app = StoremonApp(hostile_db, offer_sample=False)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None)
+        await wait_for(pilot, lambda: app.data_pane.page is not None, what="first page")
+        table = app.query_one("#data-table", PagedTable)
+        await wait_for(pilot, lambda: table.row_count == len(hostile_shown), what="the rows")
+        await pilot.pause()
+        shown = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
+        assert shown == set(hostile_shown.values())
+        assert {table.row_values(i)[0] for i in range(table.row_count)} == set(hostile_shown)  # the data, exact
+        screen = screen_text(app)
+        terminal_safe(screen)
+        for text in ("\\x1b[2J", "\\x1b]52;c;cHduZWQ=\\x07", "good\\x0dEVIL", "[/x]", "[red]x", "[@click=app.quit]x"):
+            assert text in screen
+        # Opening a store with such an id shows it escaped in the title too.
+        row = next(i for i in range(table.row_count) if table.row_values(i)[0] == "\x1b]0;pwned\x07")
+        table.move_cursor(row=row)
+        table.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, StoreScreen), what="store screen")
+        await wait_for(pilot, lambda: "America/Chicago" in label_text(app.screen, "#store-title"), what="store title")
+        assert "Store \\x1b]0;pwned\\x07 · America/Chicago" in label_text(app.screen, "#store-title")
+        terminal_safe(screen_text(app))
+        assert app.is_running
+
+
+@async_test
+async def test_import_preview_problems_and_notifications_are_escaped(
+    empty_db, tmp_path: Path, hostile_shown: dict[str, str], terminal_safe
+) -> None:
+    header = 'store_id,timestamp_utc,status,"note\x1b]0;t\x07"\n'
+    rows = "".join(f'"s{i}",2023-01-22 12:0{i}:00 UTC,"{v}",[b]x\n' for i, v in enumerate(hostile_shown))
+    bad = tmp_path / "bad\x1b]0;t\x07.csv"  # no "[": the path field takes it for a glob
+    bad.write_text(header + rows, encoding="utf-8", newline="")
+    app = StoremonApp(empty_db, offer_sample=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None)
+        app.show_pane("import")
+        app.import_pane.set_path(str(bad))
+        await wait_for(pilot, lambda: "polls" in label_text(app, "#import-files"), what="preview")
+        files = label_text(app, "#import-files")
+        assert "bad\\x1b]0;t\\x07.csv: polls" in files and "note\\x1b]0;t\\x07" in files
+        preview = app.query_one("#import-preview", DataTable)
+        assert [str(c.label) for c in preview.columns.values()][-1] == "note\\x1b]0;t\\x07"
+        assert [str(preview.get_row_at(i)[2]) for i in range(preview.row_count)] == list(hostile_shown.values())[:5]
+        terminal_safe(screen_text(app))
+        app.import_pane.action_start_import()
+        await wait_for(pilot, lambda: "✗" in label_text(app, "#import-result"), what="problems")
+        result = label_text(app, "#import-result")
+        for shown in hostile_shown.values():
+            assert f"value '{shown}'" in result
+        await wait_for(pilot, lambda: "not imported" in notifications(app), what="the notification")
+        terminal_safe(screen_text(app))
+        assert app.is_running
+
+
+@async_test
+async def test_a_failing_worker_notification_quoting_data_is_escaped(empty_db, terminal_safe) -> None:
+    app = StoremonApp(empty_db, offer_sample=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None)
+        app.notify("store '[/x]\x1b]52;c;eA==\x07' failed", title="Store [red]\x1b[2J", severity="error")
+        await pilot.pause()
+        note = app._notifications.last if hasattr(app._notifications, "last") else list(app._notifications)[-1]
+        assert note.message == "store '[/x]\\x1b]52;c;eA==\\x07' failed"
+        assert note.title == "Store [red]\\x1b[2J"
+        assert not note.markup
+        terminal_safe(screen_text(app))
+        assert app.is_running
+
+
+@async_test
+async def test_markup_typed_into_generate_as_of_is_an_error_not_a_crash(sample_db, terminal_safe) -> None:
+    app = StoremonApp(sample_db, offer_sample=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None)
+        app.action_generate_as_of()
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query(Input), what="prompt")
+        app.screen.query_one(Input).value = "[/x]"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "[/x]" in notifications(app), what="the error")
+        await pilot.pause()
+        assert "Report as of" in notifications(app)
+        terminal_safe(screen_text(app))
+        assert app.is_running
