@@ -31,11 +31,11 @@ def check_writable(target: str) -> Path | None:
     return path
 
 
-def write_csv_atomically(text: str, path: Path) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename."""
+def write_csv_atomically(data: bytes, path: Path) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename."""
     temp = path.with_name(f".{path.name}.storemon-tmp")
     try:
-        temp.write_text(text, encoding="utf-8", newline="")
+        temp.write_bytes(data)
         os.replace(temp, path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
@@ -61,10 +61,11 @@ def export_report(
     info = jobs.run(as_of_us, progress=progress, timings=timings)
     if info.status is not ReportStatus.COMPLETE:
         raise StoremonError(f"report {info.id} {info.status.value.lower()}: {info.error or ''}".rstrip(": "))
-    text = jobs.csv_text(info.id)
+    data = jobs.csv_bytes(info.id)
     if path is None:
-        sys.stdout.write(text)
         sys.stdout.flush()
+        sys.stdout.buffer.write(data)  # bytes: no newline translation, no dependence on the locale's encoding
+        sys.stdout.buffer.flush()
     else:
-        write_csv_atomically(text, path)
+        write_csv_atomically(data, path)
     return info.id, info.row_count or 0, time.perf_counter() - started

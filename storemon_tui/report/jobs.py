@@ -352,13 +352,17 @@ class ReportJobs:
                 return info
             time.sleep(0.05)
 
-    def csv_text(self, report_id: str) -> str:
-        """The CSV of a complete report."""
+    def csv_bytes(self, report_id: str) -> bytes:
+        """The CSV of a complete report, byte for byte as the engine wrote it.
+
+        Bytes, not text: reading it as text would turn a CRLF (or a bare CR)
+        inside a quoted store id into LF, and every export would alter ids.
+        """
         info = self.get(report_id)
         if info.status is not ReportStatus.COMPLETE or not info.file_path:
             raise StoremonError(f"report {report_id} is {info.status.value}, not Complete")
         try:
-            return Path(info.file_path).read_text(encoding="utf-8")
+            return Path(info.file_path).read_bytes()
         except OSError as exc:
             raise StoremonError(f"report {report_id}: cannot read {info.file_path} ({exc.strerror})") from None
 

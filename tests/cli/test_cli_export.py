@@ -236,3 +236,45 @@ def test_sqlite_path_with_url_special_characters(invoke, tmp_path: Path, folder:
     assert out.splitlines()[1:] == [f"{i},60.00,24.00,168.00,0.00,0.00,0.00" for i in range(1, 4)]
     assert sorted(p.name for p in directory.iterdir()) == ["db.sqlite3"]
     assert not (tmp_path / "with").exists()  # no stray database named by the text before '#'/'?'
+
+
+# -- ids byte for byte ------------------------------------------------------------------------
+
+CR_IDS_POLLS = (
+    b'store_id,timestamp_utc,status\r\n"crlf\r\nid",2023-01-22 12:00:00 UTC,active\r\n'
+    b'"bare\rcr",2023-01-22 12:00:00 UTC,inactive\r\n"lf\nid",2023-01-22 12:00:00 UTC,active\r\n'
+)
+CR_IDS_ROWS = {b'"bare\rcr",', b'"crlf\r\nid",', b'"lf\nid",'}
+
+
+def report_id_fields(data: bytes) -> set[bytes]:
+    return {field for field in CR_IDS_ROWS if field in data}
+
+
+def test_export_keeps_line_breaks_inside_ids_byte_for_byte(cli_env, tmp_path: Path) -> None:
+    """A CRLF (or a bare CR) inside a quoted store id used to come out as LF in every export."""
+    import subprocess
+    import sys
+
+    polls = tmp_path / "polls.csv"
+    polls.write_bytes(CR_IDS_POLLS)
+    db_path, out_path = tmp_path / "x.sqlite3", tmp_path / "out.csv"
+
+    def run(*args: str | Path) -> bytes:
+        done = subprocess.run(
+            [sys.executable, "-m", "storemon_tui", "--db", str(db_path), *map(str, args)],
+            capture_output=True,
+            env=cli_env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert run("--import", polls) == b""
+    stdout = run("--export", "-")
+    assert report_id_fields(stdout) == CR_IDS_ROWS
+    run("--export", out_path)
+    assert out_path.read_bytes() == stdout
+    stored = next((tmp_path / "data" / "reports").glob("*.csv")).read_bytes()
+    assert report_id_fields(stored) == CR_IDS_ROWS
+    assert stdout.startswith(HEADER.encode() + b"\n")

@@ -112,7 +112,7 @@ def test_trigger_runs_to_complete_with_the_csv_in_the_reports_dir(jobs, sample_d
     assert running.progress == 0.0 and running.file_path is None and running.row_count is None
     assert list(jobs.directory.iterdir()) == []
     with pytest.raises(StoremonError, match=f"report {report_id} is Running, not Complete"):
-        jobs.csv_text(report_id)
+        jobs.csv_bytes(report_id)
     gate.release.set()
 
     info = jobs.wait(report_id, timeout=60)
@@ -125,7 +125,7 @@ def test_trigger_runs_to_complete_with_the_csv_in_the_reports_dir(jobs, sample_d
     assert info.finished_at >= info.started_at >= info.created_at
     assert info.seconds is not None and info.seconds >= 0
 
-    csv = jobs.csv_text(report_id)
+    csv = jobs.csv_bytes(report_id).decode()
     assert csv == target.read_text(encoding="utf-8") == expected_csv(sample_db)
     lines = csv.splitlines()
     assert lines[0] == REPORT_HEADER
@@ -150,10 +150,10 @@ def test_as_of_is_recorded_and_used(jobs, sample_db) -> None:
         latest = conn.execute(text("SELECT max(ts_us) FROM poll")).scalar()
     info = jobs.run(latest - 3_600_000_000)
     assert info.status is ReportStatus.COMPLETE and info.as_of_us == latest - 3_600_000_000
-    assert jobs.csv_text(info.id) == expected_csv(sample_db, latest - 3_600_000_000)
+    assert jobs.csv_bytes(info.id).decode() == expected_csv(sample_db, latest - 3_600_000_000)
     latest_info = jobs.run()
     assert latest_info.as_of_us == latest  # "now" defaults to the latest poll
-    assert jobs.csv_text(latest_info.id) != jobs.csv_text(info.id)
+    assert jobs.csv_bytes(latest_info.id).decode() != jobs.csv_bytes(info.id).decode()
 
 
 def test_trigger_twice_while_running_returns_the_same_report(jobs) -> None:
@@ -205,7 +205,7 @@ def test_cancel_stops_the_engine_and_writes_no_file(jobs) -> None:
     assert list(jobs.directory.iterdir()) == []
     assert jobs.cancel(report_id) is False  # nothing running here any more
     with pytest.raises(StoremonError, match="is Cancelled, not Complete"):
-        jobs.csv_text(report_id)
+        jobs.csv_bytes(report_id)
 
 
 def test_cancel_unknown_report_is_false(jobs) -> None:
@@ -264,7 +264,7 @@ def test_restart_marks_only_reports_of_dead_processes_interrupted(jobs, sample_d
 
 def test_records_and_csv_survive_a_restart(jobs, sample_db, db_target: str) -> None:
     done = jobs.run()
-    csv = jobs.csv_text(done.id)
+    csv = jobs.csv_bytes(done.id).decode()
     failed_id = insert_running(sample_db, f"{socket.gethostname()}:{dead_pid()}")
     sample_db.dispose()
 
@@ -273,7 +273,7 @@ def test_records_and_csv_survive_a_restart(jobs, sample_db, db_target: str) -> N
         restarted = ReportJobs(reopened, directory=jobs.directory)
         restarted.mark_interrupted()
         assert restarted.get(done.id) == done
-        assert restarted.csv_text(done.id) == csv
+        assert restarted.csv_bytes(done.id).decode() == csv
         assert {r.id: r.status for r in restarted.list()} == {
             done.id: ReportStatus.COMPLETE,
             failed_id: ReportStatus.FAILED,
@@ -303,7 +303,7 @@ def test_data_version_is_recorded_and_a_later_import_makes_the_report_stale(jobs
     assert jobs.get(info.id).is_stale(later)
     fresh = jobs.run()
     assert fresh.data_version == later and not fresh.is_stale(later)
-    assert "new-store," in jobs.csv_text(fresh.id) and "new-store," not in jobs.csv_text(info.id)
+    assert "new-store," in jobs.csv_bytes(fresh.id).decode() and "new-store," not in jobs.csv_bytes(info.id).decode()
 
 
 def test_an_import_between_trigger_and_read_gives_one_committed_state(jobs, sample_db, csv_file, monkeypatch) -> None:
@@ -346,6 +346,6 @@ def test_an_import_between_trigger_and_read_gives_one_committed_state(jobs, samp
     after = expected_csv(sample_db)
     assert before != after and len(recent) > 50
     assert info.status is ReportStatus.COMPLETE
-    assert jobs.csv_text(info.id) in (before, after)
+    assert jobs.csv_bytes(info.id).decode() in (before, after)
     with sample_db.connect() as conn:
-        assert info.data_version == (get_data_version(conn) if jobs.csv_text(info.id) == after else 3)
+        assert info.data_version == (get_data_version(conn) if jobs.csv_bytes(info.id).decode() == after else 3)

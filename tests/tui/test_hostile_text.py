@@ -129,3 +129,25 @@ async def test_markup_typed_into_generate_as_of_is_an_error_not_a_crash(sample_d
         assert "Report as of" in notifications(app)
         terminal_safe(screen_text(app))
         assert app.is_running
+
+
+@async_test
+async def test_the_apps_export_keeps_line_breaks_inside_ids_byte_for_byte(data_dir: Path, tmp_path: Path) -> None:
+    from storemon_tui.report.jobs import ReportJobs
+
+    polls = tmp_path / "polls.csv"
+    polls.write_bytes(b'store_id,timestamp_utc,status\r\n"crlf\r\nid",2023-01-22 12:00:00 UTC,active\r\n')
+    db = open_database(str(data_dir / "storemon.sqlite3"))
+    try:
+        import_file(db, polls)
+        info = ReportJobs(db).run()
+        target = tmp_path / "export.csv"
+        app = StoremonApp(db, offer_sample=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.summary is not None)
+            app.reports_pane.export(info.id, target)
+            await wait_for(pilot, target.exists, what="the export")
+        assert b'"crlf\r\nid",' in target.read_bytes()
+        assert target.read_bytes() == Path(info.file_path or "").read_bytes()
+    finally:
+        db.dispose()

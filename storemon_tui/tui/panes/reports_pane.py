@@ -474,9 +474,8 @@ class ReportsPane(WorkerErrors, Vertical):
 
         if not path.parent.is_dir():
             raise StoremonError(f"cannot write {path}: directory {path.parent} does not exist")
-        text = self.jobs.csv_text(report_id)
-        write_csv_atomically(text, path)
-        rows = text.count("\n") - 1
+        write_csv_atomically(self.jobs.csv_bytes(report_id), path)
+        rows = self.jobs.get(report_id).row_count or 0
         self.app.call_from_thread(self.app.notify, f"Wrote {rows:,} stores to {path}", title="Export")
 
     def action_delete_report(self) -> None:
