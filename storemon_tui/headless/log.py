@@ -19,6 +19,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from storemon_tui.safe_text import visible_lines
+
 LOGGER_NAME = "storemon"
 FORMATS = ("text", "json")
 
@@ -27,10 +29,13 @@ _format = "text"
 
 
 class TextFormatter(logging.Formatter):
-    """The line a person reads: the message alone, exactly as storemon printed it before logging existed."""
+    """The line a person reads: the message alone, as storemon printed it before logging existed.
+
+    File names and values in it come from outside: shown escaped (``safe_text``), never raw to a terminal.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
-        return record.getMessage()
+        return visible_lines(record.getMessage())
 
 
 class JsonFormatter(logging.Formatter):
@@ -46,7 +51,8 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in getattr(record, "fields", {}).items():
             entry.setdefault(key, value)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        # ASCII: exact for a collector, and no control or bidi character reaches a terminal tailing the log.
+        return json.dumps(entry, ensure_ascii=True, default=str)
 
 
 def configure(log_format: str = "text", stream: TextIO | None = None) -> None:

@@ -6,6 +6,8 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
+
 
 def test_import_summary_and_export_show_hostile_ids_escaped(
     cli, hostile_polls: Path, hostile_shown: dict[str, str], terminal_safe, tmp_path: Path
@@ -57,3 +59,25 @@ def test_a_database_path_with_escapes_is_shown_escaped(cli, tmp_path: Path, host
     assert run.returncode == 0, run.stderr
     terminal_safe(run.stderr)
     assert "written to " in run.stderr and "r\\x07.csv" in run.stderr
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_log_lines_of_the_headless_modes_are_terminal_safe(log_format: str, terminal_safe) -> None:
+    import json
+
+    from storemon_tui.headless import log
+
+    stream = io.StringIO()
+    log.configure(log_format, stream)
+    try:
+        log.event("file_rejected", "drop/polls\x1b]52;c;eA==\x07\u202e.csv: rejected", file="polls\x1b[2J\x9b.csv")
+    finally:
+        log.configure("text")
+    line = stream.getvalue()
+    terminal_safe(line)
+    if log_format == "json":
+        entry = json.loads(line)  # exact for a collector
+        assert entry["message"] == "drop/polls\x1b]52;c;eA==\x07\u202e.csv: rejected"
+        assert entry["file"] == "polls\x1b[2J\x9b.csv"
+    else:
+        assert line == "drop/polls\\x1b]52;c;eA==\\x07\\u202e.csv: rejected\n"
