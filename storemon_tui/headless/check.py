@@ -14,6 +14,7 @@ without a database.
 from __future__ import annotations
 
 import sqlite3
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from storemon_tui.db.summary_sql import (
     STATUS_DOWN_SQL,
     STORES_AND_LATEST_POLL_SQL,
 )
+from storemon_tui.safe_text import echo
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 STATE_NAMES = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
@@ -56,10 +58,10 @@ def run_check(db_target: str | None, max_age_h: float | None) -> int:
         health = read_health(db_target)
     except Exception as exc:  # any failure to read is UNKNOWN, in one line
         detail = str(exc).strip().splitlines()
-        print(f"STOREMON UNKNOWN - {detail[0] if detail else type(exc).__name__}")
+        echo(f"STOREMON UNKNOWN - {detail[0] if detail else type(exc).__name__}", sys.stdout)
         return UNKNOWN
     code, line = judge(health, now_us=time.time_ns() // 1000, max_age_h=max_age_h or DEFAULT_MAX_AGE_H)
-    print(line)
+    echo(line, sys.stdout)  # it may quote a report's error: escaped like every line
     return code
 
 

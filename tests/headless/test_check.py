@@ -127,3 +127,13 @@ def test_check_usage_errors(cli) -> None:
     assert result.returncode == 2 and "--max-age must be a positive number of hours" in result.stderr
     assert cli("--max-age", "3").returncode == 2
     assert cli("--check", "--export", "-").returncode == 2
+
+
+def test_the_check_line_quotes_names_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from storemon_tui.headless.check import run_check
+
+    missing = tmp_path / "gone\x1b]0;t\x07.sqlite3"
+    assert run_check(str(missing), None) == UNKNOWN
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "gone\\x1b]0;t\\x07.sqlite3" in out
