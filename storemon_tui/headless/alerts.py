@@ -103,3 +103,47 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError):  # it ended by itself meanwhile
         os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
+
+
+class Alerter:
+    """The watcher's memory between batches: the last status table, and the command to tell.
+
+    The state moves on whether or not the command succeeds: a failed
+    command's events are logged in full (``alert_failed``) rather than sent
+    again with the next batch's, which would page twice for one outage.
+    """
+
+    def __init__(self, command: str, timeout_s: float = ALERT_TIMEOUT_S) -> None:
+        self.command = command
+        self.timeout_s = timeout_s
+        self.previous: StatusRows | None = None
+
+    def after_batch(self, current: StatusRows) -> list[dict[str, str]]:
+        """Compare with the previous batch, run the command if anything changed; returns the events."""
+        from storemon_tui.headless import log
+
+        events = alert_events(self.previous, current)
+        self.previous = current
+        if not events:
+            return events
+        down = sum(e["event"] == DOWN for e in events)
+        counts = f"{down} down, {len(events) - down} recovered"
+        result = run_alert_command(self.command, events, self.timeout_s)
+        if result.error:
+            log.error(
+                "alert_failed",
+                f"storemon: --alert-cmd {result.error} ({counts}; the events are in this log)",
+                error=result.error,
+                exit_code=result.exit_code,
+                seconds=round(result.seconds, 3),
+                events=events,
+            )
+        else:
+            log.event(
+                "alert_sent",
+                f"alert: {counts} sent to --alert-cmd in {result.seconds:.2f} s",
+                down=down,
+                recovered=len(events) - down,
+                seconds=round(result.seconds, 3),
+            )
+        return events

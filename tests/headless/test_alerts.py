@@ -85,3 +85,27 @@ def test_a_slow_command_is_killed_with_everything_it_started(tmp_path: Path) -> 
     result = run_alert_command("sleep 60 & sleep 60", [{"event": "down", "store_id": "a"}], timeout_s=0.5)
     assert result.exit_code is None and result.error == "timed out after 0.5 s; killed"
     assert time.monotonic() - started < 20
+
+
+def test_the_alerter_remembers_between_batches_and_survives_a_failing_command(tmp_path: Path, capsys) -> None:
+    from storemon_tui.headless import log
+    from storemon_tui.headless.alerts import Alerter
+
+    log.configure("json")
+    out = tmp_path / "alerts.jsonl"
+    alerter = Alerter(f"cat >> '{out}'")
+    first = table(row("a", "yes", "inactive"), row("b", "yes", "active"))
+    assert [e["store_id"] for e in alerter.after_batch(first)] == ["a"]  # first batch: everything down now
+    assert alerter.after_batch(first) == []  # nothing changed: the command does not run
+    second = table(row("a", "yes", "active"), row("b", "yes", "inactive"))
+    assert [(e["event"], e["store_id"]) for e in alerter.after_batch(second)] == [("recovered", "a"), ("down", "b")]
+    sent = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(e["event"], e["store_id"]) for e in sent] == [("down", "a"), ("recovered", "a"), ("down", "b")]
+
+    alerter.command = "exit 7"
+    third = table(row("a", "yes", "inactive"), row("b", "yes", "inactive"))
+    assert [e["store_id"] for e in alerter.after_batch(third)] == ["a"]
+    logged = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [e["event"] for e in logged] == ["alert_sent", "alert_sent", "alert_failed"]
+    assert logged[-1]["exit_code"] == 7 and logged[-1]["events"][0]["store_id"] == "a"
+    assert alerter.after_batch(third) == []  # not sent again: it is in the log
