@@ -212,3 +212,31 @@ def _dump(db: Path) -> list[tuple]:
             *conn.execute("SELECT * FROM store ORDER BY 1"),
             *conn.execute("SELECT key, value FROM meta WHERE key <> 'last_import_us' ORDER BY 1"),
         ]
+
+
+def test_watch_on_both_databases_survives_a_lost_connection(
+    start_watcher, drop_dir: Path, db_target: str, backend: str, request
+) -> None:
+    """Into PostgreSQL too; there, the server dropping the watcher's connection between files costs nothing."""
+    target = db_target
+    if backend == "postgresql":
+        from sqlalchemy.engine import make_url
+
+        name = f"storemon_watch_{os.getpid()}_{time.monotonic_ns()}"
+        target = make_url(db_target).update_query_dict({"application_name": name}).render_as_string(False)
+    watcher = start_watcher(drop_dir, target)
+    watcher.wait_for("watch_started")
+    drop(drop_dir, "one.csv", POLLS_HEADER + poll_rows(3))
+    assert watcher.wait_for("file_imported")["inserted"] == 3
+    if backend == "postgresql":
+        from sqlalchemy import text
+
+        with request.getfixturevalue("pg_admin").connect() as conn:
+            killed = conn.execute(
+                text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :n"),
+                {"n": name},
+            ).scalar()
+        assert killed >= 1
+    drop(drop_dir, "two.csv", POLLS_HEADER + poll_rows(2, start_hour=5))
+    assert watcher.wait_for("file_imported", path=str(drop_dir / "two.csv"))["inserted"] == 2
+    assert watcher.stop() == 0
