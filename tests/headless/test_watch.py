@@ -240,3 +240,24 @@ def test_watch_on_both_databases_survives_a_lost_connection(
     drop(drop_dir, "two.csv", POLLS_HEADER + poll_rows(2, start_hour=5))
     assert watcher.wait_for("file_imported", path=str(drop_dir / "two.csv"))["inserted"] == 2
     assert watcher.stop() == 0
+
+
+def test_skip_invalid_imports_the_good_rows_and_files_the_rejects(
+    start_watcher, drop_dir: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.sqlite3"
+    # An export path that cannot be written: logged after the batch, and the watcher carries on.
+    watcher = start_watcher(drop_dir, db, "--skip-invalid", "--export", str(tmp_path / "missing" / "r.csv"))
+    watcher.wait_for("watch_started")
+    drop(drop_dir, "mixed.csv", POLLS_HEADER + poll_rows(2) + "s9,yesterday,active\n")
+    imported = watcher.wait_for("file_imported")
+    assert (imported["inserted"], imported["rejected"]) == (2, 1)
+    assert imported["rejects_path"] == str(drop_dir / "rejected" / "mixed.csv.rejects.csv")
+    assert "yesterday" in (drop_dir / "rejected" / "mixed.csv.rejects.csv").read_text()
+    assert (drop_dir / "imported" / "mixed.csv").is_file()
+    failed = watcher.wait_for("report_failed")
+    assert "directory" in failed["error"] and "does not exist" in failed["error"]
+    drop(drop_dir, "more.csv", POLLS_HEADER + poll_rows(1, start_hour=9))
+    watcher.wait_for("file_imported", path=str(drop_dir / "more.csv"))
+    assert watcher.stop() == 0
+    assert count_polls(db) == 3
