@@ -11,12 +11,14 @@ from watch_helpers import FAST, WatcherProcess
 
 @pytest.fixture
 def start_watcher(cli_env: dict[str, str]) -> Iterator[Callable[..., WatcherProcess]]:
-    """``start_watcher(folder, db, *args, ENV=value...)``: a watcher with the test timings; killed at teardown."""
+    """``start_watcher(folder, db, *args, ENV=value...)``: a watcher with the test timings, once it has
+    logged ``watch_started``; killed at teardown."""
     started: list[WatcherProcess] = []
 
     def start(folder: Path, db: Path | str, *args: str, **env: str) -> WatcherProcess:
         watcher = WatcherProcess(folder, db, *args, env=cli_env | FAST | env)
         started.append(watcher)
+        watcher.wait_for("watch_started")
         return watcher
 
     yield start

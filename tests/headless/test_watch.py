@@ -22,7 +22,6 @@ def test_a_file_renamed_in_is_imported_at_once_moved_and_reported(
     db, report = tmp_path / "w.sqlite3", tmp_path / "report.csv"
     # A stable time of 60 s: only "renamed in, so complete" can explain an import within seconds.
     watcher = start_watcher(drop_dir, db, "--export", str(report), STOREMON_WATCH_STABLE_S="60")
-    watcher.wait_for("watch_started")
     drop(drop_dir, "polls.csv", POLLS_HEADER + poll_rows(3))
     imported = watcher.wait_for("file_imported", timeout=20)
     assert imported["waited_s"] < 10
@@ -42,7 +41,6 @@ def test_a_file_written_slowly_in_place_is_taken_only_once_unchanged_for_2_s(
 ) -> None:
     db = tmp_path / "w.sqlite3"
     watcher = start_watcher(drop_dir, db)
-    watcher.wait_for("watch_started")
     rows = poll_rows(60)
     chunks = [POLLS_HEADER] + [rows[i : i + len(rows) // 5] for i in range(0, len(rows), len(rows) // 5)]
     started = time.monotonic()
@@ -64,7 +62,6 @@ def test_a_bad_file_is_rejected_with_its_reasons_and_the_database_is_unchanged(
 ) -> None:
     db = tmp_path / "w.sqlite3"
     watcher = start_watcher(drop_dir, db)
-    watcher.wait_for("watch_started")
     drop(drop_dir, "good.csv", POLLS_HEADER + poll_rows(2))
     watcher.wait_for("file_imported")
     before = _dump(db)
@@ -105,7 +102,6 @@ def test_sigterm_while_a_file_waits_for_the_database_cancels_it_cleanly(
 ) -> None:
     db = tmp_path / "w.sqlite3"
     watcher = start_watcher(drop_dir, db)
-    watcher.wait_for("watch_started")
     other = sqlite3.connect(db, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another writer: the watcher's transaction cannot begin
     try:
@@ -123,7 +119,6 @@ def test_sigterm_while_a_file_waits_for_the_database_cancels_it_cleanly(
 def test_sigterm_during_a_large_import_leaves_all_or_nothing(start_watcher, drop_dir: Path, tmp_path: Path) -> None:
     db = tmp_path / "w.sqlite3"
     watcher = start_watcher(drop_dir, db)
-    watcher.wait_for("watch_started")
     rows = 300_000
     drop(drop_dir, "big.csv", POLLS_HEADER + "".join(f"b{i},2023-01-22 10:00:00 UTC,active\n" for i in range(rows)))
     watcher.wait_for("file_importing", timeout=60)
@@ -138,7 +133,6 @@ def test_sigterm_during_a_large_import_leaves_all_or_nothing(start_watcher, drop
 def test_a_second_watcher_on_the_folder_is_refused(start_watcher, drop_dir: Path, tmp_path: Path, cli_env) -> None:
     db = tmp_path / "w.sqlite3"
     watcher = start_watcher(drop_dir, db)
-    watcher.wait_for("watch_started")
     second = subprocess.run(
         [sys.executable, "-m", "storemon_tui", "--db", str(db), "--watch", str(drop_dir)],
         capture_output=True,
@@ -159,7 +153,6 @@ def test_a_database_locked_longer_than_the_lock_wait_is_retried_until_it_succeed
 ) -> None:
     db = tmp_path / "w.sqlite3"
     watcher = start_watcher(drop_dir, db, STOREMON_BUSY_TIMEOUT_S="0.5")
-    watcher.wait_for("watch_started")
     other = sqlite3.connect(db, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     locked_at = time.monotonic()
@@ -225,7 +218,6 @@ def test_watch_on_both_databases_survives_a_lost_connection(
         name = f"storemon_watch_{os.getpid()}_{time.monotonic_ns()}"
         target = make_url(db_target).update_query_dict({"application_name": name}).render_as_string(False)
     watcher = start_watcher(drop_dir, target)
-    watcher.wait_for("watch_started")
     drop(drop_dir, "one.csv", POLLS_HEADER + poll_rows(3))
     assert watcher.wait_for("file_imported")["inserted"] == 3
     if backend == "postgresql":
@@ -248,7 +240,6 @@ def test_skip_invalid_imports_the_good_rows_and_files_the_rejects(
     db = tmp_path / "w.sqlite3"
     # An export path that cannot be written: logged after the batch, and the watcher carries on.
     watcher = start_watcher(drop_dir, db, "--skip-invalid", "--export", str(tmp_path / "missing" / "r.csv"))
-    watcher.wait_for("watch_started")
     drop(drop_dir, "mixed.csv", POLLS_HEADER + poll_rows(2) + "s9,yesterday,active\n")
     imported = watcher.wait_for("file_imported")
     assert (imported["inserted"], imported["rejected"]) == (2, 1)
