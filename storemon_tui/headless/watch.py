@@ -26,10 +26,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from storemon_tui.errors import Cancelled, DatabaseError, StoremonError
-from storemon_tui.headless import filing, log
+from storemon_tui.headless import events, filing, log
 from storemon_tui.headless.drop_folder import DropFolder
 from storemon_tui.headless.folder_events import FolderEvents
 from storemon_tui.headless.folder_lock import FolderLock
@@ -339,10 +339,9 @@ class Watcher:
         self.batch_files += 1
         self.batch_changed = self.batch_changed or summary.changed_data
         self.last_arrival = time.monotonic()
-        log.event(
-            "file_imported",
-            f"{summary.describe()}; moved to {filing.IMPORTED}/{moved.name}",
-            **summary_fields(summary),
+        events.file_imported(
+            summary,
+            then=f"; moved to {filing.IMPORTED}/{moved.name}",
             rejects_path=str(rejects) if rejects else None,
             moved_to=str(moved),
             waited_s=round(waited, 3),
@@ -411,29 +410,7 @@ class Watcher:
         from storemon_tui.report.export import export_report
 
         report_id, rows, seconds = export_report(self.db, target)
-        log.event(
-            "report_written",
-            f"report {report_id}: {rows:,} stores written to {target} in {seconds:.2f} s",
-            report_id=report_id,
-            stores=rows,
-            seconds=round(seconds, 3),
-            path=target,
-        )
-
-
-def summary_fields(summary: ImportSummary) -> dict[str, Any]:
-    """An import summary as log fields."""
-    return {
-        "path": str(summary.path),
-        "kind": summary.kind.value,
-        "rows_read": summary.rows_read,
-        "inserted": summary.inserted,
-        "replaced": summary.replaced,
-        "changed": summary.changed,
-        "duplicates": summary.duplicates,
-        "rejected": summary.rejected,
-        "seconds": round(summary.seconds, 3),
-    }
+        events.report_written(report_id, rows, seconds, target)
 
 
 def _move_rejects(summary: ImportSummary) -> Path | None:

@@ -1,0 +1,53 @@
+"""The events ``--import``/``--export`` and ``--watch`` both log: one wording and one set of fields each.
+
+The text of each line is what storemon has always printed; the fields are
+what a log collector filters on (``--log-format json``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from storemon_tui.headless import log
+
+if TYPE_CHECKING:
+    from storemon_tui.ingest.importer import ImportSummary
+
+
+def summary_fields(summary: ImportSummary) -> dict[str, Any]:
+    """An import summary as log fields."""
+    return {
+        "path": str(summary.path),
+        "kind": summary.kind.value,
+        "rows_read": summary.rows_read,
+        "inserted": summary.inserted,
+        "replaced": summary.replaced,
+        "changed": summary.changed,
+        "duplicates": summary.duplicates,
+        "rejected": summary.rejected,
+        "rejects_path": str(summary.rejects_path) if summary.rejects_path else None,
+        "seconds": round(summary.seconds, 3),
+    }
+
+
+def file_imported(summary: ImportSummary, *, then: str = "", **extra: Any) -> None:
+    """The summary line of one imported file (``then`` is appended to the text, e.g. where it moved)."""
+    log.event("file_imported", summary.describe() + then, **(summary_fields(summary) | extra))
+
+
+def report_written(report_id: str, stores: int, seconds: float, target: str) -> None:
+    where = "stdout" if target == "-" else target
+    log.event(
+        "report_written",
+        f"report {report_id}: {stores:,} stores written to {where} in {seconds:.2f} s",
+        report_id=report_id,
+        stores=stores,
+        seconds=round(seconds, 3),
+        path=target,
+    )
+
+
+def timing(label: str, stages: dict[str, float]) -> None:
+    """``STOREMON_TIMING``'s seconds per stage, for the benchmark."""
+    text = ", ".join(f"{stage} {seconds:.3f} s" for stage, seconds in stages.items())
+    log.event("timing", f"timing: {label}{text}", stages={k: round(v, 6) for k, v in stages.items()})
