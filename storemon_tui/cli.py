@@ -116,20 +116,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_app(args.db)
         return _run_headless(args)
     except KeyboardInterrupt:
-        print("storemon: interrupted; the database is unchanged by the interrupted step", file=sys.stderr)
+        log.error("interrupted", "storemon: interrupted; the database is unchanged by the interrupted step")
         return EXIT_INTERRUPTED
     except StoremonError as exc:
-        echo(f"storemon: {exc}")
+        log.error("failed", f"storemon: {exc}", error=str(exc))
         return EXIT_FAILED
     except Exception as exc:  # the last line of defence: one line, no traceback
         if os.environ.get("STOREMON_DEBUG"):
             raise
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        echo(f"storemon: unexpected error: {type(exc).__name__}: {detail} (set STOREMON_DEBUG=1 for details)")
+        log.error(
+            "unexpected_error",
+            f"storemon: unexpected error: {type(exc).__name__}: {detail} (set STOREMON_DEBUG=1 for details)",
+            error=f"{type(exc).__name__}: {detail}",
+        )
         return EXIT_FAILED
 
 
 def _run_headless(args: argparse.Namespace) -> int:
+    from storemon_tui.headless import log
+
     # An empty --as-of (e.g. `--as-of "$T"` with T unset in cron) is an error, not "latest".
     as_of_us = _parse_as_of(args.as_of) if args.as_of is not None else None
     db = None
@@ -149,13 +155,13 @@ def _run_headless(args: argparse.Namespace) -> int:
                     try:
                         db = open_database(args.db, should_cancel=interrupted.is_set)
                     except Cancelled:  # Ctrl-C while a new database waited for another writer
-                        print("storemon: interrupted; nothing was imported", file=sys.stderr)
+                        log.error("interrupted", "storemon: interrupted; nothing was imported")
                         return EXIT_INTERRUPTED
                     code = _import(db, files, interrupted)
         if args.export:
             if code != EXIT_OK:
                 if code == EXIT_FAILED:
-                    print("storemon: not exporting because an import failed", file=sys.stderr)
+                    log.error("export_skipped", "storemon: not exporting because an import failed")
                 return code
             from storemon_tui.db import open_database
 
@@ -180,6 +186,9 @@ class _CtrlCFlag:
     """
 
     def __enter__(self) -> threading.Event:
+        from storemon_tui.headless import log
+
+        self.log = log  # bound now: the signal handler must not import (see above)
         self.event = threading.Event()
         self.installed = False
         self.previous: Callable[[int, FrameType | None], Any] | int | None = None
@@ -194,7 +203,9 @@ class _CtrlCFlag:
     def _first_press(self, _signum: int, _frame: object) -> None:
         self.event.set()
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        sys.stderr.write("\nstoremon: stopping after the current step (Ctrl-C again to stop at once)\n")
+        # The blank line ends a progress line (text on a terminal only: JSON never shows progress).
+        blank = "" if self.log.json_logs() else "\n"
+        self.log.warning("stopping", f"{blank}storemon: stopping after the current step (Ctrl-C again to stop at once)")
 
     def __exit__(self, *exc: object) -> None:
         if self.installed:
@@ -212,6 +223,7 @@ def _parse_as_of(text: str) -> int:
 
 def _import(db: Database, files: ReadAhead, interrupted: threading.Event) -> int:
     """Write each file in the read-ahead's order; a failed file is reported and the rest still go in."""
+    from storemon_tui.headless import events, log
     from storemon_tui.ingest.importer import write_prepared
 
     ok = True
@@ -225,24 +237,24 @@ def _import(db: Database, files: ReadAhead, interrupted: threading.Event) -> int
         except StoremonError as exc:
             line.clear()
             if not isinstance(exc, Cancelled):
-                echo(f"storemon: {exc}")
+                log.error("file_failed", f"storemon: {exc}", path=str(name), error=str(exc))
             if interrupted.is_set():  # Cancelled, or e.g. "database is locked" after waiting through Ctrl-C
-                echo(f"storemon: interrupted; nothing from {name} was written")
+                log.error("interrupted", f"storemon: interrupted; nothing from {name} was written", path=str(name))
                 return EXIT_INTERRUPTED
             ok = False
             continue
         line.clear()
-        echo(summary.describe())
+        events.file_imported(summary)
         if os.environ.get("STOREMON_TIMING"):
-            stages = ", ".join(f"{stage} {seconds:.3f} s" for stage, seconds in summary.stages.items())
-            echo(f"timing: {Path(name).name}: {stages}")
+            events.timing(f"{Path(name).name}: ", summary.stages)
         if interrupted.is_set():  # Ctrl-C during the commit: this file is in, the rest is not
-            print("storemon: interrupted; the files above were imported, the rest were not", file=sys.stderr)
+            log.error("interrupted", "storemon: interrupted; the files above were imported, the rest were not")
             return EXIT_INTERRUPTED
     return EXIT_OK if ok else EXIT_FAILED
 
 
 def _export(db: Database, target: str, as_of_us: int | None) -> None:
+    from storemon_tui.headless import events
     from storemon_tui.report.export import export_report
 
     line = _ProgressLine(sys.stderr, "computing report")
@@ -251,11 +263,9 @@ def _export(db: Database, target: str, as_of_us: int | None) -> None:
         report_id, rows, seconds = export_report(db, target, as_of_us=as_of_us, progress=line.fraction, timings=timings)
     finally:
         line.clear()
-    where = "stdout" if target == "-" else target
-    echo(f"report {report_id}: {rows:,} stores written to {where} in {seconds:.2f} s")
+    events.report_written(report_id, rows, seconds, target)
     if timings:
-        stages = ", ".join(f"{name} {value:.3f} s" for name, value in timings.items())
-        print(f"timing: {stages}", file=sys.stderr)
+        events.timing("", timings)
 
 
 class _ProgressLine:
