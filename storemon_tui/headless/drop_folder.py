@@ -42,6 +42,8 @@ class _Seen:
     """When the size or modification time last changed (monotonic seconds)."""
     renamed: bool = False
     """Arrived by a rename and not written to since."""
+    held: bool = False
+    """Done with, but could not be moved away: not taken again until it changes."""
 
 
 class DropFolder:
@@ -83,7 +85,7 @@ class DropFolder:
                 new.append(name)
             elif (seen.size, seen.mtime_ns) != (size, mtime_ns):
                 seen.size, seen.mtime_ns, seen.changed_at = size, mtime_ns, now
-                seen.renamed = False
+                seen.renamed = seen.held = False
         self._hints.clear()
         return new
 
@@ -93,6 +95,8 @@ class DropFolder:
         return sorted(done, key=lambda name: (self._files[name].mtime_ns, name))
 
     def _is_ready(self, seen: _Seen, now: float) -> bool:
+        if seen.held:
+            return False
         return (seen.renamed and seen.size > 0) or now - seen.changed_at >= self.stable_s
 
     def waiting(self) -> int:
@@ -101,8 +105,16 @@ class DropFolder:
 
     def next_deadline(self, now: float) -> float | None:
         """When the next file not ready yet becomes ready if nothing writes to it."""
-        times = [s.changed_at + self.stable_s for s in self._files.values() if not self._is_ready(s, now)]
+        times = [
+            s.changed_at + self.stable_s for s in self._files.values() if not s.held and not self._is_ready(s, now)
+        ]
         return min(times) if times else None
+
+    def hold(self, name: str) -> None:
+        """Processed, but it could not be moved out of the folder: never take it again as it is
+        (an unmovable file would otherwise be imported again every few seconds)."""
+        if name in self._files:
+            self._files[name].held = True
 
     def forget(self, name: str) -> None:
         """The file was imported, rejected or moved away: a new file of that name starts afresh."""

@@ -242,9 +242,10 @@ class Watcher:
             entries = {}
             with os.scandir(self.options.folder) as listing:
                 for entry in listing:
-                    if entry.is_file():
-                        info = entry.stat()
-                        entries[entry.name] = (info.st_size, info.st_mtime_ns)
+                    with suppress(FileNotFoundError):  # gone since it was listed
+                        if entry.is_file():
+                            info = entry.stat()
+                            entries[entry.name] = (info.st_size, info.st_mtime_ns)
         except OSError as exc:
             self._retry_later(f"--watch {self.options.folder}: {exc.strerror or exc}")
             return False
@@ -322,12 +323,12 @@ class Watcher:
         return True
 
     def _imported(self, path: Path, summary: ImportSummary) -> None:
-        self.folder.forget(path.name)
         waited = time.monotonic() - self.first_seen.pop(path.name, time.monotonic())
         try:
             moved = filing.move_imported(path)
             rejects = _move_rejects(summary)
         except OSError as exc:
+            self.folder.hold(path.name)
             log.error(
                 "move_failed",
                 f"storemon: {path}: imported, but cannot move it: {exc.strerror or exc}",
@@ -335,6 +336,8 @@ class Watcher:
                 error=str(exc),
             )
             moved, rejects = path, None
+        else:
+            self.folder.forget(path.name)
         self.tally.imported += 1
         self.batch_files += 1
         self.batch_changed = self.batch_changed or summary.changed_data
@@ -348,14 +351,16 @@ class Watcher:
         )
 
     def _reject(self, path: Path, message: str) -> None:
-        self.folder.forget(path.name)
         self.first_seen.pop(path.name, None)
         if not path.exists():  # gone before it could be read: nothing to move
+            self.folder.forget(path.name)
             log.warning("file_vanished", f"storemon: {message}", path=str(path), error=message)
             return
         try:
             moved, error_file = filing.move_rejected(path, message)
+            self.folder.forget(path.name)
         except OSError as exc:
+            self.folder.hold(path.name)
             log.error(
                 "move_failed",
                 f"storemon: {message}\nstoremon: {path}: cannot move it to {filing.REJECTED}/: {exc.strerror or exc}",

@@ -79,3 +79,15 @@ def test_forgotten_and_vanished_files_start_afresh() -> None:
     assert folder.ready(5.0) == []
     assert folder.ready(7.0) == ["a.csv"]
     assert folder.waiting() == 1
+
+
+def test_a_held_file_is_not_taken_again_until_it_changes() -> None:
+    """Imported but impossible to move away: importing it again every 2 s would help nobody."""
+    folder = DropFolder(stable_s=2)
+    folder.observe({"a.csv": (5, 1)}, now=0.0)
+    assert folder.ready(2.0) == ["a.csv"]
+    folder.hold("a.csv")
+    folder.observe({"a.csv": (5, 1)}, now=3.0)
+    assert folder.ready(100.0) == [] and folder.next_deadline(100.0) is None
+    folder.observe({"a.csv": (6, 2)}, now=101.0)  # replaced by a new delivery
+    assert folder.ready(103.0) == ["a.csv"]
