@@ -328,13 +328,7 @@ class Watcher:
             moved = filing.move_imported(path)
             rejects = _move_rejects(summary)
         except OSError as exc:
-            self.folder.hold(path.name)
-            log.error(
-                "move_failed",
-                f"storemon: {path}: imported, but cannot move it: {exc.strerror or exc}",
-                path=str(path),
-                error=str(exc),
-            )
+            self._cannot_move(path, f"imported, but cannot move it to {filing.IMPORTED}/", exc)
             moved, rejects = path, None
         else:
             self.folder.forget(path.name)
@@ -344,7 +338,7 @@ class Watcher:
         self.last_arrival = time.monotonic()
         events.file_imported(
             summary,
-            then=f"; moved to {filing.IMPORTED}/{moved.name}",
+            then=f"; moved to {filing.IMPORTED}/{moved.name}" if moved != path else "",
             rejects_path=str(rejects) if rejects else None,
             moved_to=str(moved),
             waited_s=round(waited, 3),
@@ -360,13 +354,8 @@ class Watcher:
             moved, error_file = filing.move_rejected(path, message)
             self.folder.forget(path.name)
         except OSError as exc:
-            self.folder.hold(path.name)
-            log.error(
-                "move_failed",
-                f"storemon: {message}\nstoremon: {path}: cannot move it to {filing.REJECTED}/: {exc.strerror or exc}",
-                path=str(path),
-                error=message,
-            )
+            log.error("file_failed", f"storemon: {message}", path=str(path), error=message)
+            self._cannot_move(path, f"not imported; cannot move it to {filing.REJECTED}/", exc)
             return
         self.tally.rejected += 1
         log.error(
@@ -378,6 +367,11 @@ class Watcher:
             moved_to=str(moved),
             error_file=str(error_file),
         )
+
+    def _cannot_move(self, path: Path, what: str, exc: OSError) -> None:
+        """Log it, and hold the file: taking it again as it is would only fail again."""
+        self.folder.hold(path.name)
+        log.error("move_failed", f"storemon: {path}: {what}: {exc.strerror or exc}", path=str(path), error=str(exc))
 
     def _cancelled(self, path: Path) -> None:
         log.event(
