@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -252,3 +253,20 @@ def test_skip_invalid_imports_the_good_rows_and_files_the_rejects(
     watcher.wait_for("file_imported", path=str(drop_dir / "more.csv"))
     assert watcher.stop() == 0
     assert count_polls(db) == 3
+
+
+def test_a_watcher_that_cannot_start_says_why_in_one_line(cli, drop_dir: Path, tmp_path: Path) -> None:
+    """A missing folder or an unusable database: exit 1 for the service manager, one logged line."""
+    missing = tmp_path / "no-such-folder"
+    run = cli("--db", tmp_path / "w.sqlite3", "--watch", missing, "--log-format", "json")
+    assert run.returncode == 1
+    (entry,) = (json.loads(line) for line in run.stderr.splitlines())
+    assert entry["event"] == "watch_failed" and entry["error"] == f"--watch {missing}: not a directory"
+    run = cli("--db", tmp_path / "nowhere" / "w.sqlite3", "--watch", drop_dir)
+    assert run.returncode == 1
+    assert (
+        run.stderr
+        == f"storemon: database {tmp_path / 'nowhere' / 'w.sqlite3'}: directory {tmp_path / 'nowhere'} does not exist\n"
+    )
+    assert cli("--watch", drop_dir, "--import", tmp_path / "x.csv").returncode == 2
+    assert cli("--watch", drop_dir, "--export", "-").returncode == 2
