@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from watch_helpers import POLLS_HEADER, count_polls, drop, poll_rows, wait_until
 
 ZONES = "store_id,timezone_str\ns0,America/New_York\ns1,Europe/Paris\n"
@@ -23,6 +24,9 @@ def test_a_file_renamed_in_is_imported_at_once_moved_and_reported(
     db, report = tmp_path / "w.sqlite3", tmp_path / "report.csv"
     # A stable time of 60 s: only "renamed in, so complete" can explain an import within seconds.
     watcher = start_watcher(drop_dir, db, "--export", str(report), STOREMON_WATCH_STABLE_S="60")
+    if watcher.events[-1]["mode"] != "inotify":  # only inotify tells a rename from a write
+        watcher.stop()
+        pytest.skip("no inotify on this machine")
     drop(drop_dir, "polls.csv", POLLS_HEADER + poll_rows(3))
     imported = watcher.wait_for("file_imported", timeout=20)
     assert imported["waited_s"] < 10
