@@ -15,6 +15,13 @@ class DatabaseError(StoremonError):
     """The database cannot be opened or reached."""
 
 
+class NoPollsError(StoremonError):
+    """A report (or a store's week) needs a "now", and an empty poll table has none."""
+
+    def __init__(self) -> None:
+        super().__init__("the database has no polls; import a polls CSV first")
+
+
 class Cancelled(StoremonError):
     """Long work was cancelled by the user; nothing was written."""
 

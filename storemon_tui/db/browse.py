@@ -13,34 +13,16 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from storemon_tui.db.database import Database
+from storemon_tui.display import DAY_NAMES, format_time_of_day, format_ts_us
 
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_FILTER_STORES = 5_000
-
-
-def format_ts_us(ts_us: int | None) -> str:
-    """``2023-01-22 12:09:39.388884 UTC`` (fraction only when non-zero)."""
-    if ts_us is None:
-        return ""
-    seconds, micros = divmod(int(ts_us), 1_000_000)
-    moment = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-    return f"{moment}.{micros:06d} UTC" if micros else f"{moment} UTC"
-
-
-def format_time_of_day(us: int) -> str:
-    """Microseconds since local midnight → ``HH:MM:SS[.ffffff]`` (``24:00:00`` kept)."""
-    seconds, micros = divmod(int(us), 1_000_000)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
-    return f"{clock}.{micros:06d}" if micros else clock
 
 
 def _day(value: int) -> str:

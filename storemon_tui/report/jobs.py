@@ -28,7 +28,7 @@ from sqlalchemy.engine import RowMapping
 
 from storemon_tui.db.database import Database, get_data_version
 from storemon_tui.db.maintenance import latest_poll_us
-from storemon_tui.errors import Cancelled, StoremonError
+from storemon_tui.errors import Cancelled, NoPollsError, StoremonError
 from storemon_tui.paths import reports_dir
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ class ReportJobs:
             if as_of_us is None:
                 as_of_us = latest_poll_us(conn)
                 if as_of_us is None:
-                    raise StoremonError("the database has no polls; import a polls CSV first")
+                    raise NoPollsError()
             report = self._table(conn)
             # Only this process's own running reports are shared: a Running record of
             # another process (another host, or one that died) may never finish, and

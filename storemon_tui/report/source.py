@@ -27,10 +27,9 @@ from typing import Any, cast
 import numpy as np
 from sqlalchemy import Connection
 
-from storemon_tui.errors import StoremonError
+from storemon_tui.errors import NoPollsError, StoremonError
 from storemon_tui.report.inputs import ReportInput
 
-NO_POLLS_MESSAGE = "the database has no polls; import a polls CSV first"
 _CHUNK = 1 << 16
 
 _Polls = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -76,7 +75,7 @@ def _read_polls(cur: Any, conn: Connection, as_of_us: int | None) -> tuple[_Poll
     cur.execute("SELECT store_key, ts_us FROM poll ORDER BY store_key DESC, ts_us DESC LIMIT 1")
     probe = cur.fetchone()
     if probe is None:
-        raise StoremonError(NO_POLLS_MESSAGE)
+        raise NoPollsError()
     base = int(as_of_us) if as_of_us is not None else int(probe[1])
     if conn.dialect.name == "sqlite":
         polls = _polls_sqlite(cur, base, as_of_us, int(probe[0]), conn.engine.url.database)

@@ -20,15 +20,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import text
 
-from storemon_tui.db.browse import DAY_NAMES, format_time_of_day
 from storemon_tui.db.database import Database
 from storemon_tui.db.maintenance import latest_poll_us
-from storemon_tui.errors import StoremonError
+from storemon_tui.display import DAY_NAMES, format_time_of_day
+from storemon_tui.errors import NoPollsError, StoremonError
 from storemon_tui.report.engine import compute_report
 from storemon_tui.report.formatting import REPORT_COLUMNS, format_hours, format_minutes
 from storemon_tui.report.hours import business_intervals, normalize_local_spans, resolve_zone
 from storemon_tui.report.inputs import DEFAULT_ZONE, ReportInput
-from storemon_tui.timebase import TICKS_PER_US, WINDOWS_US
+from storemon_tui.timebase import TICKS_PER_US, WEEK_US, WINDOWS_US
 
 CLOSED, UP, DOWN, NO_DATA, OUTSIDE = range(5)
 STATE_NAMES = ("closed", "up", "down", "no data", "outside the week")
@@ -59,14 +59,55 @@ class StoreDetail:
 
 
 def load_store_detail(db: Database, store_id: str, as_of_us: int | None = None, latest: int = 12) -> StoreDetail:
-    store_id = store_id.strip()
+    """One store's week as the store screen shows it: its rows are read, computed on, then formatted."""
+    rows = _read_store(db, store_id.strip(), as_of_us)
+    zone = resolve_zone(rows.zone_name)
+    tz = ZoneInfo(zone)
+    inp = _report_input(rows)
+    row = _report_row(inp, rows)
+    week_start = rows.now_us - WEEK_US
+    evidence, bounds, states = _ownership(inp, rows, week_start)
+    days, slots = _slots(bounds, states, tz, week_start, rows.now_us)
+    return StoreDetail(
+        store_id=rows.store_id,
+        zone=zone,
+        zone_is_default=rows.zone_name is None or zone != str(rows.zone_name).strip(),
+        hours_by_day=_hours_by_day(rows.hours),
+        now_us=rows.now_us,
+        polls=len(rows.ts),
+        evidence_polls=int(evidence.sum()),
+        latest=_latest_polls(rows, evidence, tz, latest),
+        row=row,
+        timeline_row=_totals(rows.store_id, bounds, states, rows.now_us) if row is not None else None,
+        days=days,
+        slots=slots,
+    )
+
+
+@dataclass(frozen=True)
+class _StoreRows:
+    """What the database holds for one store, up to now."""
+
+    store_id: str
+    now_us: int
+    ts: np.ndarray
+    """int64 poll instants at or before now, ascending."""
+    active: np.ndarray
+    """bool status of each poll."""
+    hours: list[tuple[int, int, int]]
+    """(day_of_week, start_us, end_us) rows, by day and start."""
+    zone_name: str | None
+
+
+def _read_store(db: Database, store_id: str, as_of_us: int | None) -> _StoreRows:
+    """The query: the store's polls up to now, its hours and its zone, in one connection."""
     with db.connect() as conn:
         key = conn.execute(text("SELECT store_key FROM store WHERE store_id = :s"), {"s": store_id}).scalar()
         if key is None:
             raise StoremonError(f"no store with id {store_id!r}")
         now_us = as_of_us if as_of_us is not None else latest_poll_us(conn)
         if now_us is None:
-            raise StoremonError("the database has no polls; import a polls CSV first")
+            raise NoPollsError()
         polls = conn.execute(
             text("SELECT ts_us, active FROM poll WHERE store_key = :k AND ts_us <= :n ORDER BY ts_us"),
             {"k": key, "n": now_us},
@@ -81,62 +122,63 @@ def load_store_detail(db: Database, store_id: str, as_of_us: int | None = None, 
         zone_name = conn.execute(
             text("SELECT timezone_str FROM store_timezone WHERE store_key = :k"), {"k": key}
         ).scalar()
-    now_us = int(now_us)
-    ts = np.array([p[0] for p in polls], dtype=np.int64)
-    act = np.array([bool(p[1]) for p in polls], dtype=bool)
-    inp = ReportInput(
-        store_ids=np.array([store_id], dtype=object),
-        poll_store=np.zeros(len(ts), dtype=np.int64),
-        poll_ts_us=ts,
-        poll_active=act,
-        hours_store=np.zeros(len(hours), dtype=np.int64),
-        hours_day=np.array([h[0] for h in hours], dtype=np.int64),
-        hours_start_us=np.array([h[1] for h in hours], dtype=np.int64),
-        hours_end_us=np.array([h[2] for h in hours], dtype=np.int64),
-        zone_store=np.zeros(1 if zone_name is not None else 0, dtype=np.int64),
-        zone_name=np.array([zone_name] if zone_name is not None else [], dtype=object),
+    return _StoreRows(
+        store_id=store_id,
+        now_us=int(now_us),
+        ts=np.array([p[0] for p in polls], dtype=np.int64),
+        active=np.array([bool(p[1]) for p in polls], dtype=bool),
+        hours=[(int(d), int(s), int(e)) for d, s, e in hours],
+        zone_name=zone_name,
     )
-    zone = resolve_zone(zone_name)
-    tz = ZoneInfo(zone)
 
-    row = None
-    if len(ts):
-        result = compute_report(inp, now_us)
-        row = _format_row(store_id, result.uptime_ticks[0], result.downtime_ticks[0])
 
-    # Business intervals back to the first poll (all history is evidence), as the engine does.
-    week_start = now_us - WINDOWS_US[2]
+def _report_input(rows: _StoreRows) -> ReportInput:
+    """The engine's input for this one store (store index 0)."""
+    return ReportInput(
+        store_ids=np.array([rows.store_id], dtype=object),
+        poll_store=np.zeros(len(rows.ts), dtype=np.int64),
+        poll_ts_us=rows.ts,
+        poll_active=rows.active,
+        hours_store=np.zeros(len(rows.hours), dtype=np.int64),
+        hours_day=np.array([h[0] for h in rows.hours], dtype=np.int64),
+        hours_start_us=np.array([h[1] for h in rows.hours], dtype=np.int64),
+        hours_end_us=np.array([h[2] for h in rows.hours], dtype=np.int64),
+        zone_store=np.zeros(1 if rows.zone_name is not None else 0, dtype=np.int64),
+        zone_name=np.array([rows.zone_name] if rows.zone_name is not None else [], dtype=object),
+    )
+
+
+def _report_row(inp: ReportInput, rows: _StoreRows) -> dict[str, str] | None:
+    """The report row, computed by the engine itself (None: no polls at or before now)."""
+    if not len(rows.ts):
+        return None
+    result = compute_report(inp, rows.now_us)
+    return _format_row(rows.store_id, result.uptime_ticks[0], result.downtime_ticks[0])
+
+
+def _ownership(inp: ReportInput, rows: _StoreRows, week_start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which polls are evidence, and the week cut into closed/up/down/no-data pieces.
+
+    Business intervals reach back to the first poll (all history is evidence),
+    as the engine's do. Returns ``(evidence mask, bounds, states)``.
+    """
+    ts, act = rows.ts, rows.active
     lo = min(int(ts[0]), week_start) if len(ts) else week_start
-    iv = business_intervals(inp, np.array([lo], dtype=np.int64), now_us + 1, np.array([True]))
+    iv = business_intervals(inp, np.array([lo], dtype=np.int64), rows.now_us + 1, np.array([True]))
     starts, ends = iv.start_us, iv.end_us
     if len(ts) and len(starts):
         j = np.searchsorted(starts, ts, side="right") - 1
-        jc = np.maximum(j, 0)
-        evidence = (j >= 0) & (ts < ends[jc])
+        evidence = (j >= 0) & (ts < ends[np.maximum(j, 0)])
     else:
         evidence = np.zeros(len(ts), dtype=bool)
-    bounds, states = _segments(starts, ends, ts[evidence], act[evidence], now_us)
-    timeline_row = _totals(store_id, bounds, states, now_us) if row is not None else None
+    bounds, states = _segments(starts, ends, ts[evidence], act[evidence], rows.now_us)
+    return evidence, bounds, states
 
-    days, slots = _slots(bounds, states, tz, week_start, now_us)
-    latest_rows = [
-        (_local(int(t), tz), "active" if a else "inactive", bool(e))
-        for t, a, e in list(zip(ts.tolist(), act.tolist(), evidence.tolist(), strict=True))[::-1][:latest]
-    ]
-    return StoreDetail(
-        store_id=store_id,
-        zone=zone,
-        zone_is_default=zone_name is None or zone != str(zone_name).strip(),
-        hours_by_day=_hours_by_day(hours),
-        now_us=now_us,
-        polls=len(ts),
-        evidence_polls=int(evidence.sum()),
-        latest=latest_rows,
-        row=row,
-        timeline_row=timeline_row,
-        days=days,
-        slots=slots,
-    )
+
+def _latest_polls(rows: _StoreRows, evidence: np.ndarray, tz: ZoneInfo, count: int) -> list[tuple[str, str, bool]]:
+    """The newest ``count`` polls, newest first, in the store's local time."""
+    polls = zip(rows.ts.tolist(), rows.active.tolist(), evidence.tolist(), strict=True)
+    return [(_local(int(t), tz), "active" if a else "inactive", bool(e)) for t, a, e in list(polls)[::-1][:count]]
 
 
 def _format_row(store_id: str, up: np.ndarray, down: np.ndarray) -> dict[str, str]:

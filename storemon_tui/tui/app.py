@@ -22,9 +22,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from storemon_tui.db.browse import format_ts_us
 from storemon_tui.db.database import Database
 from storemon_tui.db.maintenance import DataSummary
+from storemon_tui.display import format_ts_us
 from storemon_tui.report.jobs import ReportJobs
 from storemon_tui.safe_text import plain_text, visible, visible_lines
 from storemon_tui.tui.app_api import StoremonAPI

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from storemon_tui.db.browse import Pager, format_time_of_day, format_ts_us
+from storemon_tui.db.browse import Pager
 from storemon_tui.db.models import Report
+from storemon_tui.display import format_time_of_day, format_ts_us
 from storemon_tui.ingest import import_file
 
 T0 = 1674388800000000  # 2023-01-22 12:00:00 UTC

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
-from storemon_tui.db.browse import format_ts_us
+from storemon_tui.display import format_ts_us
 from storemon_tui.errors import StoremonError
 from storemon_tui.report.jobs import ReportInfo, ReportJobs, ReportStatus
 from storemon_tui.safe_text import plain_text

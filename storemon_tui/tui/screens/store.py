@@ -10,8 +10,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
-from storemon_tui.db.browse import DAY_NAMES, format_ts_us
 from storemon_tui.db.database import Database
+from storemon_tui.display import DAY_NAMES, format_ts_us
 from storemon_tui.report.store_detail import StoreDetail, load_store_detail
 from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.widgets.timeline import Timeline
