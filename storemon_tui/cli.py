@@ -319,8 +319,8 @@ def entry_point() -> None:
 
     By the time ``main`` returns every file is closed and every transaction
     committed or rolled back; what is left is the interpreter freeing a
-    report's or an import's hundreds of megabytes object by object, which
-    measured 0.2–0.3 s of a two-second headless run. So flush the standard
+    report's or an import's hundreds of megabytes object by object, a
+    measurable share of a headless run (bench/README.md). So flush the standard
     streams and exit without that teardown. (Tests call :func:`main`.)
     """
     try:

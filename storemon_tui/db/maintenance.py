@@ -40,8 +40,7 @@ class DataSummary:
 def latest_poll_us(conn: Connection) -> int | None:
     """The newest poll's timestamp: the report's default "now".
 
-    One primary-key seek per store (~40 ms on two million SQLite polls) instead
-    of a full scan (~260 ms): ``poll`` is ordered by (store, time), not time.
+    See :data:`~storemon_tui.db.summary_sql.LATEST_POLL_SQL` for why it seeks per store.
     """
     value = conn.execute(text(LATEST_POLL_SQL)).scalar()
     return int(value) if value is not None else None
@@ -53,7 +52,7 @@ def stores_with_polls(conn: Connection) -> int:
 
 
 def summarize(db: Database) -> DataSummary:
-    """Counts for the header; well under 100 ms on two million SQLite polls."""
+    """Counts for the header: cheap enough to run on every start and after every import."""
     with db.connect() as conn:
         polls = _count(conn, "poll")
         return DataSummary(

@@ -13,7 +13,8 @@ Design notes (why it looks like this):
   report reads polls back already sorted.
 * No foreign keys: the importer creates every ``store`` row in the same
   transaction as the rows that reference it, and PostgreSQL's per-row
-  foreign-key triggers made a two-million-poll import ~10× slower.
+  foreign-key triggers made a two-million-poll import many times slower
+  (bench/README.md).
 * Timestamps are integer microseconds since the Unix epoch (UTC). They sort,
   compare and subtract exactly, unlike text or floats.
 * Business-hours times are microseconds since local midnight (``24:00:00`` is

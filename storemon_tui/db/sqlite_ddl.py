@@ -1,8 +1,9 @@
 """The SQLite schema as plain SQL, rendered from the SQLModel models.
 
 Why a rendered copy: creating a fresh database through
-``SQLModel.metadata.create_all`` means importing SQLModel and pydantic,
-~0.3 s of a first ``storemon --import`` that otherwise needs neither. So
+``SQLModel.metadata.create_all`` means importing SQLModel and pydantic, a
+measurable part of a first ``storemon --import`` (bench/README.md) that
+otherwise needs neither. So
 :func:`~storemon_tui.db.database.ensure_schema` runs ``schema.sqlite.sql``
 on SQLite instead. The models stay the one source of truth: this module
 renders the file from them, and a test fails whenever the file and the

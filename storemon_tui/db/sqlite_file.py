@@ -1,8 +1,8 @@
 """An SQLite database file through the ``sqlite3`` module alone, without SQLAlchemy.
 
-Why a second way in: importing SQLAlchemy costs 0.3–0.9 s of CPU on a
-two-core machine, a third of a two-million-poll ``storemon --import``,
-and the import does not need it. The bulk writers talk to the DB-API
+Why a second way in: importing SQLAlchemy costs a large share of a
+two-million-poll ``storemon --import`` (bench/README.md), and the import
+does not need it. The bulk writers talk to the DB-API
 connection anyway. So :class:`~storemon_tui.db.database.Database` checks
 and creates an SQLite schema and runs imports through these functions,
 and makes its SQLAlchemy engine only when something asks for one
@@ -41,7 +41,7 @@ def configure(conn: sqlite3.Connection) -> None:
 
     A rollback journal, not WAL: a fresh import of two million polls writes
     every page once instead of twice (WAL then checkpoint), which measured
-    ~0.6 s faster, and readers still read while an import is in progress
+    faster (bench/README.md), and readers still read while an import is in progress
     (they only wait for the moment of commit). ``synchronous=FULL`` keeps
     every committed import durable and every interrupted one invisible.
     The 256 MiB page cache keeps a large import from spilling mid-way.

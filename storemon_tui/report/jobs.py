@@ -143,7 +143,7 @@ class ReportJobs:
 
         The SQLModel class in ``db/models.py`` defines and creates the table;
         jobs use Core on the reflected table so a headless ``--export`` never
-        imports the ORM and pydantic (~0.25 s of start-up).
+        imports the ORM and pydantic (a cost at start-up; bench/README.md).
         """
         if self._report_table is None:
             if conn is None:
