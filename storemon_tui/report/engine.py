@@ -1,49 +1,60 @@
 """The report engine: exact uptime/downtime per store, fully vectorized.
 
-How it works (see the contract in ``shared/spec/uptime.md``), one stage each:
+How it works (see the contract in ``shared/spec/uptime.md``). The fleet is
+cut into chunks of stores; :func:`compute_chunk` turns one chunk's input
+and ``now`` into its rows, in three stages:
 
-1. **Evidence** (:func:`_find_evidence`): business hours → disjoint UTC
-   intervals per store (``hours.py``), covering the week window and enough
-   history before it: only evidence from the last poll before the window
-   onwards can own window time, so the look-back starts at one day and widens
-   (×8) just for stores that still need it. Evidence = polls at or before
-   ``now`` inside those intervals: each interval's ends are searched among the
-   sorted ``(store, ts)`` poll keys and the polls in between are gathered.
-2. **Ownership** (:func:`_ownership`): consecutive evidence polls of a store
+1. **Evidence** (:func:`find_evidence`): business hours → disjoint UTC
+   intervals (``hours.py``) over the recent range ``[now − 168 h − 24 h,
+   now]``; the polls inside them are evidence. Only evidence from the last
+   one before the week window onwards can own window time, so a store with
+   no evidence in the 24 h before the window looks further back for its
+   latest evidence poll (``lookback.py``: from memory, or from the database
+   with index seeks), never through its whole history.
+2. **Ownership** (:func:`ownership`): consecutive evidence polls of a store
    split time at their midpoint. Midpoints can fall on half microseconds, so
    all measuring is in integer *ticks* of ½ µs — exact, no floats anywhere.
    Each poll owns a segment; clipped to the week window, a cumsum gives
    ``G(t)``, the active time owned in ``[week start, t)``.
-3. **Window sums** (:func:`_window_sums`): uptime in a window = Σ over business
-   intervals of ``G(b) − G(a)`` (endpoints clipped to the window); downtime =
-   business time − uptime.
+3. **Window sums** (:func:`window_sums`): uptime in a window = Σ over
+   business intervals of ``G(b) − G(a)`` (endpoints clipped to the window);
+   downtime = business time − uptime.
 
 Per-store work is never a Python loop: stores are segments of sorted arrays,
-searched with combined ``store × stride + time`` keys. If those keys could
-overflow int64 (decades of history × many stores) the stores are processed
-in chunks.
+searched with combined ``store × stride + time`` keys (``segments.py``).
+Nothing costs more because instants are far apart: intervals are generated
+for the recent range and around individual old polls only.
+
+A chunk is independent of every other (its own stores, hours and zones), so
+chunks bound the memory of a report and can run anywhere: in a thread while
+the next chunk is read (``pipeline.py``), or as tasks of a distributed
+engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
-from storemon_tui.errors import Cancelled
-from storemon_tui.report.hours import Intervals, business_intervals
-from storemon_tui.report.inputs import ReportInput
-from storemon_tui.report.timing import StageTimer
+from storemon_tui.report.hours import Intervals, Ranges, intervals_in
+from storemon_tui.report.inputs import Polls, ReportInput
+from storemon_tui.report.lookback import MemoryOlder, OlderPolls, latest_evidence_before
+from storemon_tui.report.segments import concat_ranges, seg_searchsorted
+from storemon_tui.report.timing import Check, Progress, StageTimer, cancel_check, clamped_progress
 from storemon_tui.timebase import DAY_US, TICKS_PER_US, WEEK_US, WINDOWS_US
 
-_KEY_LIMIT = 1 << 62
-_FIRST_LOOKBACK_US = DAY_US  # history read before the week window in the first round
-_STAGES = ("business_hours", "evidence", "ownership", "sums")
+LOOKBACK_US = DAY_US
+"""History read before the week window for every store; older evidence is looked up per store."""
+STAGES = ("business_hours", "evidence", "lookback", "ownership", "sums")
+CHUNK_STORES = 8192
+"""Stores per chunk when the whole input is in memory."""
 
-Check = Callable[[], None]
-Progress = Callable[[float], None]
+
+def read_start(now_us: int) -> int:
+    """Start of the recent range every store's polls are read from: the week window and a day before it."""
+    return now_us - WEEK_US - LOOKBACK_US
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,34 @@ class ReportResult:
     def __len__(self) -> int:
         return len(self.store_ids)
 
+    @classmethod
+    def from_chunks(cls, chunks: Sequence[ChunkResult], now_us: int) -> ReportResult:
+        """All chunks' rows, sorted by store id."""
+        if not chunks:
+            chunks = [ChunkResult.empty()]
+        ids = np.concatenate([c.store_ids for c in chunks])
+        order = np.argsort(ids.astype(str), kind="stable")
+        return cls(
+            store_ids=np.asarray(ids[order], dtype=object),
+            uptime_ticks=np.concatenate([c.uptime_ticks for c in chunks])[order],
+            downtime_ticks=np.concatenate([c.downtime_ticks for c in chunks])[order],
+            now_us=now_us,
+        )
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """One chunk's report rows (unsorted): every store with a poll at or before now."""
+
+    store_ids: np.ndarray  # object array of str
+    uptime_ticks: np.ndarray  # int64 (n, 3)
+    downtime_ticks: np.ndarray  # int64 (n, 3)
+
+    @classmethod
+    def empty(cls) -> ChunkResult:
+        z = np.zeros((0, 3), dtype=np.int64)
+        return cls(np.zeros(0, dtype=object), z, z.copy())
+
 
 def compute_report(
     inp: ReportInput,
@@ -70,50 +109,32 @@ def compute_report(
     progress: Progress | None = None,
     should_cancel: Callable[[], bool] | None = None,
     timings: dict[str, float] | None = None,
+    chunk_stores: int = CHUNK_STORES,
 ) -> ReportResult:
-    """Compute the report at ``now_us`` per the contract.
+    """Compute the report at ``now_us`` per the contract, from an input held in memory.
 
     ``progress`` receives fractions in ``[0, 1]``; ``should_cancel`` is polled
     between stages (each well under 0.5 s at full scale) and a true answer
     raises :class:`~storemon_tui.errors.Cancelled`. ``timings``, if given, is
-    filled with seconds per stage (keys ``business_hours``, ``evidence``,
-    ``ownership``, ``sums`` — summed over chunks — plus ``prepare`` and
-    ``output``).
+    filled with seconds per stage (keys of :data:`STAGES`, summed over
+    chunks, plus ``output``). The stores are computed ``chunk_stores`` at a
+    time; the result does not depend on it.
     """
     now_us = int(now_us)
-
-    def check() -> None:
-        if should_cancel is not None and should_cancel():
-            raise Cancelled()
-
-    def report(frac: float) -> None:
-        if progress is not None:
-            progress(min(1.0, max(0.0, frac)))
-
-    timer = StageTimer(_STAGES)
+    check = cancel_check(should_cancel)
+    report = clamped_progress(progress)
+    timer = StageTimer(STAGES)
     report(0.0)
     check()
-    with timer.stage("prepare"):
-        plan = _ChunkPlan.make(inp, now_us)
-    reported = np.zeros(inp.n_stores, dtype=bool)
-    up = np.zeros((inp.n_stores, 3), dtype=np.int64)
-    down = np.zeros((inp.n_stores, 3), dtype=np.int64)
-    for ci in range(len(plan)):
-        check()
-        chunk = _compute_chunk(inp, now_us, plan.polls(ci), timer, check, _share(report, ci, len(plan)))
-        reported[chunk.stores] = True
-        up[chunk.sums.stores] = chunk.sums.uptime
-        down[chunk.sums.stores] = chunk.sums.downtime
+    starts = range(0, inp.n_stores, max(1, chunk_stores))
+    results = []
+    for index, first in enumerate(starts):
+        chunk = inp if len(starts) == 1 else inp.stores_slice(first, first + chunk_stores)
+        share = _share(report, index, len(starts))
+        results.append(compute_chunk(chunk, now_us, timer=timer, check=check, progress=share))
     check()
     with timer.stage("output"):
-        rows = np.flatnonzero(reported)
-        rows = rows[np.argsort(inp.store_ids[rows].astype(str), kind="stable")]
-        result = ReportResult(
-            store_ids=np.asarray(inp.store_ids[rows], dtype=object),
-            uptime_ticks=up[rows],
-            downtime_ticks=down[rows],
-            now_us=now_us,
-        )
+        result = ReportResult.from_chunks(results, now_us)
     if timings is not None:
         timings.update(timer.seconds)
     report(1.0)
@@ -125,119 +146,53 @@ def _share(report: Progress, index: int, count: int) -> Progress:
     return lambda fraction: report((index + fraction) / count * 0.97)
 
 
-# ------------------------------------------------------------------------------------ chunks
+def compute_chunk(
+    chunk: ReportInput,
+    now_us: int,
+    *,
+    older: OlderPolls | None = None,
+    timer: StageTimer | None = None,
+    check: Check | None = None,
+    progress: Progress | None = None,
+) -> ChunkResult:
+    """The report rows of one chunk of stores, as of ``now_us``.
 
-
-@dataclass(frozen=True)
-class _ChunkPolls:
-    """One chunk's polls, sorted by the combined key, one per (store, ts)."""
-
-    store: np.ndarray
-    ts: np.ndarray
-    act: np.ndarray
-    key: np.ndarray  # (store − s0) × stride + (ts − base), strictly increasing
-    s0: int
-    base_us: int
-    stride_us: int
-
-    @classmethod
-    def build(
-        cls, store: np.ndarray, ts: np.ndarray, act: np.ndarray, s0: int, base_us: int, stride_us: int
-    ) -> _ChunkPolls:
-        key = store - s0
-        key *= stride_us
-        key += ts
-        key -= base_us
-        d = np.diff(key)
-        if not (d > 0).all():
-            if (d < 0).any():  # stable: among equal keys the input order survives
-                order = np.argsort(key, kind="stable")
-                store, ts, act, key = store[order], ts[order], act[order], key[order]
-                d = np.diff(key)
-            dup = d == 0
-            if dup.any():  # the last record of a (store, ts) key wins, as on import
-                last = np.append(~dup, True)
-                store, ts, act, key = store[last], ts[last], act[last], key[last]
-        return cls(store, ts, act, key, s0, base_us, stride_us)
-
-
-@dataclass(frozen=True)
-class _ChunkPlan:
-    """The polls at or before now, grouped by store, split into store ranges whose keys fit int64.
-
-    Keys ``store × stride + (ts − base)`` are in µs but are compared with
-    tick values (×2) too, so the range of stores per chunk is limited by
-    ``_KEY_LIMIT`` over twice the time span; decades of history with many
-    stores need several chunks.
+    A pure function of its arguments: ``chunk`` holds the stores' ids,
+    hours, zones and polls. Without ``older`` the polls are all there is
+    (history included); with it, ``chunk`` needs only the polls of
+    ``[read_start(now), now]`` and ``older`` answers the look-back for the
+    stores that need it (e.g. a database snapshot).
     """
-
-    store: np.ndarray
-    ts: np.ndarray
-    act: np.ndarray
-    ranges: list[tuple[int, int]]  # first store of the chunk, and poll index bounds
-    bounds: np.ndarray
-    base_us: int
-    stride_us: int
-
-    @classmethod
-    def make(cls, inp: ReportInput, now_us: int) -> _ChunkPlan:
-        store, ts, act = _polls_up_to(inp, now_us)
-        if len(ts) == 0:
-            return cls(store, ts, act, [], np.zeros(1, dtype=np.int64), 0, 1)
-        base_us = min(int(ts.min()), now_us - WEEK_US)
-        stride_us = now_us + 2 - base_us
-        per_chunk = max(1, _KEY_LIMIT // (TICKS_PER_US * stride_us + 4) - 1)
-        first, last = int(store[0]), int(store[-1]) + 1
-        ranges = [(c, min(c + per_chunk, last)) for c in range(first, last, per_chunk)]
-        bounds = np.searchsorted(store, np.array([c for c, _ in ranges] + [last]))
-        return cls(store, ts, act, ranges, bounds, base_us, stride_us)
-
-    def __len__(self) -> int:
-        return len(self.ranges)
-
-    def polls(self, index: int) -> _ChunkPolls:
-        a, b = int(self.bounds[index]), int(self.bounds[index + 1])
-        s0 = self.ranges[index][0]
-        return _ChunkPolls.build(self.store[a:b], self.ts[a:b], self.act[a:b], s0, self.base_us, self.stride_us)
-
-
-def _polls_up_to(inp: ReportInput, now_us: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Polls with ts ≤ now, grouped by store (stable: input order kept within a store)."""
-    store = np.asarray(inp.poll_store, dtype=np.int64)
-    ts = np.asarray(inp.poll_ts_us, dtype=np.int64)
-    act = np.asarray(inp.poll_active, dtype=bool)
-    keep = ts <= now_us
-    if not keep.all():
-        store, ts, act = store[keep], ts[keep], act[keep]
-    if len(store) > 1 and (np.diff(store) < 0).any():
-        order = np.argsort(store, kind="stable")
-        store, ts, act = store[order], ts[order], act[order]
-    return store, ts, act
-
-
-@dataclass(frozen=True)
-class _ChunkResult:
-    stores: np.ndarray  # stores of the chunk with a poll at or before now: they are reported
-    sums: WindowSums
-
-
-def _compute_chunk(
-    inp: ReportInput, now_us: int, polls: _ChunkPolls, timer: StageTimer, check: Check, report: Progress
-) -> _ChunkResult:
-    """Evidence, ownership and window sums of one chunk's stores."""
-    evidence = _find_evidence(inp, now_us, polls, timer, check)
+    timer = timer if timer is not None else StageTimer(STAGES)
+    check = check if check is not None else cancel_check(None)
+    report = progress if progress is not None else clamped_progress(None)
+    polls = chunk.polls_up_to(now_us)
+    recent = polls.ts_us >= read_start(now_us)
+    if older is None:
+        older = MemoryOlder(polls.take(~recent))
+    evidence = find_evidence(chunk, polls.take(recent), older, now_us, timer, check)
     report(0.6)
     check()
-    if len(evidence.store) == 0:
-        return _ChunkResult(evidence.stores, WindowSums.empty())
+    if len(evidence.polls) == 0:
+        return _rows(chunk, evidence.stores, WindowSums.empty())
     with timer.stage("ownership"):
-        owner = _ownership(evidence, now_us)
+        owner = ownership(evidence.polls, now_us)
     report(0.85)
     check()
     with timer.stage("sums"):
-        sums = _window_sums(owner, evidence.intervals, now_us)
+        sums = window_sums(owner, evidence.intervals)
     report(1.0)
-    return _ChunkResult(evidence.stores, sums)
+    return _rows(chunk, evidence.stores, sums)
+
+
+def _rows(chunk: ReportInput, stores: np.ndarray, sums: WindowSums) -> ChunkResult:
+    """Rows for the reported ``stores`` (sorted); stores without evidence are all zero."""
+    uptime = np.zeros((len(stores), 3), dtype=np.int64)
+    downtime = np.zeros((len(stores), 3), dtype=np.int64)
+    at = np.searchsorted(stores, sums.stores)
+    uptime[at] = sums.uptime
+    downtime[at] = sums.downtime
+    return ChunkResult(np.asarray(chunk.store_ids[stores], dtype=object), uptime, downtime)
 
 
 # ---------------------------------------------------------------------------------- evidence
@@ -245,96 +200,69 @@ def _compute_chunk(
 
 @dataclass(frozen=True)
 class Evidence:
-    """A chunk's evidence polls, sorted by (store, time), and its business intervals.
+    """A chunk's evidence polls that can own time in the week window, and its business intervals.
 
-    Only the evidence that can own time in the week window is kept: for each
-    store, its last evidence poll before the window and every one after.
-    ``intervals`` cover at least the week window of every store of the chunk.
+    ``polls`` holds, per store, its latest evidence before the recent range
+    (if its window needs it) and every evidence poll of the recent range.
+    ``intervals`` cover at least the week window of every store with
+    evidence. ``stores`` are those with a poll at or before now.
     """
 
-    stores: np.ndarray  # stores with a poll at or before now
-    store: np.ndarray
-    ts_us: np.ndarray
-    active: np.ndarray
+    stores: np.ndarray
+    polls: Polls
     intervals: Intervals
 
 
-def _find_evidence(inp: ReportInput, now_us: int, polls: _ChunkPolls, timer: StageTimer, check: Check) -> Evidence:
-    """Look back from the week window until each store's window has its owner.
-
-    Look back a little first; stores whose look-back held polls but no
-    evidence look back 8× further, until evidence before the window or the
-    store's first poll is reached. One week of data ⇒ one round; years of
-    history stay cheap.
-    """
-    week_start = now_us - WEEK_US
-    counts = np.bincount(polls.store - polls.s0)
-    stores = np.flatnonzero(counts) + polls.s0
-    first_ts = np.zeros(inp.n_stores, dtype=np.int64)
-    first_ts[stores] = polls.ts[(np.cumsum(counts) - counts)[stores - polls.s0]]
-    lo_us = np.full(inp.n_stores, week_start, dtype=np.int64)
-    pending, lookback = stores, _FIRST_LOOKBACK_US
-    week_iv: Intervals | None = None
-    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    while len(pending):
-        lo_us[pending] = np.minimum(np.maximum(first_ts[pending], week_start - lookback), week_start)
+def find_evidence(
+    chunk: ReportInput, recent: Polls, older: OlderPolls, now_us: int, timer: StageTimer, check: Check
+) -> Evidence:
+    """Evidence in the recent range, then the latest evidence before it for stores whose window needs it."""
+    week_start, lo = now_us - WEEK_US, read_start(now_us)
+    recent_stores = np.unique(recent.store)
+    with timer.stage("business_hours"):
+        iv = intervals_in(chunk, _same_range(recent_stores, lo, now_us + 1), check)
+    check()
+    with timer.stage("evidence"):
+        inside = polls_inside(iv, recent)
+        owned = np.unique(inside.store[inside.ts_us < week_start])
+        pending = np.setdiff1d(np.arange(chunk.n_stores, dtype=np.int64), owned, assume_unique=True)
+    with timer.stage("lookback"):
+        back = latest_evidence_before(chunk, older, pending, np.full(len(pending), lo, dtype=np.int64), check)
+    newcomers = np.setdiff1d(back.evidence.store, recent_stores, assume_unique=True)
+    if len(newcomers):  # old evidence of stores without recent polls: their week needs intervals too
         with timer.stage("business_hours"):
-            iv = business_intervals(inp, lo_us, now_us + 1, _mask(inp.n_stores, pending), check=check)
-        week_iv = iv if week_iv is None else week_iv  # the first round holds every store and covers the week
-        check()
-        with timer.stage("evidence"):
-            e_store, e_ts, e_act = _polls_inside(iv, polls)
-            done = _mask(inp.n_stores, e_store[e_ts < week_start]) | (lo_us <= first_ts)
-            keep = done[e_store]
-            found.append((e_store[keep], e_ts[keep], e_act[keep]))
-            pending = pending[~done[pending]]
-        lookback *= 8
-        check()
-    assert week_iv is not None or len(stores) == 0
-    empty = Intervals(*(np.zeros(0, dtype=np.int64) for _ in range(3)))
-    return Evidence(stores, *_regroup(found), intervals=week_iv if week_iv is not None else empty)
+            iv = _concat_by_store(iv, intervals_in(chunk, _same_range(newcomers, week_start, now_us + 1), check))
+    stores = np.union1d(recent_stores, back.polled)
+    return Evidence(stores, Polls.regrouped([back.evidence, inside]), iv)  # older evidence first
 
 
-def _mask(n: int, indexes: np.ndarray) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    mask[indexes] = True
-    return mask
+def _same_range(stores: np.ndarray, lo_us: int, hi_us: int) -> Ranges:
+    n = len(stores)
+    return Ranges(stores, np.full(n, lo_us, dtype=np.int64), np.full(n, hi_us, dtype=np.int64))
 
 
-def _regroup(found: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each store's evidence comes from exactly one round: regroup by store, keeping time order."""
-    if not found:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z.copy(), np.zeros(0, dtype=bool)
-    if len(found) == 1:
-        return found[0]
-    e_store, e_ts, e_act = (np.concatenate(parts) for parts in zip(*found, strict=True))
-    order = np.argsort(e_store, kind="stable")
-    return e_store[order], e_ts[order], e_act[order]
+def polls_inside(iv: Intervals, polls: Polls) -> Polls:
+    """The polls inside the intervals (both sorted by store, then time).
 
-
-def _polls_inside(iv: Intervals, polls: _ChunkPolls) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Polls inside the business intervals, as (store, ts, active), sorted by (store, ts).
-
-    Each interval's start and end are located among the sorted poll keys (tens of
-    thousands of searches instead of millions); the polls between them are inside,
-    and as the intervals are disjoint, so are the ranges.
+    Each interval's start and end are located among the sorted polls (tens of
+    thousands of searches instead of millions); the polls between them are
+    inside, and as the intervals are disjoint, so are the ranges.
     """
-    iv_base = iv.store - polls.s0
-    iv_base *= polls.stride_us
-    iv_base -= polls.base_us
-    lo_pos = np.searchsorted(polls.key, iv_base + iv.start_us, side="left")
-    hi_pos = np.searchsorted(polls.key, iv_base + iv.end_us, side="left")
-    inside = _ranges(lo_pos, hi_pos)
-    return np.repeat(iv.store, hi_pos - lo_pos), polls.ts[inside], polls.act[inside]
+    n = len(iv)
+    pos = seg_searchsorted(
+        polls.store, polls.ts_us, np.concatenate([iv.store, iv.store]), np.concatenate([iv.start_us, iv.end_us])
+    )
+    return polls.take(concat_ranges(pos[:n], pos[n:]))
 
 
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(lo[k], hi[k])`` for all k, without a Python loop."""
-    length = hi - lo
-    total = int(length.sum())
-    starts = np.cumsum(length) - length
-    return np.arange(total, dtype=np.int64) + np.repeat(lo - starts, length)
+def _concat_by_store(a: Intervals, b: Intervals) -> Intervals:
+    """Intervals of two disjoint store sets, regrouped by store."""
+    both = Intervals(*(np.concatenate([x, y]) for x, y in zip(_fields(a), _fields(b), strict=True)))
+    return both.take(np.argsort(both.store, kind="stable"))
+
+
+def _fields(iv: Intervals) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return iv.store, iv.start_us, iv.end_us, iv.range
 
 
 # --------------------------------------------------------------------------------- ownership
@@ -363,11 +291,11 @@ class Ownership:
 
         Plus a per-store constant, so only differences within one store mean anything.
         """
-        k = _seg_search(self.store, self.seg_start, q_store, q_t, self.w0, self.now_ticks - self.w0 + 2) - 1
+        k = seg_searchsorted(self.store, self.seg_start, q_store, q_t, side="right") - 1
         return self.owned_before[k] + (q_t - self.seg_start[k]) * self.active[k]
 
 
-def _ownership(evidence: Evidence, now_us: int) -> Ownership:
+def ownership(evidence: Polls, now_us: int) -> Ownership:
     """Each evidence poll's segment of the week window: from the midpoint with the previous one to the next."""
     e_store, e_ts, e_act = evidence.store, evidence.ts_us, evidence.active
     now_ticks = TICKS_PER_US * now_us
@@ -387,22 +315,6 @@ def _ownership(evidence: Evidence, now_us: int) -> Ownership:
     return Ownership(e_store, seg_start, e_act, np.cumsum(owned) - owned, w0, now_ticks)
 
 
-def _seg_search(
-    v_store: np.ndarray,
-    v: np.ndarray,
-    q_store: np.ndarray,
-    q: np.ndarray,
-    base: int,
-    stride: int,
-    side: Literal["left", "right"] = "right",
-) -> np.ndarray:
-    """``searchsorted`` within each store's segment of ``v`` (sorted by (store, v)); returns global indices."""
-    s0 = int(v_store[0]) if len(v_store) else 0
-    vk = (v_store - s0) * stride + (v - base)
-    qk = (q_store - s0) * stride + (q - base)
-    return np.searchsorted(vk, qk, side=side)
-
-
 # ------------------------------------------------------------------------------- window sums
 
 
@@ -419,7 +331,7 @@ class WindowSums:
         return cls(np.zeros(0, dtype=np.int64), np.zeros((0, 3), dtype=np.int64), np.zeros((0, 3), dtype=np.int64))
 
 
-def _window_sums(owner: Ownership, iv: Intervals, now_us: int) -> WindowSums:
+def window_sums(owner: Ownership, iv: Intervals) -> WindowSums:
     """Per store and window: business time and the active part of it, summed over its intervals.
 
     Uptime over ``[a, b)`` is ``G(b) − G(a)``; an interval that starts before

@@ -7,12 +7,67 @@ fast at scale. Stores are addressed by a dense integer index (the database's
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 DEFAULT_ZONE = "America/Chicago"
+
+
+@dataclass(frozen=True)
+class Polls:
+    """Polls sorted by ``(store, ts_us)``, at most one per ``(store, ts_us)``."""
+
+    store: np.ndarray  # int64 store index
+    ts_us: np.ndarray  # int64 µs UTC
+    active: np.ndarray  # bool
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    @classmethod
+    def empty(cls) -> Polls:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
+
+    @classmethod
+    def normalized(cls, store: np.ndarray, ts_us: np.ndarray, active: np.ndarray) -> Polls:
+        """Sort by ``(store, ts)``; of several records with one key the last one wins, as on import."""
+        store = np.asarray(store, dtype=np.int64)
+        ts_us = np.asarray(ts_us, dtype=np.int64)
+        active = np.asarray(active, dtype=bool)
+        if len(store) > 1:
+            d_store, d_ts = np.diff(store), np.diff(ts_us)
+            if ((d_store < 0) | ((d_store == 0) & (d_ts < 0))).any():
+                order = np.lexsort((ts_us, store))  # stable: equal keys keep their input order
+                store, ts_us, active = store[order], ts_us[order], active[order]
+                d_store, d_ts = np.diff(store), np.diff(ts_us)
+            repeated = (d_store == 0) & (d_ts == 0)
+            if repeated.any():
+                last = np.append(~repeated, True)
+                store, ts_us, active = store[last], ts_us[last], active[last]
+        return cls(store, ts_us, active)
+
+    @classmethod
+    def regrouped(cls, parts: Sequence[Polls]) -> Polls:
+        """The polls of several parts, grouped by store; within a store, parts keep their order."""
+        if not parts:
+            return cls.empty()
+        store = np.concatenate([p.store for p in parts])
+        order = np.argsort(store, kind="stable")
+        return cls(
+            store[order],
+            np.concatenate([p.ts_us for p in parts])[order],
+            np.concatenate([p.active for p in parts])[order],
+        )
+
+    def take(self, index: np.ndarray) -> Polls:
+        """The polls at ``index`` (sorted positions or a mask), still sorted."""
+        return Polls(self.store[index], self.ts_us[index], self.active[index])
+
+    def shifted(self, by: int) -> Polls:
+        """The same polls with store indexes offset by ``by`` (between a chunk's and the fleet's numbering)."""
+        return Polls(self.store + by, self.ts_us, self.active)
 
 
 @dataclass(frozen=True)
@@ -55,6 +110,34 @@ class ReportInput:
     @property
     def n_stores(self) -> int:
         return len(self.store_ids)
+
+    def polls_up_to(self, now_us: int) -> Polls:
+        """The polls at or before ``now_us``, normalized (sorted, one per key: the last record wins)."""
+        keep = np.asarray(self.poll_ts_us) <= now_us
+        return Polls.normalized(
+            np.asarray(self.poll_store)[keep], np.asarray(self.poll_ts_us)[keep], np.asarray(self.poll_active)[keep]
+        )
+
+    def stores_slice(self, first: int, stop: int) -> ReportInput:
+        """The input of stores ``first … stop − 1`` alone, renumbered from 0 (a chunk of the fleet)."""
+
+        def rows(store: np.ndarray) -> np.ndarray:
+            store = np.asarray(store, dtype=np.int64)
+            return (store >= first) & (store < stop)
+
+        p, h, z = rows(self.poll_store), rows(self.hours_store), rows(self.zone_store)
+        return ReportInput(
+            store_ids=self.store_ids[first:stop],
+            poll_store=np.asarray(self.poll_store, dtype=np.int64)[p] - first,
+            poll_ts_us=np.asarray(self.poll_ts_us)[p],
+            poll_active=np.asarray(self.poll_active)[p],
+            hours_store=np.asarray(self.hours_store, dtype=np.int64)[h] - first,
+            hours_day=np.asarray(self.hours_day)[h],
+            hours_start_us=np.asarray(self.hours_start_us)[h],
+            hours_end_us=np.asarray(self.hours_end_us)[h],
+            zone_store=np.asarray(self.zone_store, dtype=np.int64)[z] - first,
+            zone_name=np.asarray(self.zone_name)[z],
+        )
 
     @classmethod
     def from_records(

@@ -11,6 +11,7 @@ restarts. A report left ``Running`` by a process that died is marked
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import socket
@@ -135,6 +136,8 @@ class ReportJobs:
         self._threads: dict[str, threading.Thread] = {}
         self._latest: set[str] = set()
         """Reports whose "now" is the latest poll: read it in the data's own snapshot."""
+        self._live: dict[str, float] = {}
+        """Progress (0–100) of the reports this object is computing, newer than their records may be."""
         self._lock = threading.Lock()
         self._report_table: Table | None = None
 
@@ -234,12 +237,17 @@ class ReportJobs:
     def _compute(self, report_id: str, on_progress: ProgressCallback | None, timings: dict[str, float] | None) -> None:
         cancel = self._cancel.setdefault(report_id, threading.Event())
         stored = 0.0
+        # The report reads in one snapshot while it computes; on SQLite (rollback journal) no write
+        # can commit while a read transaction is open, the report's own included: there the record
+        # keeps its progress until the end, and this process's get() and list() show it live.
+        store_progress = self.db.dialect != "sqlite"
 
         def progress(fraction: float) -> None:
             nonlocal stored
             if on_progress is not None:
                 on_progress(fraction)
-            if fraction - stored >= _PROGRESS_STEP:
+            self._live[report_id] = round(fraction * 100, 1)
+            if store_progress and fraction - stored >= _PROGRESS_STEP:
                 stored = fraction
                 self._update(report_id, progress=round(fraction * 100, 1))
 
@@ -271,6 +279,7 @@ class ReportJobs:
         finally:
             self._cancel.pop(report_id, None)
             self._latest.discard(report_id)
+            self._live.pop(report_id, None)
 
     def _read_and_compute(
         self,
@@ -280,28 +289,21 @@ class ReportJobs:
         timings: dict[str, float] | None,
     ) -> tuple[ReportResult, int]:
         """The report's result and the data version it was computed from."""
-        from storemon_tui.report.engine import compute_report
-        from storemon_tui.report.source import load_report_input
+        from storemon_tui.report.pipeline import run_report
 
         record = self.get(report_id)
-        started = time.perf_counter()
         with self.db.snapshot() as conn:
             # The as-of recorded at creation is the latest poll *then*; an import may have
             # committed since, so "now" must come from the snapshot the data is read in.
             as_of_us = None if report_id in self._latest else record.as_of_us
-            inputs, now_us = load_report_input(conn, as_of_us)
             version = get_data_version(conn)  # the version of exactly the data read
-        if timings is not None:
-            timings["read"] = time.perf_counter() - started
-        if cancel.is_set():
-            raise Cancelled()
-        result = compute_report(
-            inputs,
-            now_us,
-            progress=lambda f: progress(0.05 + 0.9 * f),
-            should_cancel=cancel.is_set,
-            timings=timings,
-        )
+            result = run_report(
+                conn,
+                as_of_us,
+                progress=lambda f: progress(0.05 + 0.9 * f),
+                should_cancel=cancel.is_set,
+                timings=timings,
+            )
         return result, version
 
     def _write_csv(self, report_id: str, result: ReportResult, cancel: threading.Event) -> Path:
@@ -338,7 +340,7 @@ class ReportJobs:
             record = conn.execute(select(report).where(report.c.id == report_id)).mappings().first()
         if record is None:
             raise StoremonError(f"no report with id {report_id!r}")
-        return ReportInfo.from_record(record)
+        return self._with_live_progress(ReportInfo.from_record(record))
 
     def wait(self, report_id: str, timeout: float | None = None) -> ReportInfo:
         """Block until the report is no longer running (or ``timeout`` passes)."""
@@ -371,7 +373,13 @@ class ReportJobs:
         with self.db.connect() as conn:
             report = self._table(conn)
             records = conn.execute(select(report).order_by(report.c.created_at.desc()).limit(limit)).mappings().all()
-        return [ReportInfo.from_record(r) for r in records]
+        return [self._with_live_progress(ReportInfo.from_record(r)) for r in records]
+
+    def _with_live_progress(self, info: ReportInfo) -> ReportInfo:
+        live = self._live.get(info.id)
+        if live is None or info.status is not ReportStatus.RUNNING:
+            return info
+        return dataclasses.replace(info, progress=max(live, info.progress))
 
     def delete(self, report_id: str) -> None:
         info = self.get(report_id)

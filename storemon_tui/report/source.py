@@ -1,245 +1,272 @@
-"""Read the report's input from the database into numpy arrays, fast.
+"""Reading a report's input from the database: chunks of stores, a bounded range of time.
 
-Why the SQLite path looks unusual: the report needs every poll (≈2 M rows),
-and the cost of reading them is almost entirely Python building one tuple
-per row (≈0.5 µs each) — far more than SQLite's own scan. So on SQLite the
-database packs each store's polls into one text value
-(``group_concat`` of ``(ts_us − base) × 2 + active``) and numpy parses all
-of them in a single C call: 14 000 rows cross into Python instead of 2 M.
-``group_concat`` order is not guaranteed by SQLite, so the result is checked
-(and sorted if ever needed).
+What is read (the report must cost what it needs, not what the database
+ever held): for each chunk of store keys, the stores' ids, business hours,
+zones and their polls of ``[now − 168 h − 24 h, now]``; then, only for the
+stores whose week window is not yet owned by evidence from that range,
+their latest polls before it, found by one index seek per store on
+``(store_key, ts_us)`` (:class:`DatabaseOlder`, driven by
+``lookback.py``).
 
-Business hours (≈100 000 rows) are read the same way, one ``group_concat``
-per column. Other databases (PostgreSQL) use plain ``SELECT`` statements
-fetched in large chunks straight into numpy arrays.
+Why the queries look unusual: the cost of reading two million polls is
+almost entirely Python building one tuple per row. So each store's polls
+travel as one value: on SQLite a ``group_concat`` of
+``(ts_us − now) × 2 + active`` parsed by numpy in one C call, on PostgreSQL
+a ``string_agg`` of big-endian ``int8send`` bytes cut by ``np.frombuffer``.
+Neither database promises the order inside an aggregate, so the order is
+checked (and restored if ever needed).
+
+All reads of one report see one snapshot: the caller's transaction
+(``Database.snapshot()``), and helper connections that read chunks ahead
+in other threads join that snapshot (:meth:`ReportSnapshot.helper`).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import re
 import sqlite3
 import warnings
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import Connection
 
+from storemon_tui.db.summary_sql import LATEST_POLL_SQL
 from storemon_tui.errors import NoPollsError, StoremonError
-from storemon_tui.report.inputs import ReportInput
+from storemon_tui.report.inputs import Polls, ReportInput
 
-_CHUNK = 1 << 16
+_HOURS_COLUMNS = ("store_key", "day_of_week", "start_us", "end_us")
+_MIN_INT64 = -(1 << 63)
 
-_Polls = tuple[np.ndarray, np.ndarray, np.ndarray]
-"""Poll arrays (store key, ts_us, active), sorted by (store, ts)."""
+
+class ReportSnapshot:
+    """One consistent view of the database for one computation, read chunk by chunk.
+
+    Create it inside ``Database.snapshot()`` (or any connection: on SQLite a
+    connection without an open transaction gets a read transaction of its
+    own, ended by :meth:`close`). ``now_us`` is ``as_of_us`` if given, else
+    the latest poll. Raises :class:`StoremonError` when the database has no
+    polls at all.
+    """
+
+    def __init__(self, conn: Connection, as_of_us: int | None) -> None:
+        dbapi = conn.connection.dbapi_connection
+        if dbapi is None:  # only after the connection was closed or invalidated
+            raise StoremonError("the database connection is closed")
+        self.conn = conn
+        self.dialect = conn.dialect.name
+        self._dbapi = dbapi
+        self._own_transaction = self.dialect == "sqlite" and not cast(sqlite3.Connection, dbapi).in_transaction
+        self.cursor: Any = dbapi.cursor()
+        if self._own_transaction:
+            self.cursor.execute("BEGIN")
+        try:
+            self.max_key = int(_scalar(self.cursor, "SELECT max(store_key) FROM store") or 0)
+            latest = _scalar(self.cursor, LATEST_POLL_SQL)
+            if latest is None:
+                raise NoPollsError()
+        except BaseException:
+            self.close()
+            raise
+        self.now_us = int(as_of_us) if as_of_us is not None else int(latest)
+
+    def close(self) -> None:
+        self.cursor.close()
+        if self._own_transaction:
+            self._dbapi.rollback()  # read-only: just ends the snapshot
+            self._own_transaction = False
+
+    def __enter__(self) -> ReportSnapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read_chunk(
+        self, first_key: int, stop_key: int, lo_us: int | None, cursor: Any = None
+    ) -> tuple[ReportInput, DatabaseOlder]:
+        """Stores ``first_key … stop_key − 1`` renumbered from 0, with their polls of ``[lo_us, now]``.
+
+        Also returns the chunk's look-back source, which already knows the
+        stores that have no poll before ``lo_us`` (most of them, when the
+        data is young): it never asks the database about those.
+        ``lo_us=None`` reads all polls at or before now. ``cursor`` may be a
+        helper's (:meth:`helper`), to read in another thread.
+        """
+        cur = cursor if cursor is not None else self.cursor
+        keys = (first_key, stop_key)
+        lo = lo_us if lo_us is not None else _MIN_INT64
+        read_polls = _sqlite_polls if self.dialect == "sqlite" else _postgres_polls
+        ids, polls, has_older = read_polls(cur, keys, lo, self.now_us)
+        hours = _sqlite_hours(cur, keys) if self.dialect == "sqlite" else _generic_hours(cur, keys, self.dialect)
+        cur.execute(
+            _placeholders(
+                "SELECT store_key, timezone_str FROM store_timezone WHERE store_key >= ? AND store_key < ?",
+                self.dialect,
+            ),
+            keys,
+        )
+        zones = cur.fetchall()
+        chunk = _chunk_input(first_key, stop_key, ids, polls, hours, zones)
+        older = np.zeros(chunk.n_stores, dtype=bool)
+        older[np.asarray([int(k) - first_key for k in has_older], dtype=np.int64)] = True
+        return chunk, DatabaseOlder(self, first_key, older)
+
+    @contextmanager
+    def helper(self) -> Iterator[Any]:
+        """A cursor on a second connection that sees this snapshot, or ``None`` if none can be had.
+
+        SQLite: a read-only connection whose read starts while this one
+        holds its shared lock, so no writer can commit in between (rollback
+        journal). It must not *wait* for that lock: a committing writer
+        holds SQLite's pending lock (no new readers) while it waits for ours
+        to go, so waiting would deadlock both for the busy timeout; it asks
+        once, and if refused there is no helper. PostgreSQL: a connection
+        that imports this transaction's exported snapshot.
+        """
+        opened = _open_sqlite_helper(self) if self.dialect == "sqlite" else _open_postgres_helper(self)
+        if opened is None:
+            yield None
+            return
+        connection, cursor = opened
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            connection.close()
+
+
+class DatabaseOlder:
+    """:class:`~storemon_tui.report.lookback.OlderPolls` from the database, for one chunk's stores.
+
+    ``has_older[i]`` says whether store ``i`` has any poll before the
+    chunk's recent range; only those are looked up.
+    """
+
+    def __init__(self, snapshot: ReportSnapshot, first_key: int, has_older: np.ndarray) -> None:
+        self.snapshot = snapshot
+        self.first_key = first_key
+        self.has_older = has_older
+
+    def before(self, stores: np.ndarray, upto_us: np.ndarray, limit: int) -> Polls:
+        wanted = self.has_older[stores]
+        stores, upto_us = stores[wanted], upto_us[wanted]
+        if len(stores) == 0:
+            return Polls.empty()
+        keys = [int(k) + self.first_key for k in stores]
+        uptos = [int(u) for u in upto_us]
+        snap = self.snapshot
+        if snap.dialect == "sqlite":
+            pairs = json.dumps(list(zip(keys, uptos, strict=True)))
+            rows = snap.cursor.execute(_SQLITE_OLDER, (pairs, int(limit))).fetchall()
+            store, packed = _parse_text_rows(rows)
+        else:
+            snap.cursor.execute(_POSTGRES_OLDER, {"keys": keys, "uptos": uptos, "n": int(limit)})
+            store, packed = _parse_binary_rows(snap.cursor.fetchall())
+        return Polls.normalized(store - self.first_key, packed >> 1, (packed & 1).astype(bool))
+
+
+_SQLITE_OLDER = (
+    "SELECT k.store_key, (SELECT group_concat(ts_us * 2 + active) FROM (SELECT ts_us, active FROM poll p"
+    " WHERE p.store_key = k.store_key AND p.ts_us < k.upto ORDER BY p.ts_us DESC LIMIT ?2))"
+    " FROM (SELECT json_extract(value, '$[0]') AS store_key, json_extract(value, '$[1]') AS upto"
+    " FROM json_each(?1)) k"
+)
+_POSTGRES_OLDER = (
+    "SELECT k.store_key, x.packed FROM unnest(%(keys)s::bigint[], %(uptos)s::bigint[]) AS k(store_key, upto)"
+    " CROSS JOIN LATERAL (SELECT string_agg(int8send(q.ts_us * 2 + q.active), ''::bytea) AS packed"
+    " FROM (SELECT ts_us, active FROM poll p WHERE p.store_key = k.store_key AND p.ts_us < k.upto"
+    " ORDER BY p.ts_us DESC LIMIT %(n)s) q) x"
+)
 
 
 def load_report_input(conn: Connection, as_of_us: int | None) -> tuple[ReportInput, int]:
-    """Load stores, polls at or before now, hours and zones; return ``(input, now_us)``.
+    """Everything at once — all stores, all polls at or before now — and ``now``.
 
-    ``now`` is ``as_of_us`` if given, else the latest poll timestamp. Store
-    keys (dense small integers) are used directly as store indexes.
-    Raises :class:`StoremonError` when the database has no polls at all.
-
-    The reads must see one snapshot (an import may commit meanwhile): pass a
-    connection from ``Database.snapshot()``; on SQLite a connection without
-    an open transaction gets a read transaction of its own here.
+    The whole history in memory: for tests and small databases (the report
+    itself reads chunks, see ``pipeline.py``). Store keys are the indexes.
     """
-    dbapi = conn.connection.dbapi_connection
-    if dbapi is None:  # only after the connection was closed or invalidated
-        raise StoremonError("the database connection is closed")
-    own_snapshot = conn.dialect.name == "sqlite" and not cast(sqlite3.Connection, dbapi).in_transaction
-    cur = dbapi.cursor()
-    try:
-        if own_snapshot:
-            cur.execute("BEGIN")
-        polls, now_us = _read_polls(cur, conn, as_of_us)
-        cur.execute("SELECT store_key, store_id FROM store")
-        store_rows = cur.fetchall()
-        hours = _hours_sqlite(cur) if conn.dialect.name == "sqlite" else _hours_generic(cur)
-        cur.execute("SELECT store_key, timezone_str FROM store_timezone")
-        zone_rows = cur.fetchall()
-    finally:
-        cur.close()
-        if own_snapshot:
-            dbapi.rollback()  # read-only: just ends the snapshot
-    return _assemble(polls, store_rows, hours, zone_rows), now_us
+    with ReportSnapshot(conn, as_of_us) as snap:
+        return snap.read_chunk(0, snap.max_key + 1, None)[0], snap.now_us
 
 
-def _read_polls(cur: Any, conn: Connection, as_of_us: int | None) -> tuple[_Polls, int]:
-    """The polls at or before now, and now (``as_of_us``, else the latest poll)."""
-    # The newest poll of the highest store key is a cheap primary-key lookup; it
-    # anchors the packed values near the data and tells whether any poll exists.
-    cur.execute("SELECT store_key, ts_us FROM poll ORDER BY store_key DESC, ts_us DESC LIMIT 1")
-    probe = cur.fetchone()
-    if probe is None:
-        raise NoPollsError()
-    base = int(as_of_us) if as_of_us is not None else int(probe[1])
-    if conn.dialect.name == "sqlite":
-        polls = _polls_sqlite(cur, base, as_of_us, int(probe[0]), conn.engine.url.database)
-    elif conn.dialect.name == "postgresql":
-        polls = _polls_postgres(cur, as_of_us)
-    else:
-        polls = _polls_generic(cur, as_of_us)
-    return polls, int(as_of_us) if as_of_us is not None else int(polls[1].max())
+# ------------------------------------------------------------------------------------ polls
 
 
-def _assemble(
-    polls: _Polls, store_rows: Sequence[Any], hours: list[np.ndarray], zone_rows: Sequence[Any]
-) -> ReportInput:
-    """The input arrays, with store keys as indexes (ids of unused keys are empty)."""
-    p_store, p_ts, p_act = polls
-    max_key = max(
-        int(p_store.max()) if len(p_store) else 0,
-        max((int(r[0]) for r in store_rows), default=0),
-        int(hours[0].max()) if len(hours[0]) else 0,
-        max((int(r[0]) for r in zone_rows), default=0),
-    )
-    store_ids = np.full(max_key + 1, "", dtype=object)
-    for key, sid in store_rows:
-        store_ids[int(key)] = sid
-    return ReportInput(
-        store_ids=store_ids,
-        poll_store=p_store,
-        poll_ts_us=p_ts,
-        poll_active=p_act,
-        hours_store=hours[0],
-        hours_day=hours[1],
-        hours_start_us=hours[2],
-        hours_end_us=hours[3],
-        zone_store=np.array([int(r[0]) for r in zone_rows], dtype=np.int64),
-        zone_name=np.array([r[1] for r in zone_rows], dtype=object),
-    )
+def _sqlite_polls(cur: Any, keys: tuple[int, int], lo_us: int, now_us: int) -> tuple[list[Any], Polls, list[int]]:
+    """Store ids, packed polls per store (one index seek per store), and the stores with polls before ``lo_us``."""
+    rows = cur.execute(
+        "SELECT s.store_key, s.store_id, (SELECT group_concat((p.ts_us - ?1) * 2 + p.active) FROM poll p"
+        " WHERE p.store_key = s.store_key AND p.ts_us >= ?2 AND p.ts_us <= ?1),"
+        " EXISTS (SELECT 1 FROM poll q WHERE q.store_key = s.store_key AND q.ts_us < ?2)"
+        " FROM store s WHERE s.store_key >= ?3 AND s.store_key < ?4",
+        (now_us, lo_us, *keys),
+    ).fetchall()
+    store, packed = _parse_text_rows([(r[0], r[2]) for r in rows])
+    return [(r[0], r[1]) for r in rows], _unpack(store, packed, now_us), [r[0] for r in rows if r[3]]
 
 
-def _polls_sqlite(
-    cur, base: int, as_of_us: int | None, max_key: int, db_path: str | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One text row per store, parsed by numpy (see module docstring).
-
-    SQLite builds the text on one core per connection, so the stores are
-    split in two halves and a second, read-only connection builds the upper
-    half in a thread (``sqlite3`` releases the GIL while a query runs): ~40 %
-    less wall time on two cores. Both halves see the same data: ``cur``'s
-    transaction already holds SQLite's shared lock (the caller's probe read),
-    and in rollback-journal mode no writer can commit while it does.
-
-    The second connection must not *wait* for its shared lock: a writer
-    that is committing holds SQLite's pending lock (no new readers) while it
-    waits for ``cur``'s shared lock to go, so waiting would deadlock both
-    for the busy timeout. It asks once, and if refused ``cur`` reads the
-    upper half itself.
-    """
-    where = f"AND ts_us <= {int(as_of_us)} " if as_of_us is not None else ""
-    sql = (
-        f"SELECT store_key, group_concat((ts_us - {base}) * 2 + active) "  # noqa: S608 - ints only
-        f"FROM poll WHERE store_key > ? AND store_key <= ? {where}GROUP BY store_key"
-    )
-    middle = max_key // 2
-    if db_path and db_path != ":memory:" and max_key > 1:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            upper = pool.submit(_fetch_readonly, db_path, sql, (middle, max_key))
-            rows = cur.execute(sql, (-1, middle)).fetchall()
-            try:
-                rows += upper.result()
-            except sqlite3.Error:  # locked by a committing writer (or unopenable): read it here
-                rows += cur.execute(sql, (middle, max_key)).fetchall()
-    else:
-        rows = cur.execute(sql, (-1, max_key)).fetchall()
-    if not rows:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z.copy(), np.zeros(0, dtype=bool)
-    keys, counts, packed = _parse_packed(rows)
-    del rows
-    store = np.repeat(keys, counts)
-    ts = base + (packed >> 1)  # floor halving: exact for negative offsets too
-    active = (packed & 1).astype(bool)
-    return _sorted(store, ts, active)
-
-
-def _fetch_readonly(db_path: str, sql: str, params: tuple[int, int]) -> list[tuple]:
-    """Run one query on a private read-only connection (for a worker thread)."""
-    # as_uri() percent-encodes '#', '?' and '%', which a URI filename would
-    # otherwise read as a fragment, a query or an escape (and open another file).
-    uri = Path(db_path).resolve().as_uri() + "?mode=ro"
-    connection = sqlite3.connect(uri, uri=True, timeout=0)  # never wait: see _polls_sqlite
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        connection.close()
-
-
-def _parse_packed(rows: list[tuple[int, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(store_key, "v,v,…")`` rows → keys, per-key counts and the packed values."""
-    n = len(rows)
-    keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-    # Counting separators in C is cheaper than a COUNT(*) aggregate per row in SQL.
-    counts = np.fromiter((r[1].count(",") + 1 for r in rows), dtype=np.int64, count=n)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a partial parse must fail loudly, not truncate
-        packed = np.fromstring(",".join([r[1] for r in rows]), dtype=np.int64, sep=",")
-    if len(packed) != int(counts.sum()):
-        raise StoremonError(f"could not read the polls back: expected {int(counts.sum())} values, parsed {len(packed)}")
-    return keys, counts, packed
-
-
-def _polls_postgres(cur, as_of_us: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One binary value per store, cut into int64s by numpy.
-
-    psycopg hands a ``COPY`` out one row per message (3 s for 2 M polls); here
-    PostgreSQL concatenates each store's ``ts_us × 2 + active`` as big-endian
-    ``int8send`` bytes instead, so 14 000 values cross into Python (~1 s).
-    The aggregate reads an ordered subquery (an index scan), and ``_sorted``
-    verifies the order rather than trusting it.
-    """
-    where = f" WHERE ts_us <= {int(as_of_us)}" if as_of_us is not None else ""
+def _postgres_polls(cur: Any, keys: tuple[int, int], lo_us: int, now_us: int) -> tuple[list[Any], Polls, list[int]]:
     cur.execute(
-        "SELECT store_key, string_agg(int8send(ts_us * 2 + active), ''::bytea) "  # noqa: S608 - ints only
-        f"FROM (SELECT store_key, ts_us, active FROM poll{where} ORDER BY store_key, ts_us) p GROUP BY store_key"
+        "SELECT s.store_key, s.store_id, (SELECT string_agg(int8send(p.ts_us * 2 + p.active), ''::bytea"
+        " ORDER BY p.ts_us) FROM poll p WHERE p.store_key = s.store_key AND p.ts_us >= %(lo)s"
+        " AND p.ts_us <= %(now)s),"
+        " EXISTS (SELECT 1 FROM poll q WHERE q.store_key = s.store_key AND q.ts_us < %(lo)s)"
+        " FROM store s WHERE s.store_key >= %(first)s AND s.store_key < %(stop)s",
+        {"lo": lo_us, "now": now_us, "first": keys[0], "stop": keys[1]},
     )
     rows = cur.fetchall()
-    parts = [np.frombuffer(packed, dtype=">i8") for _, packed in rows]
-    counts = np.fromiter((len(part) for part in parts), dtype=np.int64, count=len(parts))
-    keys = np.fromiter((key for key, _ in rows), dtype=np.int64, count=len(rows))
-    del rows
-    packed = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
-    store = np.repeat(keys, counts)
-    return _sorted(store, packed >> 1, (packed & 1).astype(bool))
+    store, packed = _parse_binary_rows([(r[0], r[2]) for r in rows])
+    return [(r[0], r[1]) for r in rows], _unpack(store, packed, 0), [r[0] for r in rows if r[3]]
 
 
-def _polls_generic(cur, as_of_us: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Plain SQL any database accepts, fetched in big chunks into numpy."""
-    where = f" WHERE ts_us <= {int(as_of_us)}" if as_of_us is not None else ""
-    cur.execute(f"SELECT store_key, ts_us, active FROM poll{where} ORDER BY store_key, ts_us")  # noqa: S608
-    parts = []
-    while True:
-        chunk = cur.fetchmany(_CHUNK)
-        if not chunk:
-            break
-        parts.append(np.fromiter(itertools.chain.from_iterable(chunk), dtype=np.int64, count=3 * len(chunk)))
-    flat = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    cols = flat.reshape(-1, 3)
-    return _sorted(cols[:, 0].copy(), cols[:, 1].copy(), cols[:, 2].astype(bool))
+def _parse_text_rows(rows: Sequence[tuple[int, str | None]]) -> tuple[np.ndarray, np.ndarray]:
+    """``(store_key, "v,v,…" or NULL)`` rows → a store key per value, and the values."""
+    present = [(key, text) for key, text in rows if text is not None]
+    n = len(present)
+    keys = np.fromiter((key for key, _ in present), dtype=np.int64, count=n)
+    # Counting separators in C is cheaper than a COUNT(*) aggregate per row in SQL.
+    counts = np.fromiter((text.count(",") + 1 for _, text in present), dtype=np.int64, count=n)
+    if n == 0:
+        return keys, np.zeros(0, dtype=np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a partial parse must fail loudly, not truncate
+        packed = np.fromstring(",".join([text for _, text in present]), dtype=np.int64, sep=",")
+    if len(packed) != int(counts.sum()):
+        raise StoremonError(f"could not read the polls back: expected {int(counts.sum())} values, parsed {len(packed)}")
+    return np.repeat(keys, counts), packed
 
 
-def _sorted(store: np.ndarray, ts: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Guarantee (store, ts) order; a no-op check when the database already delivered it."""
-    if len(store) > 1:
-        ds = np.diff(store)
-        if ((ds < 0) | ((ds == 0) & (np.diff(ts) < 0))).any():
-            order = np.lexsort((ts, store))
-            store, ts, active = store[order], ts[order], active[order]
-    return store, ts, active
+def _parse_binary_rows(rows: Sequence[tuple[int, bytes | None]]) -> tuple[np.ndarray, np.ndarray]:
+    """``(store_key, big-endian int64 bytes or NULL)`` rows → a store key per value, and the values."""
+    parts = [(key, np.frombuffer(packed, dtype=">i8")) for key, packed in rows if packed is not None]
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    counts = np.fromiter((len(p) for _, p in parts), dtype=np.int64, count=len(parts))
+    keys = np.fromiter((k for k, _ in parts), dtype=np.int64, count=len(parts))
+    return np.repeat(keys, counts), np.concatenate([p for _, p in parts]).astype(np.int64)
 
 
-_HOURS_COLUMNS = ("store_key", "day_of_week", "start_us", "end_us")
+def _unpack(store: np.ndarray, packed: np.ndarray, base_us: int) -> Polls:
+    """``(ts − base) × 2 + active`` → polls (floor halving is exact for negative offsets too)."""
+    return Polls.normalized(store, base_us + (packed >> 1), (packed & 1).astype(bool))
 
 
-def _hours_sqlite(cur) -> list[np.ndarray]:
+# ------------------------------------------------------------------------- hours, zones, ids
+
+
+def _sqlite_hours(cur: Any, keys: tuple[int, int]) -> list[np.ndarray]:
     """Each column as one ``group_concat`` (one scan, same row order for all four), parsed by numpy."""
-    cur.execute("SELECT " + ", ".join(f"group_concat({c})" for c in _HOURS_COLUMNS) + " FROM business_hours")
+    cur.execute(
+        "SELECT " + ", ".join(f"group_concat({c})" for c in _HOURS_COLUMNS) + " FROM business_hours"
+        " WHERE store_key >= ? AND store_key < ?",
+        keys,
+    )
     texts = cur.fetchone()
     if texts is None or texts[0] is None:
         return [np.zeros(0, dtype=np.int64) for _ in _HOURS_COLUMNS]
@@ -251,9 +278,96 @@ def _hours_sqlite(cur) -> list[np.ndarray]:
     return cols
 
 
-def _hours_generic(cur) -> list[np.ndarray]:
-    cur.execute("SELECT " + ", ".join(_HOURS_COLUMNS) + " FROM business_hours")
+def _generic_hours(cur: Any, keys: tuple[int, int], dialect: str) -> list[np.ndarray]:
+    sql = "SELECT " + ", ".join(_HOURS_COLUMNS) + " FROM business_hours WHERE store_key >= ? AND store_key < ?"
+    cur.execute(_placeholders(sql, dialect), keys)
     rows = cur.fetchall()
     width = len(_HOURS_COLUMNS)
     flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=width * len(rows))
     return [flat[k::width].copy() for k in range(width)]
+
+
+def _scalar(cur: Any, sql: str) -> Any:
+    """The first column of the first row of ``sql`` (``None`` if there is none)."""
+    cur.execute(sql)
+    row = cur.fetchone()
+    return None if row is None else row[0]
+
+
+def _placeholders(sql: str, dialect: str) -> str:
+    """``?`` parameters (SQLite's) as the driver of ``dialect`` wants them."""
+    return sql if dialect == "sqlite" else sql.replace("?", "%s")
+
+
+def _chunk_input(
+    first_key: int,
+    stop_key: int,
+    ids: Sequence[Any],
+    polls: Polls,
+    hours: list[np.ndarray],
+    zones: Sequence[Any],
+) -> ReportInput:
+    """A chunk's arrays, store key ``first_key + i`` as index ``i`` (ids of unused keys are empty)."""
+    store_ids = np.full(max(stop_key - first_key, 0), "", dtype=object)
+    for key, sid in ids:
+        store_ids[int(key) - first_key] = sid
+    return ReportInput(
+        store_ids=store_ids,
+        poll_store=polls.store - first_key,
+        poll_ts_us=polls.ts_us,
+        poll_active=polls.active,
+        hours_store=hours[0] - first_key,
+        hours_day=hours[1],
+        hours_start_us=hours[2],
+        hours_end_us=hours[3],
+        zone_store=np.array([int(r[0]) - first_key for r in zones], dtype=np.int64),
+        zone_name=np.array([r[1] for r in zones], dtype=object),
+    )
+
+
+# --------------------------------------------------------------------------- helper connections
+
+
+def _open_sqlite_helper(snap: ReportSnapshot) -> tuple[Any, Any] | None:
+    db_path = snap.conn.engine.url.database
+    if not db_path or db_path == ":memory:":
+        return None
+    # as_uri() percent-encodes '#', '?' and '%', which a URI filename would
+    # otherwise read as a fragment, a query or an escape (and open another file).
+    uri = Path(db_path).resolve().as_uri() + "?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=0, check_same_thread=False, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        cursor = connection.cursor()
+        cursor.execute("BEGIN")
+        cursor.execute("SELECT 1 FROM store LIMIT 1").fetchall()  # takes the shared lock now, or fails
+    except sqlite3.Error:
+        connection.close()
+        return None
+    return connection, cursor
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f-]+")
+
+
+def _open_postgres_helper(snap: ReportSnapshot) -> tuple[Any, Any] | None:
+    """A new connection (not from the pool: its transaction settings are its own) in this snapshot."""
+    import psycopg
+
+    snapshot_id = str(_scalar(snap.cursor, "SELECT pg_export_snapshot()"))
+    if not _SNAPSHOT_ID.fullmatch(snapshot_id):
+        return None
+    engine = snap.conn.engine
+    args, kwargs = engine.dialect.create_connect_args(engine.url)
+    connection = psycopg.connect(*args, **kwargs)
+    try:
+        connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        connection.read_only = True
+        cursor = connection.cursor()
+        cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot_id}'")  # the id was checked above: hex and dashes
+    except Exception:
+        connection.close()
+        raise
+    return connection, cursor

@@ -11,7 +11,6 @@ from report_helpers import hm, make_input, rows, ticks, us
 
 from storemon_tui.errors import Cancelled
 from storemon_tui.report import ReportInput, compute_report
-from storemon_tui.report import engine as engine_module
 
 S = 2_000_000  # ticks per second
 MIN = 60 * S
@@ -392,19 +391,28 @@ def _random_input(seed: int, n: int = 40) -> tuple[ReportInput, int]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_chunked_keys_give_identical_results(monkeypatch, seed):
+@pytest.mark.parametrize("chunk_stores", [1, 7])
+def test_chunked_and_unchunked_computation_agree_exactly(seed, chunk_stores):
     inp, now = _random_input(seed)
     whole = compute_report(inp, now)
-    # force one store per chunk (≈12 days of ticks ≈ 2^41), as if decades of history met many stores
-    monkeypatch.setattr(engine_module, "_KEY_LIMIT", 1 << 42)
-    built = []
-    real_build = engine_module._ChunkPolls.build
-    monkeypatch.setattr(engine_module._ChunkPolls, "build", lambda *a: built.append(a[3]) or real_build(*a))
-    chunked = compute_report(inp, now)
-    assert len(built) == len(whole)  # one chunk per store
+    chunked = compute_report(inp, now, chunk_stores=chunk_stores)
     assert list(chunked.store_ids) == list(whole.store_ids)
     assert (chunked.uptime_ticks == whole.uptime_ticks).all()
     assert (chunked.downtime_ticks == whole.downtime_ticks).all()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_rank_keys_give_identical_results(monkeypatch, seed):
+    # As if decades of history met many stores: every segmented search falls back to ranks.
+    from storemon_tui.report import segments
+
+    inp, now = _random_input(seed)
+    whole = compute_report(inp, now)
+    monkeypatch.setattr(segments, "_KEY_LIMIT", 1 << 8)
+    ranked = compute_report(inp, now)
+    assert list(ranked.store_ids) == list(whole.store_ids)
+    assert (ranked.uptime_ticks == whole.uptime_ticks).all()
+    assert (ranked.downtime_ticks == whole.downtime_ticks).all()
 
 
 def test_progress_reaches_one_and_is_monotone():
@@ -448,12 +456,16 @@ def test_old_evidence_far_before_the_week_still_owns_it(monkeypatch):
     # Open Monday 09:00–10:00 Chicago. The only evidence is an inactive poll on Monday
     # 2022-07-04 (~200 days back); every later poll is on a Tuesday (closed). The old poll
     # is the nearest evidence to this week's Monday opening → 1 h down in the week.
+    from storemon_tui.report.lookback import MemoryOlder
+
     polls = [("X", "2022-07-04T14:30:00Z", "inactive")]
     polls += [("X", f"2023-01-{d:02d}T16:00:00Z", "active") for d in (3, 10, 17, 24)]  # Tuesdays
     inp = make_input(polls=polls, hours=[("X", 0, "09:00", "10:00")])
     now = "2023-01-24T18:00:00Z"
-    rounds = []
-    real = engine_module.business_intervals
-    monkeypatch.setattr(engine_module, "business_intervals", lambda *a, **k: rounds.append(1) or real(*a, **k))
+    asked = []
+    real = MemoryOlder.before
+    monkeypatch.setattr(MemoryOlder, "before", lambda self, *a: asked.append(len(real(self, *a))) or real(self, *a))
     assert ticks(inp, now)["X"] == ([0, 0, 0], [0, 0, H])
-    assert len(rounds) > 1  # the look-back widened until it reached the old evidence
+    # The recent range (from 2023-01-16T18:00Z) holds only closed Tuesdays: one look-back
+    # round reads the three older polls and finds the July evidence among them.
+    assert asked == [3]

@@ -215,12 +215,12 @@ def test_cancel_unknown_report_is_false(jobs) -> None:
 
 
 def test_engine_error_is_failed_with_its_message(jobs, monkeypatch: pytest.MonkeyPatch) -> None:
-    from storemon_tui.report import engine
+    from storemon_tui.report import pipeline
 
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded\nsecond line of detail")
 
-    monkeypatch.setattr(engine, "compute_report", broken)
+    monkeypatch.setattr(pipeline, "run_report", broken)
     info = jobs.wait(jobs.trigger(), timeout=60)
     assert info.status is ReportStatus.FAILED
     assert info.error == "engine exploded"

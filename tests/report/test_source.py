@@ -1,7 +1,7 @@
 """Reading the report input back from the database, on SQLite and PostgreSQL (``db`` fixture).
 
-The SQLite fast paths (``group_concat`` parsed by numpy) are checked against
-the generic SQL on SQLite; the snapshot guarantee on both back ends.
+The packed reads (``group_concat`` parsed by numpy, ``int8send`` bytes) are
+checked against plain SQL; the snapshot guarantee on both back ends.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from storemon_tui.db import open_database
 from storemon_tui.errors import StoremonError
 from storemon_tui.report import compute_report
 from storemon_tui.report.formatting import report_lines
-from storemon_tui.report.source import _polls_generic, load_report_input
+from storemon_tui.report.source import load_report_input
 
 
 def _fill(db) -> None:
@@ -94,9 +94,9 @@ def test_end_to_end_worked_examples(db):
     ]
 
 
-def test_sqlite_fast_path_equals_generic_path(sqlite_db):
+def test_packed_read_equals_plain_sql(db):
     rng = np.random.default_rng(7)
-    with sqlite_db.begin() as conn:
+    with db.begin() as conn:
         conn.execute(
             text("INSERT INTO store (store_key, store_id) VALUES " + ",".join(f"({k}, 's{k}')" for k in range(1, 51)))
         )
@@ -115,16 +115,16 @@ def test_sqlite_fast_path_equals_generic_path(sqlite_db):
         )
     expected = sorted(rows)
     for as_of in (None, 1_700_000_000_000_000):
-        with sqlite_db.connect() as conn:
+        with db.connect() as conn:
             inp, now = load_report_input(conn, as_of)
-            cur = conn.connection.dbapi_connection.cursor()
-            g_store, g_ts, g_act = _polls_generic(cur, as_of)
+            plain = conn.execute(
+                text("SELECT store_key, ts_us, active FROM poll WHERE ts_us <= :n ORDER BY store_key, ts_us"),
+                {"n": now},
+            ).all()
         keep = [(k, t) for k, t in expected if as_of is None or t <= as_of]
         assert list(zip(inp.poll_store.tolist(), inp.poll_ts_us.tolist(), strict=True)) == keep
         assert inp.poll_active.tolist() == [bool(rows[k]) for k in keep]
-        assert g_store.tolist() == inp.poll_store.tolist()
-        assert g_ts.tolist() == inp.poll_ts_us.tolist()
-        assert g_act.tolist() == inp.poll_active.tolist()
+        assert [tuple(r) for r in plain] == [(k, t, rows[(k, t)]) for k, t in keep]
         assert now == (as_of if as_of is not None else max(t for _, t in expected))
 
 
@@ -142,11 +142,12 @@ def test_postgres_load_matches_sqlite(db, sqlite_db):
 
 
 def test_sqlite_hours_fast_path_equals_generic_path(sqlite_db):
-    from storemon_tui.report.source import _hours_generic, _hours_sqlite
+    from storemon_tui.report.source import _generic_hours, _sqlite_hours
 
+    every = (0, 1 << 40)
     with sqlite_db.connect() as conn:
         cur = conn.connection.dbapi_connection.cursor()
-        assert [c.tolist() for c in _hours_sqlite(cur)] == [[], [], [], []]  # empty table
+        assert [c.tolist() for c in _sqlite_hours(cur, every)] == [[], [], [], []]  # empty table
     _fill(sqlite_db)
     with sqlite_db.begin() as conn:
         conn.execute(
@@ -154,10 +155,15 @@ def test_sqlite_hours_fast_path_equals_generic_path(sqlite_db):
         )
     with sqlite_db.connect() as conn:
         cur = conn.connection.dbapi_connection.cursor()
-        fast = [c.tolist() for c in _hours_sqlite(cur)]
-        slow = [c.tolist() for c in _hours_generic(cur)]
+        fast = [c.tolist() for c in _sqlite_hours(cur, every)]
+        slow = [c.tolist() for c in _generic_hours(cur, every, "sqlite")]
+        assert [c.tolist() for c in _sqlite_hours(cur, (2, 4))] == [[2], [6], [0], [86_400_000_000]]
     assert fast == slow
-    assert fast[0] == [1, 4, 2] and fast[3][2] == 86_400_000_000
+    assert sorted(zip(*fast, strict=True)) == [
+        (1, 0, hm("09:00"), hm("12:00")),
+        (2, 6, 0, 86_400_000_000),
+        (4, 1, hm("09:00"), hm("10:00")),
+    ]
 
 
 def test_load_uses_one_snapshot_and_leaves_no_transaction(sqlite_db):
@@ -184,7 +190,7 @@ def test_concurrent_import_does_not_tear_the_read(sqlite_db, tmp_path, monkeypat
 
     _fill(sqlite_db)
     writer = open_database(tmp_path / "x.sqlite3")
-    real = source._polls_sqlite
+    real = source._sqlite_polls
     threads = []
 
     def write():
@@ -202,7 +208,7 @@ def test_concurrent_import_does_not_tear_the_read(sqlite_db, tmp_path, monkeypat
         threads.append(thread)
         return result
 
-    monkeypatch.setattr(source, "_polls_sqlite", polls_then_write)
+    monkeypatch.setattr(source, "_sqlite_polls", polls_then_write)
     with sqlite_db.connect() as conn:
         inp, _ = load_report_input(conn, None)
     threads[0].join()
@@ -221,10 +227,10 @@ def test_postgres_snapshot_does_not_tear_the_read(db, db_target, monkeypatch):
 
     _fill(db)
     writer = open_database(db_target)
-    real = source._hours_generic
+    real = source._generic_hours
     calls = []
 
-    def write_then_hours(cur):
+    def write_then_hours(*args):
         calls.append(1)
         with writer.begin() as w:
             w.execute(text("INSERT INTO store (store_key, store_id) VALUES (9, 'new')"))
@@ -234,9 +240,9 @@ def test_postgres_snapshot_does_not_tear_the_read(db, db_target, monkeypatch):
                     "INSERT INTO business_hours (store_key, day_of_week, start_us, end_us) VALUES (9, 2, 0, 3600000000)"
                 )
             )
-        return real(cur)
+        return real(*args)
 
-    monkeypatch.setattr(source, "_hours_generic", write_then_hours)
+    monkeypatch.setattr(source, "_generic_hours", write_then_hours)
     try:
         with db.snapshot() as conn:
             inp, _ = load_report_input(conn, None)
@@ -245,7 +251,7 @@ def test_postgres_snapshot_does_not_tear_the_read(db, db_target, monkeypatch):
     assert calls == [1]
     assert "new" not in inp.store_ids.tolist()
     assert 9 not in inp.poll_store.tolist() and 9 not in inp.hours_store.tolist()
-    monkeypatch.setattr(source, "_hours_generic", real)
+    monkeypatch.setattr(source, "_generic_hours", real)
     with db.snapshot() as conn:  # the write did land
         after, _ = load_report_input(conn, None)
     assert after.store_ids[9] == "new" and 9 in after.hours_store.tolist()

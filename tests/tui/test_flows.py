@@ -324,11 +324,11 @@ async def test_generate_report_until_complete(sample_db) -> None:
 
 @async_test
 async def test_cancel_running_report_and_page_meanwhile(sample_db, monkeypatch: pytest.MonkeyPatch) -> None:
-    import storemon_tui.report.engine as engine
+    import storemon_tui.report.pipeline as pipeline
 
     running = threading.Event()
 
-    def slow_compute(inp, now_us, progress=None, should_cancel=None, timings=None):
+    def slow_compute(conn, as_of_us, progress=None, should_cancel=None, timings=None):
         deadline = time.monotonic() + 20
         step = 0
         while time.monotonic() < deadline:
@@ -341,7 +341,7 @@ async def test_cancel_running_report_and_page_meanwhile(sample_db, monkeypatch: 
             time.sleep(0.01)
         raise AssertionError("never cancelled")
 
-    monkeypatch.setattr(engine, "compute_report", slow_compute)
+    monkeypatch.setattr(pipeline, "run_report", slow_compute)
     app = StoremonApp(sample_db)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
@@ -366,12 +366,12 @@ async def test_cancel_running_report_and_page_meanwhile(sample_db, monkeypatch: 
 
 @async_test
 async def test_failed_report_shows_its_error(sample_db, monkeypatch: pytest.MonkeyPatch) -> None:
-    import storemon_tui.report.engine as engine
+    import storemon_tui.report.pipeline as pipeline
 
     def broken(*args, **kwargs):
         raise ValueError("disk on fire")
 
-    monkeypatch.setattr(engine, "compute_report", broken)
+    monkeypatch.setattr(pipeline, "run_report", broken)
     app = StoremonApp(sample_db)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)

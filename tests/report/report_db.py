@@ -1,0 +1,56 @@
+"""Writing report inputs straight into a database, and reading reports back, for report tests.
+
+A uniquely named plain module (not a conftest) so test files can import it.
+Rows go in with plain SQL (no CSV import): these tests are about reading and
+computing, and need exact control over keys, instants and history.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from storemon_tui.db import Database
+from storemon_tui.report import compute_report
+from storemon_tui.report.formatting import report_text
+from storemon_tui.report.pipeline import run_report
+from storemon_tui.report.source import load_report_input
+
+Store = tuple[str, str | None, list[tuple[int, int, int]], list[tuple[int, bool]]]
+"""(store_id, zone or None, hours rows (day, start µs, end µs), polls (ts µs, active))."""
+
+
+def fill(db: Database, stores: list[Store], *, clear: bool = False) -> None:
+    """Insert the stores with keys 1, 2, … in the order given (``clear``: empty the tables first)."""
+    with db.begin() as conn:
+        if clear:
+            for table in ("poll", "business_hours", "store_timezone", "store"):
+                conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(
+            text("INSERT INTO store (store_key, store_id) VALUES (:k, :s)"),
+            [{"k": k, "s": sid} for k, (sid, *_rest) in enumerate(stores, start=1)],
+        )
+        polls = [{"k": k, "t": t, "a": int(a)} for k, s in enumerate(stores, start=1) for t, a in s[3]]
+        if polls:
+            conn.execute(text("INSERT INTO poll (store_key, ts_us, active) VALUES (:k, :t, :a)"), polls)
+        hours = [{"k": k, "d": d, "s": a, "e": b} for k, s in enumerate(stores, start=1) for d, a, b in s[2]]
+        if hours:
+            conn.execute(
+                text("INSERT INTO business_hours (store_key, day_of_week, start_us, end_us) VALUES (:k, :d, :s, :e)"),
+                hours,
+            )
+        zones = [{"k": k, "z": s[1]} for k, s in enumerate(stores, start=1) if s[1] is not None]
+        if zones:
+            conn.execute(text("INSERT INTO store_timezone (store_key, timezone_str) VALUES (:k, :z)"), zones)
+
+
+def chunked_report(db: Database, as_of_us: int | None = None) -> str:
+    """The report CSV as jobs compute it: chunks read from the database."""
+    with db.snapshot() as conn:
+        return report_text(run_report(conn, as_of_us))
+
+
+def whole_report(db: Database, as_of_us: int | None = None) -> str:
+    """The report CSV from the whole history loaded into memory at once."""
+    with db.snapshot() as conn:
+        inp, now = load_report_input(conn, as_of_us)
+    return report_text(compute_report(inp, now))

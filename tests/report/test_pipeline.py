@@ -1,0 +1,271 @@
+"""The report as jobs compute it: chunks of stores read from the database, look-back by index seek.
+
+It must equal the report of the whole history loaded into memory (whose
+engine is checked against the slow reference elsewhere), on SQLite and on
+PostgreSQL, however the stores are chunked and whether or not helper
+connections read ahead — while reading only the recent range and, for the
+stores that need it, a few older polls.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from report_db import Store, chunked_report, fill, whole_report
+from report_helpers import hm, us
+from report_reference import DAY, HOUR, Zone, business, inside
+from sqlalchemy import text
+
+from storemon_tui.db import open_database
+from storemon_tui.report import pipeline
+from storemon_tui.report.engine import read_start
+from storemon_tui.report.source import DatabaseOlder, ReportSnapshot
+
+NOW = us("2023-01-25T12:00:00Z")
+ZONES = ["America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Europe/London", None]
+YEAR = 365 * DAY
+
+
+def random_fleet(seed: int, n: int = 40) -> list[Store]:
+    """Stores of many kinds: young and old histories, old-only, never polled, 1970 and future polls."""
+    rng = np.random.default_rng(seed)
+    stores: list[Store] = []
+    for i in range(n):
+        kind = i % 8
+        hours = [] if i % 5 == 0 else _random_hours(rng)
+        polls = {} if kind == 3 else _hourly(rng, NOW - 12 * DAY, NOW)
+        if kind in (1, 6):  # sparse history years back
+            polls |= {int(t): bool(rng.random() < 0.7) for t in NOW - rng.integers(9 * DAY, 3 * YEAR, 30)}
+        if kind == 2:  # nothing recent: the week belongs to the last old evidence
+            polls = _hourly(rng, NOW - 40 * DAY, NOW - 20 * DAY)
+        if kind == 4:  # polls after now too (ignored)
+            polls |= _hourly(rng, NOW, NOW + 3 * DAY)
+        if kind == 5:  # a poll in 1970
+            polls[us("1970-01-05T15:00:00Z")] = False
+        if kind == 6:  # recent polls only while closed: open Mondays, polled Tuesdays
+            hours = [(0, hm("09:00"), hm("17:00"))]
+        stores.append((f"s{i:03d}", ZONES[i % len(ZONES)], hours, sorted(polls.items())))
+    return stores
+
+
+def _random_hours(rng: np.random.Generator) -> list[tuple[int, int, int]]:
+    return [
+        (int(rng.integers(0, 7)), int(rng.integers(0, 96)) * 900_000_000, int(rng.integers(0, 97)) * 900_000_000)
+        for _ in range(int(rng.integers(1, 9)))
+    ]
+
+
+def _hourly(rng: np.random.Generator, lo: int, hi: int) -> dict[int, bool]:
+    ts = np.arange(lo, hi, HOUR) + rng.integers(0, HOUR // 2)
+    return {int(t): bool(rng.random() < 0.85) for t in ts}
+
+
+@pytest.fixture(params=[(1024, 300_000, 2), (3, 40, 2), (2, 10, 0)], ids=["default", "small-chunks", "no-helpers"])
+def chunking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, target, readers = request.param
+    monkeypatch.setattr(pipeline, "FIRST_CHUNK_STORES", first)
+    monkeypatch.setattr(pipeline, "TARGET_CHUNK_POLLS", target)
+    monkeypatch.setattr(pipeline, "READERS", readers)
+
+
+@pytest.mark.usefixtures("chunking")
+@pytest.mark.parametrize("seed", [1, 2])
+def test_chunked_database_report_equals_the_whole_history_in_memory(db, seed):
+    fill(db, random_fleet(seed))
+    for as_of in (None, NOW, NOW - 3 * DAY + 17, NOW + 30 * DAY, us("2123-06-01T00:00:00Z")):
+        expected = whole_report(db, as_of)
+        assert expected.count("\n") > 30
+        assert chunked_report(db, as_of) == expected, as_of
+
+
+def test_the_report_reads_the_recent_range_and_a_few_older_polls(db, monkeypatch):
+    # Two years of hourly polls for 4 stores: ~17,500 each. Open Monday–Friday 09:00–17:00 New York.
+    rng = np.random.default_rng(3)
+    weekdays = [(d, hm("09:00"), hm("17:00")) for d in range(5)]
+    stores = [
+        (f"s{i}", "America/New_York", weekdays, sorted(_hourly(rng, NOW - 2 * YEAR, NOW).items())) for i in range(4)
+    ]
+    fill(db, stores)
+    now = max(s[3][-1][0] for s in stores)
+    read: list[int] = []
+    real_read, real_before = ReportSnapshot.read_chunk, DatabaseOlder.before
+
+    def counting_read(self, *args, **kwargs):
+        chunk, older = real_read(self, *args, **kwargs)
+        read.append(len(chunk.poll_store))
+        return chunk, older
+
+    def counting_before(self, *args):
+        polls = real_before(self, *args)
+        read.append(len(polls))
+        return polls
+
+    monkeypatch.setattr(ReportSnapshot, "read_chunk", counting_read)
+    monkeypatch.setattr(DatabaseOlder, "before", counting_before)
+    expected = whole_report(db)  # reads everything (not counted: load_report_input reads the whole range)
+    read.clear()
+    assert chunked_report(db) == expected
+    recent = sum(1 for s in stores for t, _ in s[3] if t >= read_start(now))
+    # The recent range (8 days ≈ 192 polls a store) is all it takes: the day before the week
+    # window (Tuesday, from ~11:00Z) holds evidence of every store (open 14:00–22:00Z).
+    assert sum(read) == recent
+    assert recent < 4 * 200  # of ~70,000 polls
+
+
+@pytest.mark.usefixtures("chunking")
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_report_with_helpers_refused_by_a_committing_writer_still_reads_everything(db, tmp_path):
+    """A writer at COMMIT holds SQLite's pending lock (no new readers) and waits for the report's
+    shared lock: the report's helper connections must not wait for it too (they would, for the
+    30 s busy timeout, and then the report or the import fails); the report reads alone."""
+    fill(db, random_fleet(4, n=16))
+    expected = whole_report(db)
+    committing = threading.Event()
+    writer_error: list[BaseException] = []
+
+    def commit_a_write() -> None:
+        raw = sqlite3.connect(tmp_path / "t.sqlite3", timeout=20, isolation_level=None)
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            raw.execute("UPDATE meta SET value = value WHERE key = 'data_version'")
+            committing.set()
+            raw.execute("COMMIT")  # waits (holding PENDING) until the report's snapshot ends
+        except BaseException as exc:  # reported by the assertion below
+            writer_error.append(exc)
+        finally:
+            raw.close()
+
+    with db.snapshot() as conn:
+        conn.exec_driver_sql("SELECT count(*) FROM poll").scalar()  # the snapshot's shared lock
+        writer = threading.Thread(target=commit_a_write)
+        writer.start()
+        assert committing.wait(10)
+        time.sleep(0.3)  # the writer is now inside COMMIT, holding PENDING
+        started = time.monotonic()
+        with ReportSnapshot(conn, None) as snap, snap.helper() as helper:
+            assert helper is None
+        from storemon_tui.report.formatting import report_text
+
+        got = report_text(pipeline.run_report(conn, None))
+        assert time.monotonic() - started < 10
+    writer.join(20)
+    assert not writer_error
+    assert got == expected
+
+
+def test_an_import_committed_while_a_report_reads_is_not_in_it(db, db_target, monkeypatch):
+    # One store per chunk; a writer commits a poll that would change the last store's row
+    # right after the first chunk is read. PostgreSQL: the helpers share the snapshot.
+    # SQLite: the writer waits for the report's read to end.
+    monkeypatch.setattr(pipeline, "FIRST_CHUNK_STORES", 1)
+    monkeypatch.setattr(pipeline, "TARGET_CHUNK_POLLS", 1)
+    fleet = random_fleet(5, n=8)
+    fill(db, fleet)
+    expected = chunked_report(db)
+    writer_db = open_database(db_target)
+    threads: list[threading.Thread] = []
+    real = pipeline.compute_chunk
+
+    def write() -> None:
+        with writer_db.begin() as w:
+            w.execute(text("INSERT INTO poll (store_key, ts_us, active) VALUES (8, :t, 0)"), {"t": NOW - 10})
+
+    def compute_then_write(*args, **kwargs):
+        if not threads:
+            threads.append(threading.Thread(target=write))
+            threads[0].start()
+            threads[0].join(timeout=1.0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "compute_chunk", compute_then_write)
+    try:
+        got = chunked_report(db)
+        threads[0].join(30)
+    finally:
+        writer_db.dispose()
+    assert got == expected
+    assert chunked_report(db) != expected  # the write did land afterwards
+
+
+# ----------------------------------------------------- years of extra history change nothing
+
+
+MINUTE = 60_000_000
+
+
+@st.composite
+def histories(draw):
+    """A few stores with recent polls and, before them, random history reaching years back."""
+    zone = draw(st.sampled_from(ZONES))
+    stores = []
+    for i in range(draw(st.integers(1, 4))):
+        rows = draw(
+            st.one_of(
+                st.just([]),
+                st.lists(
+                    st.tuples(st.integers(0, 6), st.integers(0, 95), st.integers(0, 96)).map(
+                        lambda r: (r[0], r[1] * 15 * MINUTE, r[2] * 15 * MINUTE)
+                    ),
+                    min_size=1,
+                    max_size=4,
+                ),
+            )
+        )
+        recent = draw(
+            st.lists(
+                st.integers(-10 * 96, 0).map(lambda q: q * 15 * MINUTE - 7),
+                min_size=int(i == 0),
+                max_size=30,
+                unique=True,
+            )
+        )
+        old = draw(
+            st.lists(
+                st.one_of(st.integers(-5 * YEAR, -8 * DAY), st.integers(-60 * DAY, -8 * DAY)),
+                max_size=25,
+                unique=True,
+            )
+        )
+        polls = sorted((NOW + o, draw(st.booleans())) for o in {*recent, *old})
+        stores.append((f"s{i}", zone if i % 2 else draw(st.sampled_from(ZONES)), rows, polls))
+    return stores
+
+
+def trimmed(stores: list[Store], now: int) -> list[Store]:
+    """Each store's polls of the recent range, its latest poll, and its latest evidence before the range.
+
+    Evidence is decided by the slow reference (``report_reference``), one poll at a time.
+    """
+    lo = read_start(now)
+    out = []
+    for sid, zone, rows, polls in stores:
+        upto_now = [p for p in polls if p[0] <= now]
+        keep = {p for p in upto_now if p[0] >= lo}
+        if upto_now:
+            keep.add(upto_now[-1])
+        for t, a in reversed([p for p in upto_now if p[0] < lo]):
+            iv = business(Zone(zone, t - DAY, t + DAY), rows, t - DAY, t + DAY)
+            if inside(iv, t):
+                keep.add((t, a))
+                break
+        out.append((sid, zone, rows, sorted(keep)))
+    return out
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(stores=histories())
+def test_years_of_extra_history_change_nothing(db, stores):
+    fill(db, stores, clear=True)
+    full = chunked_report(db, NOW)
+    assert full == whole_report(db, NOW)
+    fill(db, trimmed(stores, NOW), clear=True)
+    assert chunked_report(db, NOW) == full
