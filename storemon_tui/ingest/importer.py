@@ -18,10 +18,8 @@ import numpy as np
 from storemon_tui.db.database import Database
 from storemon_tui.ingest.kinds import FileKind
 from storemon_tui.ingest.pg_writer import PostgresWriter
-from storemon_tui.ingest.polls import sort_last_wins
+from storemon_tui.ingest.poll_runs import sorted_polls
 from storemon_tui.ingest.prepare import PreparedFile, ReadAhead, prepare_file
-from storemon_tui.ingest.rejects import write_rejects
-from storemon_tui.ingest.validate import Parsed
 from storemon_tui.ingest.writer import CancelCheck, ProgressCallback, SqliteWriter, Writer
 from storemon_tui.safe_text import visible
 
@@ -110,37 +108,55 @@ def write_prepared(
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
 ) -> ImportSummary:
-    """Write a prepared file in one transaction; then write its rejects file, if any."""
+    """Write a prepared file in one transaction, its rejects file put in place just before the commit.
+
+    If the rejects file cannot be put in place, nothing is committed; if the
+    commit fails, the rejects file is removed again. The prepared file's
+    spool is freed either way.
+    """
+    try:
+        return _write_prepared(db, prepared, progress, should_cancel)
+    finally:
+        prepared.close()
+
+
+def _write_prepared(
+    db: Database, prepared: PreparedFile, progress: ProgressCallback | None, should_cancel: CancelCheck | None
+) -> ImportSummary:
     started = time.perf_counter()
-    parsed = prepared.parsed
     summary = ImportSummary(
         path=prepared.path,
         kind=prepared.kind,
         rows_read=prepared.rows_read,
-        rejected=len(prepared.rejected),
+        rejected=prepared.rejected,
         ignored_columns=prepared.match.ignored,
         stages=dict(prepared.stages),
     )
+    total = len(prepared.spool)
     if progress:
-        progress(0, len(parsed))
-    with db.bulk_write(should_cancel) as conn:
-        writer = writer_for(
-            conn, db.dialect, progress=_in_file_rows(progress, len(parsed)), should_cancel=should_cancel
-        )
-        keys, summary.stores = _store_keys(writer, parsed)
-        _write(writer, parsed, keys, summary)
-        writer.check_cancel()
-        if summary.changed_data:
-            writer.bump_data_version()
-        writer.record_import()
-        written = time.perf_counter()
+        progress(0, total)
+    published: Path | None = None
+    try:
+        with db.bulk_write(should_cancel) as conn:
+            writer = writer_for(conn, db.dialect, progress=progress, should_cancel=should_cancel)
+            keys_of_code = _store_keys(writer, prepared, summary)
+            _write(writer, prepared, keys_of_code, summary)
+            writer.check_cancel()
+            if summary.changed_data:
+                writer.bump_data_version()
+            writer.record_import()
+            if prepared.rejects is not None:
+                published = summary.rejects_path = prepared.rejects.publish()
+            written = time.perf_counter()
+    except BaseException:
+        if published is not None:  # the rows were not committed: neither is their rejects file
+            published.unlink(missing_ok=True)
+        raise
     committed = time.perf_counter()
+    if progress:
+        progress(total, total)
     summary.stages["write"] = written - started
     summary.stages["commit"] = committed - written
-    if prepared.rejected:
-        summary.rejects_path = write_rejects(
-            prepared.path, prepared.match.header, prepared.rejected, one_line_records=prepared.one_line_records
-        )
     summary.seconds = prepared.seconds + time.perf_counter() - started
     return summary
 
@@ -179,45 +195,29 @@ def writer_for(conn: Any, dialect: str, **kwargs: Any) -> Writer:
     raise ValueError(f"no bulk writer for {dialect}")  # open_database admits only the two
 
 
-def _in_file_rows(progress: ProgressCallback | None, rows: int) -> ProgressCallback | None:
-    """The writer counts de-duplicated rows; report them as a share of the file's rows.
-
-    Otherwise a file with duplicate keys announced ``(0, rows)`` and then
-    counted to a smaller total, so a progress bar never reached its end.
-    """
-    if progress is None:
-        return None
-    return lambda done, total: progress(rows if done >= total else done * rows // total, rows)
-
-
-def _store_keys(writer: Writer, parsed: Parsed) -> tuple[np.ndarray, int]:
-    """Map the file's store codes to database store keys (creating new stores).
-
-    Returns the key of every row and the number of distinct stores.
-    """
-    used = np.flatnonzero(np.bincount(parsed.store_codes, minlength=len(parsed.store_ids)))
-    lookup = np.zeros(len(parsed.store_ids), dtype=np.int64)
-    lookup[used] = writer.store_keys([parsed.store_ids[c] for c in used.tolist()])
-    return lookup[parsed.store_codes], len(used)
+def _store_keys(writer: Writer, prepared: PreparedFile, summary: ImportSummary) -> np.ndarray:
+    """Database keys of the file's stores that have valid rows (creating new stores), by store code."""
+    used = prepared.stores.used_codes()
+    keys_of_code = np.full(len(prepared.stores.ids), -1, dtype=np.int64)
+    ids = prepared.stores.ids
+    keys_of_code[used] = writer.store_keys([ids[code] for code in used.tolist()])
+    summary.stores = len(used)
+    return keys_of_code
 
 
-def _write(writer: Writer, parsed: Parsed, keys: np.ndarray, summary: ImportSummary) -> None:
-    fields = parsed.fields
-    if parsed.kind is FileKind.POLLS:
-        polls = sort_last_wins(keys, fields["ts_us"], fields["active"])
+def _write(writer: Writer, prepared: PreparedFile, keys_of_code: np.ndarray, summary: ImportSummary) -> None:
+    spool = prepared.spool
+    if prepared.kind is FileKind.POLLS:
+        polls = writer.write_polls(sorted_polls(spool, keys_of_code), len(spool))
+        summary.inserted = polls.inserted
+        summary.replaced = polls.written - polls.inserted
+        summary.changed = polls.changed
         summary.duplicates = polls.duplicates
-        poll_write = writer.write_polls(polls)
-        summary.inserted = poll_write.inserted
-        summary.replaced = len(polls) - poll_write.inserted
-        summary.changed = poll_write.changed
-    elif parsed.kind is FileKind.HOURS:
-        summary.replaced = writer.replace_hours(keys, fields["day_of_week"], fields["start_us"], fields["end_us"])
-        summary.inserted = len(keys)
+    elif prepared.kind is FileKind.HOURS:
+        blocks = ((keys_of_code[b["store"]], b["day_of_week"], b["start_us"], b["end_us"]) for b in spool.blocks())
+        summary.replaced = writer.replace_hours(blocks, len(spool))
+        summary.inserted = len(spool)
     else:
-        # Last row per store wins: take each store's final occurrence.
-        reversed_keys = keys[::-1]
-        _, first_from_end = np.unique(reversed_keys, return_index=True)
-        take = np.sort(len(keys) - 1 - first_from_end)
-        summary.duplicates = int(len(keys) - len(take))
-        zone_write = writer.upsert_zones(keys[take], fields["timezone_str"][take])
-        summary.inserted, summary.replaced = zone_write.inserted, zone_write.replaced
+        zones = np.array(prepared.zone_names, dtype=object)
+        zoned = writer.upsert_zones(((keys_of_code[b["store"]], zones[b["zone"]]) for b in spool.blocks()), len(spool))
+        summary.inserted, summary.replaced, summary.duplicates = zoned.inserted, zoned.replaced, zoned.duplicates

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from storemon_tui.ingest.problems import quoted_columns
+
 
 class FileKind(StrEnum):
     """The three inputs; the value is the name used in messages and summaries."""
@@ -90,13 +92,13 @@ def detect_kind(header: list[str] | tuple[str, ...]) -> HeaderMatch:
         elif len(positions) >= 2 and (nearest is None or len(positions) > nearest[0]):
             nearest = (len(positions), kind, missing)
     if best is None:
-        shown = ",".join(header) if any(h.strip() for h in header) else "(empty)"
+        shown = quoted_columns(header) if any(h.strip() for h in header) else "'(empty)'"
         if nearest is not None:
             _, kind, missing = nearest
             lacking = ", ".join(repr(m) for m in missing)
             raise UnknownHeaderError(
-                f"header {shown!r} looks like a {kind.value} file but is missing column {lacking}; "
+                f"header {shown} looks like a {kind.value} file but is missing column {lacking}; "
                 f"expected one of:\n{expected_headers()}"
             )
-        raise UnknownHeaderError(f"unrecognised header {shown!r}; expected one of:\n{expected_headers()}")
+        raise UnknownHeaderError(f"unrecognised header {shown}; expected one of:\n{expected_headers()}")
     return best

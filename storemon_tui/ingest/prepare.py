@@ -8,13 +8,17 @@ Kept apart from the writer and the database, for two reasons:
   :class:`ReadAhead` can run it in background threads while the main thread
   does something else: opens the database, or writes another file, which
   spends most of its time inside SQLite (which releases the GIL too).
+
+A file is read a segment at a time (:mod:`storemon_tui.ingest.segments`);
+its valid rows wait in a :class:`~storemon_tui.ingest.spool.BlockSpool`,
+its rejected records go straight to the rejects file, and only the first
+problems are kept: memory does not grow with the file, valid or not.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
@@ -23,28 +27,34 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from storemon_tui.errors import Cancelled
+from storemon_tui.errors import Cancelled, StoremonError
 from storemon_tui.ingest.kinds import FileKind, HeaderMatch
-from storemon_tui.ingest.problems import InvalidRowsError, Problem
-from storemon_tui.ingest.reader import RawTable, file_kind, file_size, read_table, with_line_numbers
+from storemon_tui.ingest.problems import MAX_KEPT, FileError, InvalidRowsError, Problem
+from storemon_tui.ingest.reader import BOM, file_kind, file_size, read_head, read_header
+from storemon_tui.ingest.rejects import Rejects
+from storemon_tui.ingest.segments import Segment, read_segments
+from storemon_tui.ingest.spool import BlockSpool
 
 if TYPE_CHECKING:
+    from storemon_tui.ingest.stores import StoreIds
     from storemon_tui.ingest.validate import ColumnCheck, Parsed
 
 
 @dataclass
 class PreparedFile:
-    """A file read and validated: the rows to write and the rows rejected."""
+    """A file read and validated: its valid rows (spooled) and what was rejected."""
 
     path: Path
     match: HeaderMatch
-    parsed: Parsed
-    """The valid rows (all rows unless some were rejected)."""
+    spool: BlockSpool
+    """The valid rows, in file order (columns by kind; see :func:`_spool_block`)."""
+    stores: StoreIds
     rows_read: int
-    rejected: dict[int, list[Problem]] = field(default_factory=dict)
-    """Problems of each rejected row, by data-record number (only with ``skip_invalid``)."""
-    one_line_records: bool = False
-    """Every record is one line (the rejects file can then fetch rows by line)."""
+    rejected: int = 0
+    rejects: Rejects | None = None
+    """The rejects file, written but not yet in place (only with ``skip_invalid``)."""
+    zone_names: list[str] = field(default_factory=list)
+    """Time-zone files: the zone of spooled code ``i``."""
     stages: dict[str, float] = field(default_factory=dict)
     """Seconds spent reading and validating."""
 
@@ -56,58 +66,161 @@ class PreparedFile:
     def seconds(self) -> float:
         return sum(self.stages.values())
 
+    def close(self) -> None:
+        """Free the spool and drop an unpublished rejects file."""
+        self.spool.close()
+        if self.rejects is not None:
+            self.rejects.discard()
 
-def prepare_file(path: str | Path, *, skip_invalid: bool = False) -> PreparedFile:
+
+def prepare_file(
+    path: str | Path,
+    *,
+    skip_invalid: bool = False,
+    force_exact: bool = False,
+    now_us: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> PreparedFile:
     """Read and validate one polls, business-hours or time-zones CSV.
 
     Raises :class:`~storemon_tui.ingest.problems.FileError` when the file
     cannot be read, and :class:`~storemon_tui.ingest.problems.InvalidRowsError`
-    when rows are invalid and ``skip_invalid`` is false.
+    when rows are invalid and ``skip_invalid`` is false. ``now_us`` is the
+    clock polls are checked against (default: now); ``force_exact`` reads the
+    file with the exact reader throughout (tests check both readers agree).
+    ``should_stop`` is asked between segments; when it says so the file is
+    dropped with :class:`~storemon_tui.errors.Cancelled`.
     """
+    # Imported here, not at the top: validation needs pyarrow.compute (~0.1 s to
+    # import), reading the header does not, so the first read starts that much sooner.
+    from storemon_tui.ingest.stores import StoreIds
+    from storemon_tui.ingest.validate import bad_rows, validate
+    from storemon_tui.ingest.values import clock_us
+
     path = Path(path)
     clock = _StageClock()
-    table = read_table(path)
-    clock.lap("read")
-    # Imported here, not at the top: validation needs pyarrow.compute (~0.1 s to
-    # import), reading does not, so the first read starts that much sooner.
-    from storemon_tui.ingest.validate import validate
+    now_us = clock_us() if now_us is None else now_us
+    head = read_head(path)
+    match, offset = read_header(path, head)
+    header = head[len(BOM) if head.startswith(BOM) else 0 : offset].decode("utf-8").rstrip("\r\n")
+    prepared = PreparedFile(path, match, BlockSpool(), StoreIds(), rows_read=0)
+    prepared.rejects = Rejects(path, header) if skip_invalid else None
+    log = _ProblemLog()
+    try:
+        for segment in read_segments(path, match, offset, head.count(b"\n", 0, offset) + 1, force_exact=force_exact):
+            clock.lap("read")
+            if should_stop is not None and should_stop():
+                raise Cancelled(f"reading {path} was stopped")
+            parsed, checks = validate(segment.table, prepared.stores, now_us)
+            bad = bad_rows(checks, segment.table.n_rows)
+            prepared.rows_read += segment.table.n_rows + len(segment.malformed)
+            if segment.malformed or bad.any():
+                _note_problems(segment, checks, bad, log, prepared.rejects)
+            if skip_invalid or not log.total:
+                _spool(prepared, parsed.subset(~bad) if bad.any() else parsed)
+            clock.lap("validate")
+        if prepared.rows_read == 0:
+            raise FileError(path, "has a header but no data rows")
+        if log.total and not skip_invalid:
+            raise InvalidRowsError(path, log.kept, rows=log.rows, total=log.total)
+        if prepared.rejects is not None:
+            prepared.rejects.finish()
+            prepared.rejected = prepared.rejects.count
+    except OSError as exc:
+        prepared.close()
+        raise FileError(path, f"cannot be read ({exc.strerror or exc})") from None
+    except BaseException:
+        prepared.close()
+        raise
+    prepared.stages = clock.laps
+    return prepared
 
-    parsed, checks = validate(table)
-    bad = _bad_rows(checks, table.n_rows)
-    clock.lap("validate")
-    rejected: dict[int, list[Problem]] = {}
-    one_line_records = False
-    if bad.any() or table.structural:
-        if not table.exact:
-            # Arrow knows no line numbers: count lines, or if in doubt re-read the file exactly.
-            numbered = with_line_numbers(table)
-            if numbered is not None:
-                table, one_line_records = numbered, True
-            else:
-                table = read_table(path, force_exact=True)
-                parsed, checks = validate(table)
-                bad = _bad_rows(checks, table.n_rows)
-        rejected = _problems_by_record(table, checks, bad)
-        if not skip_invalid:
-            problems = sorted(p for ps in rejected.values() for p in ps)
-            raise InvalidRowsError(path, problems, rows=len(rejected))
-        parsed = parsed.subset(~bad)
-        clock.lap("validate")
-    return PreparedFile(
-        path=path,
-        match=table.match,
-        parsed=parsed,
-        rows_read=table.n_rows + len(table.structural),
-        rejected=rejected,
-        one_line_records=one_line_records,
-        stages=clock.laps,
-    )
+
+def _spool(prepared: PreparedFile, parsed: Parsed) -> None:
+    """Keep a segment's valid rows: store codes plus the kind's fields, as numbers."""
+    if not len(parsed):
+        return
+    prepared.stores.mark_used(parsed.store_codes)
+    block = {"store": parsed.store_codes.astype(np.int32)}
+    if prepared.kind is FileKind.ZONES:
+        names = prepared.zone_names
+        index = {name: i for i, name in enumerate(names)}
+        zones = parsed.fields["timezone_str"].tolist()
+        for zone in set(zones) - index.keys():
+            index[zone] = len(names)
+            names.append(zone)
+        block["zone"] = np.array([index[zone] for zone in zones], dtype=np.int16)
+    else:
+        block.update(parsed.fields)
+    try:
+        prepared.spool.append(block)
+    except OSError as exc:  # the temporary file: disk full, TMPDIR unwritable
+        raise StoremonError(
+            f"{prepared.path}: cannot hold the valid rows while importing ({exc.strerror or exc}); "
+            "set TMPDIR to a directory with more free space"
+        ) from None
+
+
+class _ProblemLog:
+    """The first :data:`MAX_KEPT` problems of a file, and how many there are in all."""
+
+    def __init__(self) -> None:
+        self.kept: list[Problem] = []
+        self.total = 0
+        self.rows = 0
+
+    @property
+    def full(self) -> bool:
+        return len(self.kept) >= MAX_KEPT
+
+    def add(self, problems: list[Problem]) -> None:
+        self.rows += 1
+        self.total += len(problems)
+        self.kept.extend(problems[: MAX_KEPT - len(self.kept)])
+
+
+def _note_problems(
+    segment: Segment, checks: list[ColumnCheck], bad: np.ndarray, log: _ProblemLog, rejects: Rejects | None
+) -> None:
+    """Log a segment's problems and copy its bad records to the rejects file, in line order."""
+    from storemon_tui.ingest.validate import raw_value
+    from storemon_tui.ingest.values import explain
+
+    rows = np.flatnonzero(bad)
+    if rejects is None and log.full:  # nothing more to show: count them
+        log.rows += len(rows) + len(segment.malformed)
+        log.total += sum(int(np.count_nonzero(check.bad)) for check in checks) + len(segment.malformed)
+        return
+    lines, spans = segment.locate(rows)
+    records: list[tuple[int, int, int, list[Problem], int]] = [
+        (m.problem.line, m.start, m.end, [m.problem], m.missing_fields) for m in segment.malformed
+    ]
+    reasons: dict[tuple[str, str], str] = {}
+    for row, line, (start, end) in zip(rows.tolist(), lines.tolist(), spans.tolist(), strict=True):
+        problems = []
+        for check in checks:
+            if check.bad[row]:
+                value = raw_value(segment.table.columns[check.column], row)
+                key = (check.column, value)
+                if key not in reasons:
+                    reasons[key] = explain(check.parse, value)
+                problems.append(Problem(line, check.column, value, reasons[key]))
+        records.append((line, start, end, problems, 0))
+    records.sort(key=lambda record: (record[0], record[1]))
+    for _line, start, end, problems, missing in records:
+        log.add(sorted(problems))
+        if rejects is not None:
+            rejects.add(start, end, problems, missing)
 
 
 READ_AHEAD_BYTES = 192 * 2**20
-"""CSV bytes :class:`ReadAhead` reads at once. Reading a file peaks at ~2.5 bytes
-of memory per byte of CSV, so the three files of a full week (~125 MB) are read
-together and two such weeks of polls one after the other."""
+"""Budget of :class:`ReadAhead`: files being prepared at once, each counted as its
+size but at most :data:`STREAMED_FILE_BYTES` (a file is read a segment at a time,
+and its valid rows spill to disk, so a big file costs about that much memory)."""
+
+STREAMED_FILE_BYTES = 96 * 2**20
+"""What a file larger than this costs while it is prepared: a segment being
+parsed (~4 bytes of memory per byte of CSV) plus the spool's memory part."""
 
 READ_AHEAD_FILES = 3
 """Files :class:`ReadAhead` reads at once: one drop of zones, hours and polls.
@@ -172,13 +285,14 @@ class ReadAhead:
         self.max_files = max(max_files, 1)
         kinds = [file_kind(path) for path in self.paths]
         order = sorted(range(len(self.paths)), key=lambda i: (WRITE_ORDER[kinds[i]], i))
-        self._tasks = [_Task(self.paths[i], file_size(self.paths[i])) for i in order]
+        self._tasks = [_Task(self.paths[i], min(file_size(self.paths[i]), STREAMED_FILE_BYTES)) for i in order]
         self.write_order = [task.path for task in self._tasks]
         """The paths in the order they are handed out."""
         self._next_to_start = 0
         self._in_flight_bytes = 0
         self._in_flight_files = 0
         self._iterated = False
+        self._stop = threading.Event()
         self._start_within_budget()
 
     def __enter__(self) -> ReadAhead:
@@ -188,9 +302,12 @@ class ReadAhead:
         self.close()
 
     def close(self) -> None:
-        """Start no more files and drop every file not handed out yet."""
+        """Start no more files, stop those being prepared, drop every file not handed out yet."""
         self._next_to_start = len(self._tasks)
+        self._stop.set()
         for task in self._tasks:
+            if task.future is not None:
+                task.future.add_done_callback(_discard)
             task.future = None
 
     def _start_within_budget(self) -> None:
@@ -213,7 +330,9 @@ class ReadAhead:
         rather than tearing Arrow's thread pool down under it."""
         future: Future[PreparedFile] = Future()
         threading.Thread(
-            target=_prepare_into, args=(future, path, self.skip_invalid), name=f"storemon-prepare-{path.name}"
+            target=_prepare_into,
+            args=(future, path, self.skip_invalid, self._stop.is_set),
+            name=f"storemon-prepare-{path.name}",
         ).start()
         return future
 
@@ -237,15 +356,23 @@ class ReadAhead:
             self._start_within_budget()
 
 
-def _prepare_into(future: Future[PreparedFile], path: Path, skip_invalid: bool) -> None:
+def _prepare_into(
+    future: Future[PreparedFile], path: Path, skip_invalid: bool, should_stop: Callable[[], bool]
+) -> None:
     try:
-        future.set_result(prepare_file(path, skip_invalid=skip_invalid))
+        future.set_result(prepare_file(path, skip_invalid=skip_invalid, should_stop=should_stop))
     except BaseException as exc:  # handed to the consumer, raised there
         future.set_exception(exc)
         # The error's traceback keeps this frame alive; without this ``del`` the
         # frame would refer to the future, which refers to the error: a cycle
         # that kept a failed file's arrays until the next garbage collection.
         del future
+
+
+def _discard(future: Future[PreparedFile]) -> None:
+    """A prepared file nobody will write: free its spool, remove its unpublished rejects file."""
+    if not future.cancelled() and future.exception() is None:
+        future.result().close()
 
 
 class PendingFile:
@@ -283,29 +410,3 @@ class _StageClock:
         now = time.perf_counter()
         self.laps[name] = self.laps.get(name, 0.0) + now - self._last
         self._last = now
-
-
-def _bad_rows(checks: list[ColumnCheck], n_rows: int) -> np.ndarray:
-    bad = np.zeros(n_rows, dtype=bool)
-    for check in checks:
-        bad |= check.bad
-    return bad
-
-
-def _problems_by_record(table: RawTable, checks: list[ColumnCheck], bad: np.ndarray) -> dict[int, list[Problem]]:
-    """Every problem of every bad row, keyed by data-record number (exact table)."""
-    from storemon_tui.ingest.validate import raw_value
-    from storemon_tui.ingest.values import explain
-
-    assert table.lines is not None and table.record_numbers is not None
-    problems: dict[int, list[Problem]] = defaultdict(list)
-    for record, problem in table.structural:
-        problems[record].append(problem)
-    for check in checks:
-        column = table.columns[check.column]
-        for row in np.flatnonzero(check.bad).tolist():
-            value = raw_value(column, row)
-            problems[int(table.record_numbers[row])].append(
-                Problem(int(table.lines[row]), check.column, value, explain(check.parse, value))
-            )
-    return dict(problems)

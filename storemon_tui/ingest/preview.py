@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storemon_tui.ingest.kinds import FileKind
-from storemon_tui.ingest.reader import HEAD_BYTES, check_utf8, file_size, read_bytes, read_header
-
-_PREVIEW_BYTES = HEAD_BYTES
+from storemon_tui.ingest.reader import HEAD_BYTES, check_utf8, file_size, read_head, read_header
 
 
 @dataclass(frozen=True)
@@ -31,10 +29,10 @@ class Preview:
 def preview_file(path: str | Path, rows: int = 5) -> Preview:
     """Kind, header and the first ``rows`` data rows of a CSV file."""
     path = Path(path)
-    head = read_bytes(path, limit=_PREVIEW_BYTES)  # same one-line errors as the import
+    head = read_head(path)  # same one-line errors as the import
     # Cut at the last complete line so a multi-byte character is never split.
     cut = head.rfind(b"\n")
-    if cut > 0 and len(head) == _PREVIEW_BYTES:
+    if cut > 0 and len(head) >= HEAD_BYTES:
         head = head[: cut + 1]
     check_utf8(path, head)
     match, offset = read_header(path, head)

@@ -14,6 +14,34 @@ from storemon_tui.errors import StoremonError
 from storemon_tui.safe_text import visible
 
 MAX_SHOWN = 20
+"""Problems listed in a message; the rest are counted."""
+
+MAX_KEPT = 1000
+"""Problems an :class:`InvalidRowsError` keeps (a file can have millions); the rest are counted."""
+
+SHOWN_CHARS = 80
+"""A value or header list in a message is cut after this many characters."""
+
+
+def shorten(text: str, limit: int = SHOWN_CHARS) -> str:
+    """``text``, or its first ``limit`` characters and ``…``: one bad value must not flood a terminal."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def quoted_columns(names: list[str] | tuple[str, ...], limit: int = SHOWN_CHARS) -> str:
+    """Column names for a message: ``'a,b,c'``, or ``'a,b,…' and 9,997 more columns`` past ``limit`` characters."""
+    shown: list[str] = []
+    used = 0
+    for name in names:
+        piece = shorten(name, limit)
+        if shown and used + 1 + len(piece) > limit:
+            break
+        shown.append(piece)
+        used += len(piece) + (1 if len(shown) > 1 else 0)
+    rest = len(names) - len(shown)
+    if rest == 0:
+        return repr(",".join(shown))
+    return f"{','.join(shown) + ',…'!r} and {rest:,} more column{'s' if rest > 1 else ''}"
 
 
 @dataclass(frozen=True, order=True)
@@ -31,7 +59,7 @@ class Problem:
         if self.column is not None:
             parts.append(f" column '{visible(self.column)}':")
         if self.value is not None:
-            parts.append(f" value '{visible(self.value)}':")
+            parts.append(f" value '{visible(shorten(self.value))}':")
         parts.append(f" {self.reason}")
         return "".join(parts)
 
@@ -49,19 +77,22 @@ class FileError(StoremonError):
 class InvalidRowsError(StoremonError):
     """Some rows are invalid and the user did not ask to skip them; nothing was written."""
 
-    def __init__(self, path: str | Path, problems: list[Problem], rows: int) -> None:
+    def __init__(self, path: str | Path, problems: list[Problem], rows: int, total: int | None = None) -> None:
         self.path = str(path)
         self.problems = problems
+        """The first problems, in line order (at most :data:`MAX_KEPT`)."""
         self.bad_rows = rows
+        self.total = len(problems) if total is None else total
+        """How many problems the file has in all."""
         super().__init__(self.render())
 
     def render(self, limit: int = MAX_SHOWN) -> str:
         shown = [p.format(self.path) for p in self.problems[:limit]]
-        more = len(self.problems) - len(shown)
-        tail = f"\n... and {more} more problem(s)" if more > 0 else ""
+        more = self.total - len(shown)
+        tail = f"\n... and {more:,} more problem(s)" if more > 0 else ""
         rows = "row" if self.bad_rows == 1 else "rows"
         summary = (
-            f"{visible(self.path)}: {self.bad_rows} invalid {rows} ({len(self.problems)} problem(s)); nothing imported "
+            f"{visible(self.path)}: {self.bad_rows:,} invalid {rows} ({self.total:,} problem(s)); nothing imported "
             "from this file (use --skip-invalid to import the valid rows)"
         )
         return "\n".join(shown) + tail + "\n" + summary

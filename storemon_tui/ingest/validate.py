@@ -17,7 +17,8 @@ import pyarrow as pa
 
 from storemon_tui.ingest import values as v
 from storemon_tui.ingest.kinds import FileKind
-from storemon_tui.ingest.reader import RawTable
+from storemon_tui.ingest.segments import RawTable
+from storemon_tui.ingest.stores import INVALID, StoreIds
 
 
 @dataclass
@@ -31,37 +32,35 @@ class ColumnCheck:
 
 @dataclass
 class Parsed:
-    """Typed rows of one file. ``store_codes`` index into ``store_ids``."""
+    """Typed rows of one segment; ``store_codes`` are the file's :class:`StoreIds` codes."""
 
     kind: FileKind
     store_codes: np.ndarray
-    store_ids: list[str]
     fields: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.store_codes)
 
     def subset(self, keep: np.ndarray) -> Parsed:
-        return Parsed(
-            self.kind,
-            self.store_codes[keep],
-            self.store_ids,
-            {name: values[keep] for name, values in self.fields.items()},
-        )
+        return Parsed(self.kind, self.store_codes[keep], {name: values[keep] for name, values in self.fields.items()})
 
 
-def validate(table: RawTable) -> tuple[Parsed, list[ColumnCheck]]:
-    """Parse and validate every column of ``table`` according to its kind."""
+def validate(table: RawTable, stores: StoreIds, now_us: int) -> tuple[Parsed, list[ColumnCheck]]:
+    """Parse and validate every column of ``table`` according to its kind.
+
+    ``now_us`` is the importing machine's clock when the file's import began:
+    polls more than a day after it are invalid.
+    """
     cols = table.columns
-    codes, store_ids, bad_id = v.store_id_codes(cols["store_id"])
-    checks = [ColumnCheck("store_id", bad_id, v.parse_store_id)]
-    parsed = Parsed(table.kind, codes, store_ids)
+    codes = stores.codes(cols["store_id"])
+    checks = [ColumnCheck("store_id", codes == INVALID, v.parse_store_id)]
+    parsed = Parsed(table.kind, codes)
     if table.kind is FileKind.POLLS:
-        ts, bad_ts = v.timestamps_us(cols["timestamp_utc"])
+        ts, bad_ts = v.poll_timestamps_us(cols["timestamp_utc"], now_us)
         active, bad_status = v.per_distinct(cols["status"], v.parse_status, 0, np.int8)
         parsed.fields = {"ts_us": ts, "active": active}
         checks += [
-            ColumnCheck("timestamp_utc", bad_ts, v.parse_timestamp_us),
+            ColumnCheck("timestamp_utc", bad_ts, partial(v.parse_poll_timestamp_us, now_us=now_us)),
             ColumnCheck("status", bad_status, v.parse_status),
         ]
     elif table.kind is FileKind.HOURS:
@@ -83,7 +82,15 @@ def validate(table: RawTable) -> tuple[Parsed, list[ColumnCheck]]:
     return parsed, checks
 
 
-def raw_value(column: pa.Array, row: int) -> str:
+def bad_rows(checks: list[ColumnCheck], n_rows: int) -> np.ndarray:
+    """Rows any check rejected."""
+    bad = np.zeros(n_rows, dtype=bool)
+    for check in checks:
+        bad |= check.bad
+    return bad
+
+
+def raw_value(column: pa.Array | pa.ChunkedArray, row: int) -> str:
     """The value of one row exactly as read (dictionary-encoded or not)."""
     value = column[row].as_py()
     return "" if value is None else str(value)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import zoneinfo
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -27,10 +26,26 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from storemon_tui.ingest.arrow_arrays import to_numpy
+
 T = TypeVar("T")
 
 MICROS_PER_DAY = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+MAX_STORE_ID_BYTES = 255
+"""The longest store id, in bytes of UTF-8. Ids are keys: PostgreSQL cannot index
+text of a few kilobytes, and no fleet names its stores with essays."""
+
+FUTURE_SLACK_US = 24 * 3600 * 1_000_000
+"""A poll may be at most this far ahead of the importing machine's clock (clock skew, zones mixed up)."""
+
+
+def reject_nul(text: str) -> None:
+    """No value may hold a NUL character: PostgreSQL text cannot, and no export means one."""
+    if "\x00" in text:
+        raise ValueError("contains a NUL character (\\x00)")
+
 
 # -- scalar parsers: the single definition of what each value may look like ------------
 
@@ -48,7 +63,10 @@ def parse_timestamp_us(text: str) -> int:
     Accepts ``2023-01-22 12:09:39.388884 UTC``, ``2023-01-24 09:07:26``,
     ``2023-01-24T09:07:26Z`` and ISO 8601 offsets (``+00:00``, ``-0500``).
     Fractions beyond microseconds are truncated. Raises ``ValueError``.
+    Any instant is accepted here (``--as-of`` uses this too); a poll's
+    range is checked by :func:`parse_poll_timestamp_us`.
     """
+    reject_nul(text)
     m = _TIMESTAMP_RE.match(text.strip())
     if m is None:
         raise ValueError("not a timestamp (expected e.g. 2023-01-22 12:09:39.388884 UTC or ISO 8601)")
@@ -68,12 +86,42 @@ def parse_timestamp_us(text: str) -> int:
     return micros
 
 
+def poll_time_limit_us(now_us: int) -> int:
+    """The latest poll time accepted by an import that started at ``now_us``."""
+    return now_us + FUTURE_SLACK_US
+
+
+def check_poll_time(micros: int, now_us: int) -> None:
+    """A poll must lie between 1970 and a day after the importing machine's clock.
+
+    Far-future or ancient polls are typos or broken clocks, and one of them
+    would stretch every report's time line over centuries.
+    """
+    if micros < 0:
+        raise ValueError("before 1970 (polls must be from 1970-01-01 00:00:00 UTC on)")
+    if micros > poll_time_limit_us(now_us):
+        raise ValueError("in the future (more than 24 hours after this machine's clock when it was imported)")
+
+
+def parse_poll_timestamp_us(text: str, *, now_us: int) -> int:
+    """A poll's timestamp: :func:`parse_timestamp_us`, then :func:`check_poll_time`."""
+    micros = parse_timestamp_us(text)
+    check_poll_time(micros, now_us)
+    return micros
+
+
+def clock_us() -> int:
+    """This machine's clock, in µs since the epoch (UTC)."""
+    return (datetime.now(UTC) - _EPOCH) // timedelta(microseconds=1)
+
+
 def parse_time_us(text: str, *, is_end: bool) -> int:
     """A local wall-clock time ``HH:MM[:SS[.ffffff]]`` → microseconds since midnight.
 
     ``24:00:00`` is accepted for end times only and means the midnight ending
     the day. Raises ``ValueError`` with the reason.
     """
+    reject_nul(text)
     m = _TIME_RE.match(text.strip())
     if m is None:
         raise ValueError("not a time (expected HH:MM[:SS[.ffffff]])")
@@ -94,6 +142,7 @@ def parse_time_us(text: str, *, is_end: bool) -> int:
 
 def parse_status(text: str) -> int:
     """``active`` → 1, ``inactive`` → 0, case-insensitive."""
+    reject_nul(text)
     value = text.strip().lower()
     if value == "active":
         return 1
@@ -104,6 +153,7 @@ def parse_status(text: str) -> int:
 
 def parse_day_of_week(text: str) -> int:
     """``0`` (Monday) … ``6`` (Sunday)."""
+    reject_nul(text)
     value = text.strip()
     if not re.fullmatch(r"[+]?\d+", value):
         raise ValueError("dayOfWeek must be an integer 0 (Monday) to 6 (Sunday)")
@@ -113,60 +163,75 @@ def parse_day_of_week(text: str) -> int:
     return day
 
 
-@cache
-def _known_zones() -> frozenset[str]:
-    """The zone names the ``tzdata`` package lists: one small file.
+NOT_A_ZONE = frozenset({"Factory"})
+"""In tzdata's list but no place's time: 'Factory' means "the time zone has not been set"."""
 
-    Only a fast path in front of ``ZoneInfo`` itself. Not
-    ``zoneinfo.available_timezones()``: that opens ~600 files, and while
-    other threads hold the GIL (an import reads its files in parallel) it
-    measured up to 1 s instead of 0.03 s.
+_HOST_ZONES = ("localtime", "posixrules", "posix/", "right/")
+"""Names a system's zoneinfo directory may hold that mean different things on different hosts
+(``right/`` zones even count leap seconds)."""
+
+
+@cache
+def canonical_zones() -> frozenset[str]:
+    """The zone names storemon accepts: tzdata's list of zones, without :data:`NOT_A_ZONE`.
+
+    The list is the ``tzdata`` package's ``zones`` file (one small file, the
+    same on every host): every zone and every backward-compatible link such
+    as ``US/Eastern`` (links are real IANA names and resolve to the same
+    rules everywhere). Never the host's own zoneinfo directory, whose
+    ``localtime``, ``posixrules``, ``posix/…`` and ``right/…`` depend on
+    the machine. (Not ``zoneinfo.available_timezones()`` either: it opens
+    ~600 files, up to 1 s while other threads hold the GIL.)
     """
-    try:
-        text = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
-    except (ModuleNotFoundError, OSError):
-        return frozenset()
-    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+    text = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip()) - NOT_A_ZONE
 
 
 def parse_zone(text: str) -> str:
-    """An IANA zone name known to ``zoneinfo`` (via ``tzdata``)."""
+    """An IANA zone name from :func:`canonical_zones`."""
+    reject_nul(text)
     value = text.strip()
     if not value:
         raise ValueError("time zone is empty")
-    if value not in _known_zones():
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: e.g. a directory
-            raise ValueError("unknown time zone (expected an IANA name such as America/Chicago)") from None
-    return value
+    if value in canonical_zones():
+        return value
+    if value in NOT_A_ZONE:
+        raise ValueError(f"{value!r} is a placeholder, not a time zone (expected an IANA name such as America/Chicago)")
+    if value.startswith(_HOST_ZONES):
+        raise ValueError(
+            "depends on this machine's time zone files, not an IANA zone name (expected e.g. America/Chicago)"
+        )
+    raise ValueError("unknown time zone (expected an IANA name such as America/Chicago)")
 
 
 def parse_store_id(text: str) -> str:
-    """Store ids are opaque text: trimmed, never converted to a number."""
+    """Store ids are opaque text: trimmed, never converted to a number, at most 255 bytes."""
+    reject_nul(text)
     value = text.strip()
     if not value:
         raise ValueError("store_id is empty")
+    size = len(value.encode("utf-8"))
+    if size > MAX_STORE_ID_BYTES:
+        raise ValueError(f"store_id is {size:,} bytes long (at most {MAX_STORE_ID_BYTES} bytes of UTF-8)")
     return value
 
 
 # -- vectorized column parsers ---------------------------------------------------------
 
 
-def to_numpy(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A null-free fixed-width Arrow array as numpy, without importing pandas.
+def positions_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
+    """Index of each value in ``value_set``, ``-1`` where absent (Arrow's ``index_in``, read without pandas)."""
+    found = pc.index_in(values, value_set=value_set)
+    positions = to_numpy(found).astype(np.int64)
+    if found.null_count:
+        valid = np.unpackbits(
+            np.frombuffer(found.buffers()[0], dtype=np.uint8), count=len(found) + found.offset, bitorder="little"
+        )[found.offset :]
+        positions[valid == 0] = -1
+    return positions
 
-    ``pyarrow``'s own ``to_numpy`` imports pandas (~0.4 s) the first time it is
-    called, which the headless import path would otherwise pay on every run.
-    """
-    if isinstance(arr, pa.ChunkedArray):
-        chunks = [to_numpy(chunk) for chunk in arr.chunks]
-        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=arr.type.to_pandas_dtype())
-    dtype = np.dtype(arr.type.to_pandas_dtype())
-    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
 
-
-def _as_dictionary(arr: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+def as_dictionary(arr: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     if not pa.types.is_dictionary(arr.type):
@@ -178,7 +243,7 @@ def per_distinct(
     arr: pa.Array | pa.ChunkedArray, parse: Callable[[str], T], missing: T, dtype: type | str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Apply a scalar parser once per distinct value; return (values, bad mask)."""
-    dictionary = _as_dictionary(arr)
+    dictionary = as_dictionary(arr)
     parsed, bad = parse_each(dictionary.dictionary.to_pylist(), parse, missing, dtype)
     codes = to_numpy(dictionary.indices)
     return parsed[codes], bad[codes]
@@ -197,23 +262,6 @@ def parse_each(
             values[i] = missing
             bad[i] = True
     return values, bad
-
-
-def store_id_codes(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Store ids as (codes into ``uniques``, trimmed distinct ids, bad mask).
-
-    Two raw spellings that trim to the same id (``" 12"`` and ``"12"``) share
-    one code, so they are one store.
-    """
-    dictionary = _as_dictionary(arr)
-    trimmed = [text.strip() for text in dictionary.dictionary.to_pylist()]
-    uniques = sorted(set(trimmed))
-    position = {sid: i for i, sid in enumerate(uniques)}
-    remap = np.array([position[t] for t in trimmed], dtype=np.int64)
-    codes = remap[to_numpy(dictionary.indices)]
-    bad_code = position.get("")
-    bad = codes == bad_code if bad_code is not None else np.zeros(len(codes), dtype=bool)
-    return codes, uniques, bad
 
 
 _COLON, _DASH = ord(":"), ord("-")
@@ -268,6 +316,13 @@ def timestamps_us(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
     if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
     return np.concatenate([values for values, _ in parts]), np.concatenate([bad for _, bad in parts])
+
+
+def poll_timestamps_us(arr: pa.Array | pa.ChunkedArray, now_us: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`timestamps_us`, with polls outside :func:`check_poll_time`'s range marked bad too."""
+    values, bad = timestamps_us(arr)
+    bad |= (values < 0) | (values > poll_time_limit_us(now_us))
+    return values, bad
 
 
 def _slice_timestamps_us(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from storemon_tui.db import open_database
-from storemon_tui.ingest import InvalidRowsError, import_file
+from storemon_tui.ingest import InvalidRowsError, Problem, import_file
 
 POLLS = "store_id,timestamp_utc,status\n"
 HOURS = "store_id,dayOfWeek,start_time_local,end_time_local\n"
@@ -35,15 +35,20 @@ def seeded(db_target: str, csv_file, dump):
     return path, snapshot, dump
 
 
-def check_refused(invoke, seeded, target: Path, first_line: str, *, skip_invalid: bool = False) -> str:
-    """Run the import; assert exit 1, the first message line, no traceback, nothing written."""
+def check_refused(
+    invoke, seeded, target: Path, first_line: str, *, skip_invalid: bool = False, prefix_only: bool = False
+) -> str:
+    """Run the import; assert exit 1, the first message line (or its start), no traceback, nothing written."""
     db_path, before, dump = seeded
     args = ["--db", db_path, "--import", target] + (["--skip-invalid"] if skip_invalid else [])
     code, out, err = invoke(*args)
     assert code == 1, err
     assert out == ""
     assert "Traceback" not in err
-    assert err.splitlines()[0] == f"storemon: {first_line}", err
+    if prefix_only:
+        assert err.splitlines()[0].startswith(f"storemon: {first_line}"), err
+    else:
+        assert err.splitlines()[0] == f"storemon: {first_line}", err
     db = open_database(db_path)
     try:
         assert dump(db) == before
@@ -219,7 +224,7 @@ def test_truncated_last_line(invoke, seeded, csv_file) -> None:
 
 def test_unterminated_quote(invoke, seeded, csv_file) -> None:
     path = csv_file("quote.csv", POLLS + GOOD_POLL + 's3,"2023-01-22 12:00:00 UTC,active\n')
-    err = check_refused(invoke, seeded, path, f"{path}:3: malformed CSV (unexpected end of data)")
+    err = check_refused(invoke, seeded, path, f"{path}:3: malformed CSV (a quote opened on this line is never closed)")
     assert err.splitlines()[1:] == [invalid_rows_tail(path, 1, 1)]
 
 
@@ -318,51 +323,6 @@ def test_invalid_rows_error_lists_every_problem(db, csv_file, dump) -> None:
     assert dump(db) == before
 
 
-LINE_SHAPES = {
-    "lf": "\n",
-    "crlf": "\r\n",
-}
-
-
-@pytest.mark.parametrize("newline", list(LINE_SHAPES.values()), ids=list(LINE_SHAPES))
-@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no-bom", "bom"])
-@pytest.mark.parametrize("final_newline", [True, False], ids=["final-newline", "no-final-newline"])
-def test_line_numbers_counted_from_arrow_agree_with_the_exact_reader(
-    tmp_path: Path, newline: str, bom: bytes, final_newline: bool
-) -> None:
-    """Bad values in a file Arrow reads cleanly are located by counting lines (no exact
-    re-read); blank lines, CRLF, a BOM and a missing final newline must not shift them."""
-    from storemon_tui.ingest.prepare import _bad_rows, _problems_by_record
-    from storemon_tui.ingest.reader import read_table, with_line_numbers
-    from storemon_tui.ingest.validate import validate
-
-    rows = []
-    for i in range(400):
-        stamp = "2023-01-22 25:00:00 UTC" if i in (0, 137, 399) else "2023-01-22 12:00:00 UTC"
-        status = "maybe" if i == 250 else "active"
-        rows.append(f"s{i % 7},{stamp},{status}")
-        if i % 50 == 3:
-            rows.append("")  # blank lines are skipped by both readers
-    text = "store_id,timestamp_utc,status" + newline + newline.join(rows) + (newline if final_newline else "")
-    path = tmp_path / "p.csv"
-    path.write_bytes(bom + text.encode())
-
-    fast = read_table(path)
-    assert not fast.exact
-    numbered = with_line_numbers(fast)
-    assert numbered is not None
-    exact = read_table(path, force_exact=True)
-
-    def problems(table):  # type: ignore[no-untyped-def]
-        parsed, checks = validate(table)
-        return sorted(
-            p for ps in _problems_by_record(table, checks, _bad_rows(checks, table.n_rows)).values() for p in ps
-        )
-
-    assert problems(numbered) == problems(exact)
-    assert [p.line for p in problems(exact)] == [2, 2 + 137 + 3, 2 + 250 + 5, 2 + 399 + 8]  # header + blanks before
-
-
 def test_bare_cr_line_ends_are_one_clear_error(invoke, tmp_path: Path) -> None:
     path = tmp_path / "mac.csv"
     path.write_bytes(b"store_id,timestamp_utc,status\ra,2023-01-22 12:00:00 UTC,active\r")
@@ -374,40 +334,174 @@ def test_bare_cr_line_ends_are_one_clear_error(invoke, tmp_path: Path) -> None:
     )
 
 
-def test_a_bare_cr_after_the_header_is_located_by_the_exact_reader(tmp_path: Path) -> None:
-    """Arrow splits rows at a bare CR, editors may not: counting LFs could misplace a problem."""
-    from storemon_tui.ingest.reader import read_table, with_line_numbers
+# -- hostile input (issue 11): on SQLite and PostgreSQL, through the real command line ------------
 
-    path = tmp_path / "p.csv"
-    path.write_bytes(
-        b"store_id,timestamp_utc,status\na,2023-01-22 12:00:00 UTC,active\rb,2023-01-22 25:00:00 UTC,active\n"
-    )
-    table = read_table(path)
-    if not table.exact:
-        assert with_line_numbers(table) is None
+
+def good_polls(count: int = 1_000) -> str:
+    return "".join(f"g{i % 100},2023-01-{1 + i // 100 % 28:02d} {i % 24:02d}:00:00 UTC,active\n" for i in range(count))
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("record", "reason"),
     [
-        '"s1"x,2023-01-22 12:00:00 UTC,active\ns2,2023-01-22 25:00:00 UTC,active\n',  # text after a closing quote
-        's2,2023-01-22 25:00:00 UTC,active\ns3,2023-01-22 12:00:00 UTC,"active\n\n\n',  # quote open at the end
-        '"s1","2023-01-22 12:00:00 UTC","active"\n"s2","2023-01-22 25:00:00 UTC","active"\n',  # all quoted: fine
-        '"s,1",2023-01-22 12:00:00 UTC,active\n"s""2",2023-01-22 25:00:00 UTC,active\n',  # comma, doubled quote
+        (
+            b'"s2"x,2023-01-22 12:00:00 UTC,active',
+            'line 2: malformed CSV (text after a closing quote; a quote inside a quoted value is written twice (""))',
+        ),
+        (b"s2,2023-01-22 12:00:00 UTC," + b"v" * 200_000, "line 2: malformed CSV (a record longer than 131,072 bytes)"),
     ],
-    ids=["text-after-quote", "open-quote-at-end", "all-quoted", "comma-and-doubled-quote"],
+    ids=["text-after-closing-quote", "field-over-the-size-limit"],
 )
-def test_quoting_problems_are_reported_as_the_exact_reader_reports_them(tmp_path: Path, body: str) -> None:
-    """Arrow is lenient with malformed quoting; the problems and rejects must not depend on that."""
-    from storemon_tui.ingest.prepare import _bad_rows, _problems_by_record, prepare_file
-    from storemon_tui.ingest.reader import read_table
-    from storemon_tui.ingest.validate import validate
+def test_skip_invalid_rejects_only_the_malformed_record(invoke, seeded, csv_file, record: bytes, reason: str) -> None:
+    """Regression: both used to end the file there ("2 rows read, 0 inserted", exit 0)."""
+    db_path, before, dump = seeded
+    path = csv_file("hostile.csv", POLLS.encode() + record + b"\n" + good_polls().encode())
+    code, _, err = invoke("--db", db_path, "--import", path, "--skip-invalid")
+    assert code == 0, err
+    assert f"{path}: polls, 1,001 rows read, 1,000 inserted" in err
+    assert f"1 rejected (see {path}.rejects.csv)" in err
+    rejects = Path(f"{path}.rejects.csv").read_bytes()
+    quoted = '"' + reason.replace('"', '""') + '"'  # both reasons hold a comma
+    assert rejects == POLLS.rstrip("\n").encode() + b",reason\n" + record + b"," + quoted.encode() + b"\n"
+    db = open_database(db_path)
+    try:
+        assert len(dump(db)["poll"]) == len(before["poll"]) + 1_000
+    finally:
+        db.dispose()
 
-    path = tmp_path / "q.csv"
-    path.write_text("store_id,timestamp_utc,status\n" + body)
-    exact = read_table(path, force_exact=True)
-    parsed, checks = validate(exact)
-    expected = _problems_by_record(exact, checks, _bad_rows(checks, exact.n_rows))  # structural ones included
 
-    prepared = prepare_file(path, skip_invalid=True)
-    assert {r: sorted(ps) for r, ps in prepared.rejected.items()} == {r: sorted(ps) for r, ps in expected.items()}
+@pytest.mark.parametrize(
+    ("row", "column", "value", "reason"),
+    [
+        (
+            '"s2"x,2023-01-22 12:00:00 UTC,active',
+            None,
+            None,
+            'malformed CSV (text after a closing quote; a quote inside a quoted value is written twice (""))',
+        ),
+        (
+            "s2,0000-01-01 00:00:00 UTC,active",
+            "timestamp_utc",
+            "0000-01-01 00:00:00 UTC",
+            "not a valid date/time (year 0 is out of range)",
+        ),
+        (
+            "s2,1969-07-20 20:17:40 UTC,active",
+            "timestamp_utc",
+            "1969-07-20 20:17:40 UTC",
+            "before 1970 (polls must be from 1970-01-01 00:00:00 UTC on)",
+        ),
+        (
+            "s2,9999-12-20 00:00:00 UTC,active",
+            "timestamp_utc",
+            "9999-12-20 00:00:00 UTC",
+            "in the future (more than 24 hours after this machine's clock when it was imported)",
+        ),
+        ("s\x002,2023-01-22 12:00:00 UTC,active", "store_id", "s\x002", "contains a NUL character (\\x00)"),
+        (
+            "s" * 3000 + ",2023-01-22 12:00:00 UTC,active",
+            "store_id",
+            "s" * 80 + "…",
+            "store_id is 3,000 bytes long (at most 255 bytes of UTF-8)",
+        ),
+    ],
+    ids=["text-after-closing-quote", "year-0000", "before-1970", "far-future", "nul-in-store-id", "oversized-store-id"],
+)
+def test_hostile_row_in_an_otherwise_clean_file_is_refused(
+    invoke, seeded, csv_file, row, column, value, reason
+) -> None:
+    """Regression: the first two passed in a clean file; NUL and long ids failed PostgreSQL with no line."""
+    path = csv_file("hostile.csv", POLLS + row + "\n" + good_polls())
+    problem = Problem(2, column, value, reason).format(path)
+    err = check_refused(invoke, seeded, path, problem)
+    assert err.splitlines()[1:] == [invalid_rows_tail(path, 1, 1)]
+
+
+def test_a_future_poll_is_measured_from_the_clock_at_import(invoke, seeded, csv_file) -> None:
+    """Not from the data, not from a fixed date: 23 hours ahead of now is fine, 25 hours is not."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    soon = (now + timedelta(hours=23)).strftime("%Y-%m-%d %H:%M:%S UTC")
+    late = (now + timedelta(hours=25)).strftime("%Y-%m-%d %H:%M:%S UTC")
+    path = csv_file("future.csv", POLLS + f"s1,{soon},active\ns1,{late},active\n")
+    check_refused(
+        invoke,
+        seeded,
+        path,
+        f"{path}:3: column 'timestamp_utc': value '{late}': "
+        "in the future (more than 24 hours after this machine's clock when it was imported)",
+    )
+
+
+def test_nul_and_oversized_ids_are_skipped_like_any_bad_value(invoke, seeded, csv_file) -> None:
+    """With --skip-invalid the other rows go in, on PostgreSQL too (it used to fail the whole file)."""
+    db_path, before, dump = seeded
+    path = csv_file(
+        "ids.csv", POLLS + "s\x001,2023-01-22 12:00:00 UTC,active\n" + "é" * 200 + ",2023-01-22 12:00:00 UTC,active\n"
+    )
+    path.write_bytes(path.read_bytes() + good_polls(10).encode())
+    code, _, err = invoke("--db", db_path, "--import", path, "--skip-invalid")
+    assert code == 0, err
+    assert "12 rows read, 10 inserted" in err and "2 rejected" in err
+    db = open_database(db_path)
+    try:
+        assert len(dump(db)["poll"]) == len(before["poll"]) + 10
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "posix/America/Chicago", "right/UTC", "Factory"])
+def test_host_dependent_zone_names_are_invalid(invoke, seeded, csv_file, zone: str) -> None:
+    path = csv_file("z.csv", ZONES + f"s9,{zone}\n")
+    err = check_refused(invoke, seeded, path, f"{path}:2: column 'timezone_str': value '{zone}': ", prefix_only=True)
+    assert "IANA" in err.splitlines()[0]
+
+
+def test_backward_compatible_zone_links_are_valid(invoke, seeded, csv_file) -> None:
+    """US/Eastern, GB and Etc/GMT+5 are IANA names (links in tzdata's list) and mean the same everywhere."""
+    db_path, _, dump = seeded
+    path = csv_file("z.csv", ZONES + "s7,US/Eastern\ns8,GB\ns9,Etc/GMT+5\n")
+    code, _, err = invoke("--db", db_path, "--import", path)
+    assert code == 0, err
+    db = open_database(db_path)
+    try:
+        assert sorted(zone for _, zone in dump(db)["store_timezone"])[-3:] == ["Etc/GMT+5", "GB", "US/Eastern"]
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("newline", [b"\n", b""], ids=["then-rows", "no-line-end-at-all"])
+def test_a_header_over_128_kib_is_one_clear_line(invoke, seeded, csv_file, newline: bytes) -> None:
+    path = csv_file("wide.csv", b"store_id,timestamp_utc,status," + b"x" * 140_000 + newline + b"a,b,c,d\n" * 3)
+    check_refused(
+        invoke,
+        seeded,
+        path,
+        f"{path}:1: the header line is longer than 131,072 bytes (128 KiB); is this a storemon CSV?",
+    )
+
+
+def test_long_values_and_header_lists_are_shortened_in_messages(invoke, seeded, csv_file) -> None:
+    long_status = "z" * 5_000
+    path = csv_file("long.csv", POLLS + f"s1,2023-01-22 12:00:00 UTC,{long_status}\n")
+    err = check_refused(
+        invoke, seeded, path, f"{path}:2: column 'status': value '{'z' * 80}…': status must be 'active' or 'inactive'"
+    )
+    assert len(err.splitlines()[0]) < 250
+
+    columns = [f"column_{i}" for i in range(10_000)]
+    wide = csv_file("cols.csv", ",".join(columns) + "\n" + ",".join("1" * 10_000) + "\n")
+    err = check_refused(invoke, seeded, wide, f"{wide}:1: unrecognised header ", prefix_only=True)
+    first = err.splitlines()[0]
+    assert first.endswith("…' and 9,991 more columns; expected one of:"), first
+    assert len(first) < 250
+
+
+def test_bare_cr_inside_a_line_keeps_later_line_numbers(invoke, seeded, csv_file) -> None:
+    """Regression: line numbers were one too high after a bare CR inside a line."""
+    path = csv_file("cr.csv", POLLS.encode() + b"s1,2023-01-22 12:00:00 UTC,act\rive\ns2,never,active\n")
+    err = check_refused(
+        invoke, seeded, path, f"{path}:2: malformed CSV (a carriage return (CR) inside a line, outside quotes)"
+    )
+    assert f"{path}:3: column 'timestamp_utc': value 'never'" in err.splitlines()[1]

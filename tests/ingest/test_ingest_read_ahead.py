@@ -119,7 +119,7 @@ def test_a_taken_file_is_referenced_only_by_its_taker(csv_file) -> None:
     freed = []
     for pending in ReadAhead(paths):
         prepared = pending.take()
-        gone = weakref.ref(prepared.parsed)
+        gone = weakref.ref(prepared.spool)
         del prepared
         gc.collect()
         freed.append(gone() is None)
@@ -187,25 +187,23 @@ def test_closed_read_ahead_starts_nothing_more_and_iterates_once(csv_file, gate)
         iter(read_ahead).__next__()
 
 
-def test_a_failed_file_is_freed_once_its_error_is_handled(csv_file) -> None:
+def test_a_failed_file_is_freed_once_its_error_is_handled(csv_file, monkeypatch: pytest.MonkeyPatch) -> None:
     """No reference cycle through the stored traceback keeps a failed file's table alive."""
     import gc
     import weakref
 
-    from storemon_tui.ingest import reader
-
     tables: list[weakref.ref] = []
-    real_read_table = reader.read_table
+    real_read_segments = prepare_module.read_segments
 
-    def recording_read_table(*args, **kwargs):  # type: ignore[no-untyped-def]
-        table = real_read_table(*args, **kwargs)
-        tables.append(weakref.ref(table.columns["timestamp_utc"]))
-        return table
+    def recording_read_segments(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for segment in real_read_segments(*args, **kwargs):
+            tables.append(weakref.ref(segment.table.columns["timestamp_utc"]))
+            yield segment
 
     bad = csv_file("bad.csv", POLLS + "a,2023-01-22 12:00:00 UTC,active\n" * 50 + "a,garbage,active\n")
+    monkeypatch.setattr(prepare_module, "read_segments", recording_read_segments)
     gc.disable()
     try:
-        prepare_module.read_table = recording_read_table  # type: ignore[assignment]
         raised = []
         for pending in ReadAhead([bad]):
             try:
@@ -215,7 +213,6 @@ def test_a_failed_file_is_freed_once_its_error_is_handled(csv_file) -> None:
         assert raised and "bad.csv:52" in raised[0]
         assert tables and all(ref() is None for ref in tables)
     finally:
-        prepare_module.read_table = real_read_table  # type: ignore[assignment]
         gc.enable()
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from storemon_tui.db.browse import Pager
 from storemon_tui.ingest import FileKind, import_file, import_files
 
@@ -71,18 +73,35 @@ def test_last_row_wins_within_one_file(db, csv_file, dump) -> None:
 
 
 def test_last_row_wins_with_a_huge_time_span(db, csv_file, dump) -> None:
-    """Timestamps too far apart to pack into one int64 take the stable lexsort path."""
+    """Fifty years apart: the last row of each key wins, and the first poll of 1970 is a valid one."""
     path = csv_file(
         "p.csv",
         POLLS
         + "a,1970-01-01 00:00:00 UTC,active\n"
-        + "a,2999-01-01 00:00:00 UTC,active\n"
-        + "a,2999-01-01 00:00:00 UTC,inactive\n"
+        + "a,2023-01-01 00:00:00 UTC,active\n"
+        + "a,2023-01-01 00:00:00 UTC,inactive\n"
         + "a,1970-01-01 00:00:00 UTC,inactive\n",
     )
     summary = import_file(db, path)
     assert summary.duplicates == 2
     assert [active for _, _, active in dump(db)["poll"]] == [0, 0]
+
+
+def test_keys_and_times_too_wide_to_pack_take_the_stable_lexsort_path() -> None:
+    """A store key near 2**31 and fifty years of polls do not fit one int64: the last row still wins."""
+    from storemon_tui.ingest.polls import PollPacking, sort_last_wins
+
+    keys = np.array([2**31 - 1, 2**31 - 1, 5, 2**31 - 1], dtype=np.int64)
+    ts_us = np.array([0, 1_672_531_200_000_000, 7, 0], dtype=np.int64)
+    active = np.array([1, 1, 0, 0], dtype=np.int8)
+    assert PollPacking.fit(keys, ts_us) is None
+    polls = sort_last_wins(keys, ts_us, active)
+    assert polls.packing is None and polls.duplicates == 1
+    assert list(zip(polls.keys.tolist(), polls.ts_us.tolist(), polls.active.tolist(), strict=True)) == [
+        (5, 7, 0),
+        (2**31 - 1, 0, 0),
+        (2**31 - 1, 1_672_531_200_000_000, 1),
+    ]
 
 
 def test_last_row_wins_many_duplicates(db, csv_file, dump) -> None:

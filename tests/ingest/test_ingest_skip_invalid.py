@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
+
+from storemon_tui.db import open_database
 from storemon_tui.ingest import FileKind, import_file
 
 POLLS = "store_id,timestamp_utc,status\n"
@@ -101,11 +105,58 @@ def test_skip_invalid_cli_summary(invoke, db_target: str, csv_file) -> None:
 
 
 def test_rejects_file_wide_and_unterminated_records(db, csv_file) -> None:
+    """A quote never closed makes its line malformed; the next line is read as a record of its own."""
     path = csv_file("z.csv", 'store_id,timezone_str\na,UTC,x,y\nb,UTC\nc,"Europe/Paris\nd,UTC\n')
     summary = import_file(db, path, skip_invalid=True)
-    assert (summary.inserted, summary.rejected) == (1, 2)
+    assert (summary.inserted, summary.rejected) == (2, 2)
     assert summary.rejects_path.read_text() == (
         "store_id,timezone_str,reason\n"
         'a,UTC,x,y,"line 2: too many fields: line has 4 field(s), the header has 2"\n'
-        'c,"Europe/Paris\nd,UTC\n",line 4: malformed CSV (unexpected end of data)\n'
+        'c,"Europe/Paris,line 4: malformed CSV (a quote opened on this line is never closed)\n'
     )
+
+
+def test_rejects_file_that_cannot_be_put_in_place_commits_nothing(invoke, db_target: str, csv_file, dump) -> None:
+    """All or nothing: the valid rows are not committed, the error names the rejects file, the next file goes in.
+
+    (A directory where the rejects file must go stops even root; a read-only
+    directory is checked below for other users.)
+    """
+    bad = csv_file("p.csv", POLLS + "s,2023-01-22 12:00:00 UTC,active\ns,2023-01-22 13:00:00 UTC,broken\n")
+    target = Path(f"{bad}.rejects.csv")
+    target.mkdir()
+    later = csv_file("q.csv", POLLS + "t,2023-01-22 12:00:00 UTC,active\n")
+    code, out, err = invoke("--db", db_target, "--import", bad, later, "--skip-invalid")
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0].startswith(f"storemon: {target}: the rejects file cannot be written (")
+    assert lines[0].endswith(f"nothing from {bad} was imported")
+    assert lines[1].startswith(f"{later}: polls, 1 rows read, 1 inserted")
+    assert "Traceback" not in err
+    db = open_database(db_target)
+    try:
+        tables = dump(db)
+    finally:
+        db.dispose()
+    assert [sid for _, sid in tables["store"]] == ["t"]
+    assert target.is_dir() and not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes into read-only directories")
+def test_rejects_next_to_a_read_only_directory_commit_nothing(invoke, db_target: str, tmp_path: Path, dump) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    bad = folder / "p.csv"
+    bad.write_text(POLLS + "s,2023-01-22 12:00:00 UTC,active\ns,2023-01-22 13:00:00 UTC,broken\n")
+    folder.chmod(0o555)
+    try:
+        code, _, err = invoke("--db", db_target, "--import", bad, "--skip-invalid")
+    finally:
+        folder.chmod(0o755)
+    assert code == 1
+    assert err.splitlines()[0].startswith(f"storemon: {bad}.rejects.csv: the rejects file cannot be written (")
+    db = open_database(db_target)
+    try:
+        assert dump(db)["poll"] == []
+    finally:
+        db.dispose()
