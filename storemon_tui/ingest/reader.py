@@ -61,7 +61,7 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
     return head
 
 
-def utf8_error(path: Path, data: bytes, first_line: int = 1) -> FileError | None:
+def utf8_error(path: Path, data: bytes | bytearray, first_line: int = 1) -> FileError | None:
     """A :class:`FileError` naming line and column of the first non-UTF-8 byte of ``data``, if any.
 
     ``first_line`` is the editor line ``data`` starts on; columns count bytes.

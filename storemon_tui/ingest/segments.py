@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -150,7 +150,7 @@ def read_segments(
                 raise AssertionError("the CSV reader made no progress")  # at the end every record is complete
 
 
-def _open(path: Path) -> BinaryIO:
+def _open(path: Path) -> io.BufferedReader:
     try:
         return open(path, "rb")
     except OSError as exc:
@@ -525,7 +525,7 @@ def _wrong_width(match: HeaderMatch, row: list[str], line: int) -> Problem:
     return Problem(line, column, None, f"missing value: {found} (truncated line?)")
 
 
-def _overlong_line(path: Path, handle: BinaryIO, buf: Buffer, pos: int, line: int) -> tuple[Malformed, int]:
+def _overlong_line(path: Path, handle: io.BufferedReader, buf: Buffer, pos: int, line: int) -> tuple[Malformed, int]:
     """A line longer than a segment: malformed, read to its end a MiB at a time (UTF-8 still checked).
 
     ``buf`` holds the line's first bytes (no line end among them). Returns the

@@ -97,7 +97,7 @@ class BlockSpool:
 
 def temporary_file(prefix: str) -> io.BufferedRandom:
     """An unnamed temporary file in ``$TMPDIR`` (gone when closed or when the process ends)."""
-    return tempfile.TemporaryFile(prefix=prefix)  # noqa: SIM115 - its owner closes it
+    return tempfile.TemporaryFile(prefix=prefix)
 
 
 def write_array(handle: io.BufferedRandom, values: np.ndarray) -> int:

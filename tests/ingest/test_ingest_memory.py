@@ -14,20 +14,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import storemon_env
 
 pytestmark = pytest.mark.slow
 
 POLLS = b"store_id,timestamp_utc,status\n"
 
 
-def peak_rss_mb(args: list[str], data_dir: Path) -> tuple[int, float, str]:
+def peak_rss_mb(args: list[str], data_dir: Path, env: dict[str, str]) -> tuple[int, float, str]:
     """Exit code, peak RSS in MB and stderr of ``python -m storemon_tui ARGS``."""
     err_path = data_dir / "stderr.txt"
     with open(err_path, "wb") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "storemon_tui", *args],
-            env=storemon_env(data_dir),
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=err,
             cwd=data_dir,
@@ -55,22 +54,22 @@ def write_polls(path: Path, rows: int, tail: bytes = b"") -> None:
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
+    folder = tmp_path / "data"  # where the ``cli_env`` fixture points STOREMON_DATA_DIR
     folder.mkdir()
     return folder
 
 
-def test_a_big_file_with_a_truncated_last_line_streams(tmp_path: Path, data_dir: Path) -> None:
+def test_a_big_file_with_a_truncated_last_line_streams(tmp_path: Path, data_dir: Path, cli_env) -> None:
     """Regression: the exact re-read held the whole file as Python lists (16.4 GB for 19 M polls)."""
     path = tmp_path / "p.csv"
     write_polls(path, 1_500_000, tail=b"1000001,2023-01-22 12:0")
-    code, rss, err = peak_rss_mb(["--db", str(tmp_path / "t.sqlite3"), "--import", str(path)], data_dir)
+    code, rss, err = peak_rss_mb(["--db", str(tmp_path / "t.sqlite3"), "--import", str(path)], data_dir, cli_env)
     assert rss < 400, f"peak RSS {rss:.0f} MB"
     assert code == 1
     assert f"{path}:1500002: column 'status': missing value" in err
 
 
-def test_gigabytes_of_nul_after_a_header_stream(tmp_path: Path, data_dir: Path) -> None:
+def test_gigabytes_of_nul_after_a_header_stream(tmp_path: Path, data_dir: Path, cli_env) -> None:
     """Regression: a file of NULs (no line end) after a header peaked at ~7x its size."""
     path = tmp_path / "nul.csv"
     with open(path, "wb") as handle:
@@ -78,7 +77,7 @@ def test_gigabytes_of_nul_after_a_header_stream(tmp_path: Path, data_dir: Path) 
         chunk = b"\x00" * (1 << 20)
         for _ in range(300):
             handle.write(chunk)
-    code, rss, err = peak_rss_mb(["--db", str(tmp_path / "t.sqlite3"), "--import", str(path)], data_dir)
+    code, rss, err = peak_rss_mb(["--db", str(tmp_path / "t.sqlite3"), "--import", str(path)], data_dir, cli_env)
     assert rss < 250, f"peak RSS {rss:.0f} MB"
     assert code == 1
     assert err.splitlines()[0] == f"storemon: {path}:2: malformed CSV (a record longer than 131,072 bytes)"
