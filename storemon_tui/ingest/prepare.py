@@ -94,31 +94,18 @@ def prepare_file(
     # Imported here, not at the top: validation needs pyarrow.compute (~0.1 s to
     # import), reading the header does not, so the first read starts that much sooner.
     from storemon_tui.ingest.stores import StoreIds
-    from storemon_tui.ingest.validate import bad_rows, validate
     from storemon_tui.ingest.values import clock_us
 
     path = Path(path)
     clock = _StageClock()
-    now_us = clock_us() if now_us is None else now_us
     head = read_head(path)
     match, offset = read_header(path, head)
     header = head[len(BOM) if head.startswith(BOM) else 0 : offset].decode("utf-8").rstrip("\r\n")
     prepared = PreparedFile(path, match, BlockSpool(), StoreIds(), rows_read=0)
     prepared.rejects = Rejects(path, header) if skip_invalid else None
-    log = _ProblemLog()
+    segments = read_segments(path, match, offset, head.count(b"\n", 0, offset) + 1, force_exact=force_exact)
     try:
-        for segment in read_segments(path, match, offset, head.count(b"\n", 0, offset) + 1, force_exact=force_exact):
-            clock.lap("read")
-            if should_stop is not None and should_stop():
-                raise Cancelled(f"reading {path} was stopped")
-            parsed, checks = validate(segment.table, prepared.stores, now_us)
-            bad = bad_rows(checks, segment.table.n_rows)
-            prepared.rows_read += segment.table.n_rows + len(segment.malformed)
-            if segment.malformed or bad.any():
-                _note_problems(segment, checks, bad, log, prepared.rejects)
-            if skip_invalid or not log.total:
-                _spool(prepared, parsed.subset(~bad) if bad.any() else parsed)
-            clock.lap("validate")
+        log = _read_all(prepared, segments, clock, clock_us() if now_us is None else now_us, should_stop)
         if prepared.rows_read == 0:
             raise FileError(path, "has a header but no data rows")
         if log.total and not skip_invalid:
@@ -134,6 +121,33 @@ def prepare_file(
         raise
     prepared.stages = clock.laps
     return prepared
+
+
+def _read_all(
+    prepared: PreparedFile,
+    segments: Iterator[Segment],
+    clock: _StageClock,
+    now_us: int,
+    should_stop: Callable[[], bool] | None,
+) -> _ProblemLog:
+    """Validate every segment; spool its valid rows (all of them only while there is no problem
+    or with ``skip_invalid``); log problems and fill the rejects file. Returns the log."""
+    from storemon_tui.ingest.validate import bad_rows, validate
+
+    log = _ProblemLog()
+    for segment in segments:
+        clock.lap("read")
+        if should_stop is not None and should_stop():
+            raise Cancelled(f"reading {prepared.path} was stopped")
+        parsed, checks = validate(segment.table, prepared.stores, now_us)
+        bad = bad_rows(checks, segment.table.n_rows)
+        prepared.rows_read += segment.table.n_rows + len(segment.malformed)
+        if segment.malformed or bad.any():
+            _note_problems(segment, checks, bad, log, prepared.rejects)
+        if prepared.rejects is not None or not log.total:
+            _spool(prepared, parsed.subset(~bad) if bad.any() else parsed)
+        clock.lap("validate")
+    return log
 
 
 def _spool(prepared: PreparedFile, parsed: Parsed) -> None:
