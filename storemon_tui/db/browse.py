@@ -1,9 +1,10 @@
-"""Paging through any table, as fast on the last page of two million rows as on the first.
+"""Paging through any table, as fast at the end of two million rows as at the start.
 
-Pages are fetched with keyset queries (``WHERE (k1, k2) > (?, ?) ORDER BY k1,
-k2 LIMIT n``): each page is one index range read, independent of how deep
-into the table it is. ``OFFSET`` is used only to jump to an arbitrary page
-number, and then from whichever end of the table is nearer.
+Windows of rows continue the one a reader holds with keyset queries
+(``WHERE (k1, k2) > (?, ?) ORDER BY k1, k2 LIMIT n``): each is one index
+range read, independent of how deep into the table it is. ``OFFSET`` is used
+only to jump to an arbitrary row, and then from whichever end of the table
+is nearer.
 
 Rows come back as display strings (timestamps in ISO form, weekday names,
 ``active``/``inactive``), ready for a table widget or a terminal.
@@ -11,9 +12,11 @@ Rows come back as display strings (timestamps in ISO form, weekday names,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +24,7 @@ from sqlalchemy import Connection, text
 
 from storemon_tui.db.database import Database
 from storemon_tui.display import DAY_NAMES, format_time_of_day, format_ts_us
+from storemon_tui.paging import Key, Page
 
 MAX_FILTER_STORES = 5_000
 
@@ -57,8 +61,19 @@ class TableSpec:
     formatters: tuple[Any, ...]
     base_table: str = ""
     """The table counted (without joins, so counting 2 M polls stays ~30 ms)."""
+    widths: tuple[int | str, ...] = ()
+    """Per column, the widest display value: a fixed number, or a query for the widest
+    value of a free-text column (store ids, zone names)."""
     store_column: str | None = "t.store_key"
     descending: bool = False
+
+
+def _utc(ts_us: int | None) -> str:
+    """A UTC instant in a column whose name says ``_utc``: no suffix on every row."""
+    return format_ts_us(ts_us).removesuffix(" UTC")
+
+
+STORE_ID_WIDTH = "SELECT max(length(store_id)) FROM store"
 
 
 TABLES: dict[str, TableSpec] = {
@@ -72,7 +87,8 @@ TABLES: dict[str, TableSpec] = {
             select="SELECT t.store_key, t.ts_us, s.store_id, t.ts_us, t.active FROM poll t "
             "JOIN store s ON s.store_key = t.store_key",
             keys=("t.store_key", "t.ts_us"),
-            formatters=(_plain, format_ts_us, _status),
+            formatters=(_plain, _utc, _status),
+            widths=(STORE_ID_WIDTH, 26, 8),
         ),
         TableSpec(
             name="business_hours",
@@ -83,6 +99,7 @@ TABLES: dict[str, TableSpec] = {
             "JOIN store s ON s.store_key = t.store_key",
             keys=("t.store_key", "t.id"),
             formatters=(_plain, _day, format_time_of_day, format_time_of_day),
+            widths=(STORE_ID_WIDTH, 5, 15, 15),
         ),
         TableSpec(
             name="time_zones",
@@ -93,16 +110,18 @@ TABLES: dict[str, TableSpec] = {
             "JOIN store s ON s.store_key = t.store_key",
             keys=("t.store_key",),
             formatters=(_plain, _plain),
+            widths=(STORE_ID_WIDTH, "SELECT max(length(timezone_str)) FROM store_timezone"),
         ),
         TableSpec(
             name="reports",
             base_table="report",
             title="Reports",
-            columns=("id", "created", "status", "as_of", "stores", "progress"),
+            columns=("id", "created_utc", "status", "as_of_utc", "stores", "progress"),
             select="SELECT t.created_at, t.id, t.id, t.created_at, t.status, t.as_of_us, t.row_count, t.progress "
             "FROM report t",
             keys=("t.created_at", "t.id"),
-            formatters=(_plain, _plain, _plain, format_ts_us, _plain, _plain),
+            formatters=(_plain, _plain, _plain, _utc, _plain, _plain),
+            widths=(32, 19, 9, 26, 0, 0),
             store_column=None,
             descending=True,
         ),
@@ -111,31 +130,8 @@ TABLES: dict[str, TableSpec] = {
 
 
 @dataclass
-class Page:
-    """One page of display rows and where it sits in the table."""
-
-    table: str
-    columns: tuple[str, ...]
-    rows: list[tuple[str, ...]]
-    number: int
-    """1-based page number."""
-    page_count: int
-    total: int
-    first_key: tuple[Any, ...] | None = None
-    last_key: tuple[Any, ...] | None = None
-
-    @property
-    def is_first(self) -> bool:
-        return self.number <= 1
-
-    @property
-    def is_last(self) -> bool:
-        return self.number >= self.page_count
-
-
-@dataclass
 class Pager:
-    """Pages of one table, optionally filtered to store ids.
+    """Windows of rows of one table, optionally filtered to store ids (a :class:`RowSource`).
 
     The filter matches a store id exactly, or, when no id matches exactly,
     every id starting with the text (so a user can type the first digits).
@@ -144,8 +140,10 @@ class Pager:
     db: Database
     table: str
     page_size: int = 200
+    """Rows of :meth:`first`, :meth:`last`, :meth:`after` and :meth:`before` by default."""
     store_filter: str = ""
     _total: int | None = field(default=None, init=False, repr=False)
+    _widths: tuple[int, ...] | None = field(default=None, init=False, repr=False)
     _store_keys: list[int] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -158,15 +156,25 @@ class Pager:
     def spec(self) -> TableSpec:
         return TABLES[self.table]
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.spec.columns
+
+    @property
+    def filtered(self) -> bool:
+        """True if the store filter applies to this table (the reports table has no store column)."""
+        return bool(self.store_filter.strip()) and self.spec.store_column is not None
+
     # -- counting and filtering ---------------------------------------------------------
 
     def refresh(self) -> None:
-        """Forget the cached count and filter (after an import or a clear)."""
+        """Forget the cached count, widths and filter (after an import or a clear)."""
         self._total = None
+        self._widths = None
         self._store_keys = None
 
     def _filter_keys(self, conn: Connection) -> list[int] | None:
-        if not self.store_filter.strip() or self.spec.store_column is None:
+        if not self.filtered:
             return None
         if self._store_keys is None:
             wanted = self.store_filter.strip()
@@ -200,60 +208,65 @@ class Pager:
                 self._total = int(c.execute(text(count), params).scalar() or 0)
         return self._total
 
-    def page_count(self, conn: Connection | None = None) -> int:
-        return max(1, -(-self.total(conn) // self.page_size))
+    def widths(self, conn: Connection | None = None) -> tuple[int, ...]:
+        """The widest display value of each column over the whole table (an upper bound; cached)."""
+        if self._widths is None:
+            with _maybe(self.db, conn) as c:
+                self._widths = tuple(
+                    width if isinstance(width, int) else int(c.execute(text(width)).scalar() or 0)
+                    for width in self.spec.widths
+                )
+        return self._widths
 
-    # -- pages ----------------------------------------------------------------------------
+    # -- windows --------------------------------------------------------------------------
 
-    def first(self) -> Page:
+    def first(self, count: int | None = None) -> Page:
+        return self.window(0, count or self.page_size)
+
+    def last(self, count: int | None = None) -> Page:
+        count = count or self.page_size
+        return self.window(max(self.total() - count, 0), count)
+
+    def after(self, page: Page, count: int | None = None) -> Page:
+        """The rows that follow ``page`` (keyset: one index range read, however deep)."""
+        return self.window(page.end, count or self.page_size, near=page)
+
+    def before(self, page: Page, count: int | None = None) -> Page:
+        """The rows that precede ``page``."""
+        count = count or self.page_size
+        start = max(page.start - count, 0)
+        return self.window(start, page.start - start, near=page)
+
+    def window(self, start: int, count: int, near: Page | None = None) -> Page:
+        """Rows ``start`` … ``start + count - 1``: by key from ``near``'s edge when the window
+        continues it, from the first or last row by key when it touches an end of the table,
+        and otherwise by ``OFFSET`` from the nearer end (a jump)."""
         with self.db.connect() as conn:
-            return self._fetch(conn, after=None, backwards=False, number=1)
-
-    def last(self) -> Page:
-        with self.db.connect() as conn:
-            return self._last(conn)
-
-    def next(self, page: Page) -> Page:
-        if page.is_last or page.last_key is None:
-            return page
-        with self.db.connect() as conn:
-            return self._fetch(conn, after=page.last_key, backwards=False, number=page.number + 1)
-
-    def previous(self, page: Page) -> Page:
-        if page.is_first or page.first_key is None:
-            return page
-        with self.db.connect() as conn:
-            return self._fetch(conn, after=page.first_key, backwards=True, number=page.number - 1)
-
-    def goto(self, number: int) -> Page:
-        """Jump to page ``number`` (clamped); OFFSET from the nearer end."""
-        with self.db.connect() as conn:
-            pages = self.page_count(conn)
-            number = min(max(number, 1), pages)
-            if number == 1:
-                return self._fetch(conn, after=None, backwards=False, number=1)
-            if number == pages:
-                return self._last(conn)
-            offset = (number - 1) * self.page_size
-            from_end = self.total(conn) - offset - self.page_size
-            if from_end < offset:
-                return self._fetch(conn, after=None, backwards=True, number=number, offset=from_end)
-            return self._fetch(conn, after=None, backwards=False, number=number, offset=offset)
-
-    def _last(self, conn: Connection) -> Page:
-        """The last page holds what is left after the full pages, so numbering stays aligned."""
-        pages = self.page_count(conn)
-        remainder = self.total(conn) - (pages - 1) * self.page_size
-        return self._fetch(conn, after=None, backwards=True, number=pages, limit=max(remainder, 1))
+            total = self.total(conn)
+            start = min(max(start, 0), total)
+            count = max(min(count, total - start), 0)
+            fetch = partial(self._fetch, conn, start=start, limit=count)
+            if count == 0:
+                return self._page(conn, [], start)
+            if near is not None and near.last_key is not None and start == near.end:
+                return fetch(after=near.last_key, backwards=False)
+            if near is not None and near.first_key is not None and start + count == near.start:
+                return fetch(after=near.first_key, backwards=True)
+            if start == 0:
+                return fetch(after=None, backwards=False)
+            from_end = total - start - count
+            if from_end < start:
+                return fetch(after=None, backwards=True, offset=from_end)
+            return fetch(after=None, backwards=False, offset=start)
 
     def _fetch(
         self,
         conn: Connection,
         *,
-        after: tuple[Any, ...] | None,
+        start: int,
+        limit: int,
+        after: Key | None,
         backwards: bool,
-        number: int,
-        limit: int | None = None,
         offset: int = 0,
     ) -> Page:
         spec = self.spec
@@ -269,23 +282,25 @@ class Pager:
         direction = " DESC" if against else ""
         order = ", ".join(f"{key}{direction}" for key in spec.keys)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        params["limit"] = limit or self.page_size
+        params["limit"] = limit
         params["offset"] = offset
         sql = f"{spec.select}{clause} ORDER BY {order} LIMIT :limit OFFSET :offset"
         rows = conn.execute(text(sql), params).all()
         if backwards:
             rows = list(reversed(rows))
+        return self._page(conn, rows, start)
+
+    def _page(self, conn: Connection, rows: Sequence[Any], start: int) -> Page:
+        spec = self.spec
         width = len(spec.keys)
         display = [tuple(fmt(value) for fmt, value in zip(spec.formatters, row[width:], strict=True)) for row in rows]
         return Page(
-            table=self.table,
             columns=spec.columns,
             rows=display,
-            number=number,
-            page_count=self.page_count(conn),
+            start=start,
             total=self.total(conn),
-            first_key=tuple(rows[0][:width]) if rows else None,
-            last_key=tuple(rows[-1][:width]) if rows else None,
+            keys=[tuple(row[:width]) for row in rows],
+            widths=self.widths(conn),
         )
 
 

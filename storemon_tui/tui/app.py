@@ -36,7 +36,7 @@ from storemon_tui.tui.screens.dialogs import ConfirmScreen, FilePickerScreen, Pr
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors, typed_key
-from storemon_tui.tui.widgets.paged_table import PagedTable
+from storemon_tui.tui.widgets.row_table import RowTable
 
 PANES = ("import", "data", "reports")
 
@@ -411,8 +411,8 @@ def help_sections() -> list[tuple[str, list]]:
         ("Everywhere", StoremonApp.BINDINGS + extra_global),
         ("Text fields (path, store filters)", TextField.BINDINGS),
         ("Import pane", ImportPane.BINDINGS + PathInput.BINDINGS),
-        ("Data pane", DataPane.BINDINGS + PagedTable.BINDINGS + table_keys),
-        ("Reports pane", ReportsPane.BINDINGS + PagedTable.BINDINGS),
+        ("Data pane", DataPane.BINDINGS + RowTable.BINDINGS + table_keys),
+        ("Reports pane", ReportsPane.BINDINGS + RowTable.BINDINGS),
         ("Store screen", StoreScreen.BINDINGS),
         ("Dialogs", ConfirmScreen.BINDINGS + PromptScreen.BINDINGS + FilePickerScreen.BINDINGS),
     ]

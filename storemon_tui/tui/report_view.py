@@ -1,7 +1,7 @@
-"""A finished report as an in-memory frame: sort, filter, page, fleet summary.
+"""A finished report as an in-memory frame: sorted and filtered views, fleet summary.
 
 A report has one row per store (14,000 at most in practice), so sorting and
-filtering in pandas is instant; only one page of display strings ever reaches
+filtering in pandas is instant; only a window of display strings ever reaches
 a widget. Values are displayed exactly as written in the CSV (strings), and
 sorted by their numeric value. pandas is imported lazily (only in workers).
 """
@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from storemon_tui.paging import Page
 from storemon_tui.report.formatting import REPORT_COLUMNS
 
 if TYPE_CHECKING:
     import numpy as np
-
-PAGE_SIZE = 200
 
 
 @dataclass(frozen=True)
@@ -34,20 +33,10 @@ class FleetSummary:
         return 100 * self.up_week_h / total if total else None
 
 
-@dataclass(frozen=True)
-class ViewPage:
-    columns: tuple[str, ...]
-    rows: list[tuple[str, ...]]
-    number: int
-    page_count: int
-    total: int
-    """Rows matching the filter."""
-
-
 class ReportFrame:
-    """One report CSV, with a current sort and store filter."""
+    """One report CSV, read once; each sort and store filter of it is a :class:`ReportView`."""
 
-    def __init__(self, path: str | Path, page_size: int = PAGE_SIZE) -> None:
+    def __init__(self, path: str | Path) -> None:
         import pandas as pd
 
         self.text = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -55,66 +44,16 @@ class ReportFrame:
             raise ValueError(f"{path}: not a storemon report (unexpected header)")
         self.values = self.text[list(REPORT_COLUMNS[1:])].astype(float)
         self.id_width = int(self.text["store_id"].str.len().max()) if len(self.text) else 0
-        """The longest store id of the whole report (one column width for every page)."""
-        self.page_size = page_size
-        self.sort_column: str = "store_id"
-        self.descending = False
-        self.filter = ""
-        self._order = self._compute_order()
+        """The longest store id of the whole report (one column width for every view)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
         return REPORT_COLUMNS
 
-    def set_view(
-        self, *, sort_column: str | None = None, descending: bool | None = None, filter: str | None = None
-    ) -> None:
-        if sort_column is not None:
-            if sort_column not in REPORT_COLUMNS:
-                raise ValueError(f"unknown column {sort_column!r}")
-            self.sort_column = sort_column
-        if descending is not None:
-            self.descending = descending
-        if filter is not None:
-            self.filter = filter.strip()
-        self._order = self._compute_order()
-
-    def _compute_order(self) -> np.ndarray:
-        """Row positions of the current view: filtered, then sorted."""
-        import numpy as np
-
-        ids = self.text["store_id"]
-        rows = np.arange(len(ids))
-        if self.filter:
-            exact = (ids == self.filter).to_numpy()
-            mask = exact if exact.any() else ids.str.startswith(self.filter).to_numpy()
-            rows = rows[mask]
-        if self.sort_column == "store_id":
-            keys = ids.to_numpy()[rows].astype(str)
-            order = np.argsort(keys, kind="stable")
-        else:
-            keys = self.values[self.sort_column].to_numpy()[rows]
-            # Stable: ties keep store_id order (the CSV is sorted by store_id).
-            order = np.argsort(-keys if self.descending else keys, kind="stable")
-            return rows[order]
-        order = order[::-1] if self.descending else order
-        return rows[order]
-
-    @property
-    def total(self) -> int:
-        return len(self._order)
-
-    @property
-    def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    def page(self, number: int) -> ViewPage:
-        number = min(max(number, 1), self.page_count)
-        start = (number - 1) * self.page_size
-        picked = self._order[start : start + self.page_size]
-        block = self.text.iloc[picked]
-        rows = list(block.itertuples(index=False, name=None))
-        return ViewPage(REPORT_COLUMNS, rows, number, self.page_count, self.total)
+    def view(self, sort_column: str = "store_id", descending: bool = False, filter: str = "") -> ReportView:
+        if sort_column not in REPORT_COLUMNS:
+            raise ValueError(f"unknown column {sort_column!r}")
+        return ReportView(self, sort_column, descending, filter.strip())
 
     def summary(self, worst: int = 10) -> FleetSummary:
         up = self.values["uptime_last_week"]
@@ -136,6 +75,51 @@ class ReportFrame:
         if match.empty:
             return None
         return dict(zip(REPORT_COLUMNS, match.iloc[0].tolist(), strict=True))
+
+
+class ReportView:
+    """One sort and store filter of a report: a :class:`~storemon_tui.paging.RowSource`.
+
+    Immutable: a new sort or filter is a new view, so a table still reading
+    the old one never sees rows of the new order.
+    """
+
+    def __init__(self, frame: ReportFrame, sort_column: str, descending: bool, filter: str) -> None:
+        self.frame, self.sort_column, self.descending, self.filter = frame, sort_column, descending, filter
+        self._order = self._compute_order()
+        self._widths = (frame.id_width,) + (0,) * (len(REPORT_COLUMNS) - 1)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return REPORT_COLUMNS
+
+    def _compute_order(self) -> np.ndarray:
+        """Row positions of this view: filtered, then sorted."""
+        import numpy as np
+
+        ids = self.frame.text["store_id"]
+        rows = np.arange(len(ids))
+        if self.filter:
+            exact = (ids == self.filter).to_numpy()
+            mask = exact if exact.any() else ids.str.startswith(self.filter).to_numpy()
+            rows = rows[mask]
+        if self.sort_column == "store_id":
+            keys = ids.to_numpy()[rows].astype(str)
+            order = np.argsort(keys, kind="stable")
+            return rows[order[::-1] if self.descending else order]
+        keys = self.frame.values[self.sort_column].to_numpy()[rows]
+        # Stable: ties keep store_id order (the CSV is sorted by store_id).
+        return rows[np.argsort(-keys if self.descending else keys, kind="stable")]
+
+    def total(self) -> int:
+        return len(self._order)
+
+    def window(self, start: int, count: int, near: Page | None = None) -> Page:
+        """Rows ``start`` … ``start + count - 1`` of this order (in memory: ``near`` is not needed)."""
+        start = min(max(start, 0), self.total())
+        picked = self._order[start : start + max(count, 0)]
+        rows = list(self.frame.text.iloc[picked].itertuples(index=False, name=None))
+        return Page(REPORT_COLUMNS, rows, start, self.total(), widths=self._widths)
 
 
 def report_row(path: str | Path, store_id: str) -> dict[str, str] | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tui_helpers import async_test, wait_for
+from tui_helpers import async_test, rows_loaded, wait_for
 
 import storemon_tui.db.browse as browse
 from storemon_tui.errors import DatabaseError
 from storemon_tui.tui.app import StoremonApp
+from storemon_tui.tui.widgets.row_table import RowTable
 
 SIZE = (80, 24)
 
@@ -18,19 +19,20 @@ async def test_a_failing_page_query_is_a_notification_not_a_crash(sample_db, mon
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.summary is not None)
         app.show_pane("data")
-        await wait_for(pilot, lambda: app.data_pane.page is not None, what="first page")
+        table = app.query_one("#data-table", RowTable)
+        await rows_loaded(pilot, table, what="first rows")
 
-        def locked(self, page):  # stands in for Pager.next
+        def locked(self, start, count, near=None):  # stands in for Pager.window
             raise DatabaseError("database storemon.sqlite3: database is locked")
 
-        monkeypatch.setattr(browse.Pager, "next", locked)
-        app.data_pane.load("next")  # what PgDn runs (not the key: focus may still be moving)
+        monkeypatch.setattr(browse.Pager, "window", locked)
+        table.go_to(20_000)  # what `j` runs: rows that are not held yet
         await wait_for(
             pilot,
             lambda: any("database is locked" in str(n.message) for n in app._notifications),
             what="the error notification",
         )
-        assert app.is_running
+        assert app.is_running and table.row_at(20_000) is None
         monkeypatch.undo()
-        app.data_pane.load("next")  # and the pane still works afterwards
-        await wait_for(pilot, lambda: app.data_pane.page.number == 2, what="page 2")
+        table.action_move(1)  # and the table still works afterwards: the next move reads again
+        assert (await rows_loaded(pilot, table, what="rows after the error"))[0] is not None

@@ -9,17 +9,16 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input, Markdown
-from tui_helpers import SAMPLE, async_test, count, label_text, wait_for
+from tui_helpers import SAMPLE, all_rows, async_test, count, label_text, rows_loaded, screen_rows, wait_for
 
 from storemon_tui.db.browse import Pager
 from storemon_tui.errors import Cancelled
 from storemon_tui.report.jobs import ReportJobs, ReportStatus
 from storemon_tui.tui.app import StoremonApp
-from storemon_tui.tui.panes.data_pane import PAGE_SIZE
+from storemon_tui.tui.widgets.row_table import RowTable
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
-from storemon_tui.tui.widgets.paged_table import PagedTable
 
 SIZE = (80, 24)
 
@@ -32,7 +31,7 @@ async def started(pilot, pane: str = "data") -> None:
     app = pilot.app
     await wait_for(pilot, lambda: app.summary is not None, what="summary")
     if pane == "data":
-        await wait_for(pilot, lambda: "page 1/" in data_status(app), what="first page")
+        await wait_for(pilot, lambda: "rows 1–" in data_status(app), what="first rows")
     await in_pane(pilot, pane)
 
 
@@ -195,36 +194,75 @@ async def test_cancel_skips_the_files_not_written_yet(empty_db, in_write: thread
 
 
 @async_test
-async def test_page_to_last_page_and_back(sample_db) -> None:
+async def test_tables_scroll_like_one_continuous_table(sample_db) -> None:
+    """Down moves one row, PgDn one screen, End/Home the ends of the whole table (issue 14, bug 1)."""
     app = StoremonApp(sample_db)
+    whole = all_rows(Pager(sample_db, "polls"))
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        pages = -(-29_391 // PAGE_SIZE)
-        assert f"page 1/{pages}" in data_status(app)
-        table = app.query_one("#data-table", PagedTable)
-        assert table.row_count == PAGE_SIZE
-        first_row = table.row_values(0)
-        await pilot.press("end")
-        await wait_for(pilot, lambda: f"page {pages}/{pages}" in data_status(app), what="last page")
-        assert table.row_count == 29_391 - (pages - 1) * PAGE_SIZE
-        last = Pager(sample_db, "polls", page_size=PAGE_SIZE).last()
-        assert table.row_values(table.row_count - 1)[0] == last.rows[-1][0]
-        await pilot.press("pageup")
-        await wait_for(pilot, lambda: f"page {pages - 1}/{pages}" in data_status(app))
-        await pilot.press("home")
-        await wait_for(pilot, lambda: f"page 1/{pages}" in data_status(app))
-        assert table.row_values(0) == first_row
+        table = app.query_one("#data-table", RowTable)
+        height = table.rows_height
+        assert 10 <= height <= 20
+        assert await rows_loaded(pilot, table) == whole[:height]
+        assert f"rows 1–{height} of 29,391" in data_status(app)
+        # PgDn: the next screen, not the next 200-row database page.
         await pilot.press("pagedown")
-        await wait_for(pilot, lambda: f"page 2/{pages}" in data_status(app))
-        assert "rows 201–400 of 29,391" in data_status(app)
-        # Jump to a page.
+        await wait_for(pilot, lambda: f"rows {height + 1}–{2 * height} of 29,391" in data_status(app))
+        assert await rows_loaded(pilot, table) == whole[height : 2 * height]
+        assert table.cursor_row == height
+        await pilot.press("pageup")
+        await wait_for(pilot, lambda: f"rows 1–{height} of 29,391" in data_status(app))
+        assert table.cursor_row == 0
+        # Down from the last row on screen scrolls one row, and on past the first block of rows.
+        for _ in range(250):
+            await pilot.press("down")
+        assert table.cursor_row == 250 and table.cursor_data == whole[250]
+        assert f"rows {251 - height + 1}–251 of 29,391" in data_status(app)
+        assert await rows_loaded(pilot, table) == whole[251 - height : 251]
+        # End and Home: the last and first rows of the whole table.
+        await pilot.press("end")
+        await wait_for(pilot, lambda: f"rows {29_391 - height + 1:,}–29,391 of 29,391" in data_status(app))
+        assert await rows_loaded(pilot, table) == whole[-height:]
+        assert table.cursor_data == whole[-1]
+        await pilot.press("up")
+        assert table.cursor_data == whole[-2]
+        await pilot.press("home")
+        await wait_for(pilot, lambda: f"rows 1–{height} of 29,391" in data_status(app))
+        assert await rows_loaded(pilot, table) == whole[:height] and table.cursor_row == 0
+        # Jump to a row (OFFSET), then read on from there by key.
         await pilot.press("j")
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
-        await pilot.press("7", "5", "enter")
-        await wait_for(pilot, lambda: f"page 75/{pages}" in data_status(app), what="jump")
+        await pilot.press(*"20000", "enter")
+        await wait_for(pilot, lambda: "rows 20,000–" in data_status(app), what="jump")
+        assert await rows_loaded(pilot, table) == whole[19_999 : 19_999 + height]
+        assert table.cursor_data == whole[19_999]
         # Other tables.
         await pilot.press("t")
         await wait_for(pilot, lambda: "Business hours" in data_status(app) and "of 1,349" in data_status(app))
+
+
+@async_test
+async def test_page_down_walks_every_row(sample_db) -> None:
+    """PgDn from the first screen to the last shows every row of the table once, in order."""
+    app = StoremonApp(sample_db)
+    whole = all_rows(Pager(sample_db, "business_hours"))
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: "Business hours · rows 1–" in data_status(app), what="business hours")
+        table = app.query_one("#data-table", RowTable)
+        seen: list = []
+        while True:
+            shown = table.shown()
+            seen[shown.top :] = await rows_loaded(pilot, table)
+            if shown.bottom == len(whole):
+                break
+            await pilot.press("pagedown")
+            await wait_for(pilot, lambda: table.shown().top > shown.top, what="the next screen")
+        assert seen == whole
+        # On the last screen, PgDn moves the cursor to the last row.
+        await pilot.press("pagedown")
+        assert table.cursor_data == whole[-1]
 
 
 @async_test
@@ -239,10 +277,42 @@ async def test_filter_by_store(sample_db) -> None:
         expected = Pager(sample_db, "polls", store_filter=store).total()
         await wait_for(pilot, lambda: f"of {expected:,}" in data_status(app), what="filtered count")
         assert 0 < expected < 29_391
-        table = app.query_one("#data-table", PagedTable)
-        assert {table.row_values(i)[0] for i in range(table.row_count)} == {store}
+        table = app.query_one("#data-table", RowTable)
+        assert {row[0] for row in await rows_loaded(pilot, table)} == {store}
         await pilot.press("escape")
         assert app.focused is table
+
+
+@async_test
+async def test_each_table_has_its_own_filter(sample_db) -> None:
+    """The polls filter does not leak into the other tables, and the status says what is shown (bug 9)."""
+    store = "10311121533259807379"
+    ReportJobs(sample_db).run()
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        field = app.query_one("#data-filter", Input)
+        await pilot.press("slash", *store, "enter")
+        polls = Pager(sample_db, "polls", store_filter=store).total()
+        await wait_for(pilot, lambda: f"Polls · store_id '{store}' · rows 1–" in data_status(app))
+        assert data_status(app).endswith(f"of {polls:,}")
+        # Business hours: unfiltered, its own (empty) filter in the field.
+        await pilot.press("t")
+        await wait_for(pilot, lambda: data_status(app).startswith("Business hours · rows 1–"), what="hours")
+        assert data_status(app).endswith("of 1,349") and field.value == ""
+        # Reports have no store column: no filter, and the status says none.
+        await pilot.press("t", "t")
+        await wait_for(pilot, lambda: data_status(app).startswith("Reports · rows 1–1 of 1"), what="reports")
+        assert field.disabled and field.value == ""
+        # Back on polls, its filter is there again and applied.
+        await pilot.press("t")
+        await wait_for(pilot, lambda: data_status(app).startswith(f"Polls · store_id '{store}' · rows 1–"))
+        assert field.value == store and data_status(app).endswith(f"of {polls:,}")
+        table = app.query_one("#data-table", RowTable)
+        assert {row[0] for row in await rows_loaded(pilot, table)} == {store}
+        # A filter that matches nothing says so.
+        await pilot.press("slash", *"ff0d", "enter")
+        await wait_for(pilot, lambda: data_status(app) == "Polls · no rows match 'ff0d'")
 
 
 @async_test
@@ -262,7 +332,7 @@ async def test_clear_with_cancel_then_confirm(sample_db) -> None:
         await wait_for(pilot, lambda: app.summary is not None and app.summary.polls == 0, what="cleared")
         assert count(sample_db, "poll") == 0
         assert count(sample_db, "business_hours") == 1_349
-        await wait_for(pilot, lambda: "of 0" in data_status(app))
+        await wait_for(pilot, lambda: data_status(app) == "Polls · no rows")
         # Everything, including reports.
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm all")
@@ -301,25 +371,40 @@ async def test_generate_report_until_complete(sample_db) -> None:
         info = app.jobs.get(report_id)
         assert info.status is ReportStatus.COMPLETE
         assert report_rows(app)[0] == "Complete"
-        table = app.query_one("#report-table", PagedTable)
-        assert table.row_count == min(info.row_count, 200)
+        table = app.query_one("#report-table", RowTable)
+        rows = await rows_loaded(pilot, table)
+        assert [row[0] for row in rows] == sorted(row[0] for row in rows)
+        await wait_for(pilot, lambda: f"of {info.row_count:,} stores" in label_text(app, "#report-status"))
         assert "Stores" in label_text(app, "#fleet-stats")
         assert app.query_one("#fleet-worst", DataTable).row_count == 10
         # Sort by the week uptime column, descending on the second press.
-        table.move_cursor(column=3)
+        table.cursor_column = 3
         await pilot.press("s")
-        await wait_for(pilot, lambda: app.reports_pane.frame.sort_column == "uptime_last_week")
-        await wait_for(
-            pilot, lambda: "▲" in str(table.ordered_columns[3].label) and "up 1w" in str(table.ordered_columns[3].label)
-        )
-        values = [float(str(table.get_row_at(i)[3])) for i in range(table.row_count)]
-        assert values == sorted(values)
+        await wait_for(pilot, lambda: app.reports_pane.view.sort_column == "uptime_last_week")
+        assert table.labels[3] == "up 1w▲"
+        values = [float(row[3]) for row in all_rows(app.reports_pane.view)]
+        assert values == sorted(values) and len(values) == info.row_count
         await pilot.press("s")
-        await wait_for(pilot, lambda: "▼" in str(table.ordered_columns[3].label))
+        await wait_for(pilot, lambda: table.labels[3] == "up 1w▼")
+        # PgDn walks the report screen by screen (Enter on the list focuses the report's table).
+        await pilot.press("enter")
+        assert app.focused is table
+        whole = all_rows(app.reports_pane.view)
+        seen: list = []
+        while True:
+            shown = table.shown()
+            seen[shown.top :] = await rows_loaded(pilot, table)
+            if shown.bottom == len(whole):
+                break
+            await pilot.press("pagedown")
+            await wait_for(pilot, lambda: table.shown().top > shown.top, what="the next screen")
+        assert seen == whole
+        await pilot.press("home")
         # Filter by store id.
-        store = str(table.get_row_at(0)[0])
+        store = whole[0][0]
         await pilot.press("slash", *store, "enter")
-        await wait_for(pilot, lambda: table.row_count == 1 and table.row_values(0)[0] == store, what="filtered report")
+        await wait_for(pilot, lambda: table.total == 1 and table.row_at(0)[0] == store, what="filtered report")
+        await wait_for(pilot, lambda: "rows 1–1 of 1 stores" in label_text(app, "#report-status"))
 
 
 @async_test
@@ -354,7 +439,7 @@ async def test_cancel_running_report_and_page_meanwhile(sample_db, monkeypatch: 
         await pilot.press("2")
         await in_pane(pilot, "data")
         await pilot.press("end")
-        await wait_for(pilot, lambda: "page 147/147" in data_status(app), what="paging during report")
+        await wait_for(pilot, lambda: "–29,391 of 29,391" in data_status(app), what="paging during report")
         assert app.reports_pane.running_id is not None
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.reports_pane.running_id is None, what="cancelled")
@@ -430,12 +515,13 @@ async def test_drilldown_totals_equal_report_row(sample_db) -> None:
         info = app.jobs.get(report_id)
         with open(info.file_path, newline="") as handle:
             rows = {r["store_id"]: r for r in csv.DictReader(handle)}
-        table = app.query_one("#report-table", PagedTable)
+        table = app.query_one("#report-table", RowTable)
         table.focus()
         # A store with some downtime in the week, so the timeline has both colours.
-        target = next(i for i in range(table.row_count) if float(str(table.get_row_at(i)[6])) > 0)
-        table.move_cursor(row=target, column=0)
-        store = str(table.get_row_at(target)[0])
+        await rows_loaded(pilot, table)
+        target = next(i for i in range(table.shown().bottom) if float(table.row_at(i)[6]) > 0)
+        table.cursor_row, table.cursor_column = target, 0
+        store = table.row_at(target)[0]
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, StoreScreen), what="store screen")
         screen = app.screen
@@ -451,9 +537,11 @@ async def test_drilldown_totals_equal_report_row(sample_db) -> None:
         # By store id from the data pane (Enter on a polls row).
         await pilot.press("2")
         await in_pane(pilot, "data")
-        polls = app.query_one("#data-table", DataTable)
+        polls = app.query_one("#data-table", RowTable)
         await wait_for(
-            pilot, lambda: app.focused is polls and polls.row_count > 0, what="the polls table focused, with rows"
+            pilot,
+            lambda: app.focused is polls and polls.cursor_data is not None,
+            what="the polls table focused, with rows",
         )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, StoreScreen), what="store from data pane")
@@ -470,7 +558,13 @@ async def test_help_screen_lists_bindings_and_uptime(sample_db) -> None:
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         markdown = app.screen.query_one(Markdown).source
-        for needle in ("nearest evidence poll", "| `g / f5` | Generate |", "| `PgDn / ]` | Next |", "Clear all", "Esc"):
+        for needle in (
+            "nearest evidence poll",
+            "| `g / f5` | Generate |",
+            "| `PgDn / ]` | Next screen |",
+            "Clear all",
+            "Esc",
+        ):
             assert needle in markdown, needle
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input
-from tui_helpers import async_test, label_text, wait_for
+from tui_helpers import async_test, label_text, rows_loaded, wait_for
 
 from storemon_tui.db import open_database
 from storemon_tui.ingest import import_file
 from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.screens.dialogs import PromptScreen
 from storemon_tui.tui.screens.store import StoreScreen
-from storemon_tui.tui.widgets.paged_table import PagedTable
+from storemon_tui.tui.widgets.row_table import RowTable
 
 SIZE = (80, 24)
 
@@ -47,20 +47,19 @@ async def test_hostile_store_ids_are_shown_escaped_in_the_data_pane(
     app = StoremonApp(hostile_db, offer_sample=False)
     async with app.run_test(size=(120, 24)) as pilot:
         await wait_for(pilot, lambda: app.summary is not None)
-        await wait_for(pilot, lambda: app.data_pane.page is not None, what="first page")
-        table = app.query_one("#data-table", PagedTable)
-        await wait_for(pilot, lambda: table.row_count == len(hostile_shown), what="the rows")
+        table = app.query_one("#data-table", RowTable)
+        await wait_for(pilot, lambda: table.total == len(hostile_shown), what="the rows")
+        rows = await rows_loaded(pilot, table)
         await pilot.pause()
-        shown = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
-        assert shown == set(hostile_shown.values())
-        assert {table.row_values(i)[0] for i in range(table.row_count)} == set(hostile_shown)  # the data, exact
+        assert {row[0] for row in rows} == set(hostile_shown)  # the data, exact
         screen = screen_text(app)
         terminal_safe(screen)
+        for shown in hostile_shown.values():
+            assert shown in screen
         for text in ("\\x1b[2J", "\\x1b]52;c;cHduZWQ=\\x07", "good\\x0dEVIL", "[/x]", "[red]x", "[@click=app.quit]x"):
             assert text in screen
         # Opening a store with such an id shows it escaped in the title too.
-        row = next(i for i in range(table.row_count) if table.row_values(i)[0] == "\x1b]0;pwned\x07")
-        table.move_cursor(row=row)
+        table.cursor_row = next(i for i, row in enumerate(rows) if row[0] == "\x1b]0;pwned\x07")
         table.focus()
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, StoreScreen), what="store screen")

@@ -28,7 +28,7 @@ def no_blink(app) -> None:
 async def ready(pilot) -> None:
     app = pilot.app
     await wait_for(pilot, lambda: app.summary is not None, what="summary")
-    await wait_for(pilot, lambda: "page 1/" in label_text(app, "#data-status"), what="first page")
+    await wait_for(pilot, lambda: "rows 1–" in label_text(app, "#data-status"), what="first rows")
     await wait_for(pilot, lambda: app.focused is not None, what="focus")
     no_blink(app)
 

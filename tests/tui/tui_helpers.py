@@ -51,3 +51,20 @@ def label_text(app, selector: str) -> str:
     widget = app.query_one(selector)
     assert isinstance(widget, (Label, Static))
     return str(widget.render())
+
+
+def screen_rows(table) -> list:
+    """The rows a RowTable shows right now (None for a row still being read)."""
+    shown = table.shown()
+    return [table.row_at(i) for i in range(shown.top, shown.bottom)]
+
+
+def all_rows(source) -> list[tuple[str, ...]]:
+    """Every row of a RowSource, read directly (what a table must show, in order)."""
+    return list(source.window(0, source.total()).rows)
+
+
+async def rows_loaded(pilot, table, what: str = "rows on screen") -> list:
+    """Wait until the table has counted its rows and every row on screen is read; return them."""
+    await wait_for(pilot, lambda: table.total is not None and None not in screen_rows(table), what=what)
+    return screen_rows(table)

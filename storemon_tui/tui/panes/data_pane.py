@@ -1,24 +1,24 @@
-"""Data pane: page through any table with keyset queries; filter by store; clear."""
+"""Data pane: scroll through any table (keyset windows behind the scenes); filter by store; clear."""
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select
-from textual.worker import get_current_worker
 
-from storemon_tui.db.browse import TABLES, Page, Pager
+from storemon_tui.db.browse import TABLES, Pager
 from storemon_tui.db.database import Database
 from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.app_api import storemon_app
 from storemon_tui.tui.screens.dialogs import PromptScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors
-from storemon_tui.tui.widgets.paged_table import PagedTable
+from storemon_tui.tui.widgets.row_table import RowTable, Visible
 
 PAGE_SIZE = 200
+"""Rows read at a time (the table holds a few such blocks around the screen)."""
 FILTER_DELAY = 0.3
 """Seconds after the last key before the store filter runs (Enter runs it at once): a count
 over millions of polls per keystroke would only queue work nobody sees."""
@@ -39,8 +39,9 @@ class DataPane(WorkerErrors, Vertical):
     def __init__(self, db: Database, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.db = db
+        self.filters: dict[str, str] = dict.fromkeys(TABLE_ORDER, "")
+        """Each table's own store filter (switching tables shows the other table's filter)."""
         self.pager = Pager(db, "polls", page_size=PAGE_SIZE)
-        self.page: Page | None = None
         self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -53,76 +54,56 @@ class DataPane(WorkerErrors, Vertical):
                 id="data-table-select",
             )
             yield TextField(placeholder="filter store_id (/)", compact=True, id="data-filter")
-        yield PagedTable(id="data-table")
+        yield RowTable(id="data-table", block=PAGE_SIZE)
         yield Label("", id="data-status")
 
     def on_mount(self) -> None:
-        self.load("first")
+        self.show_table()
 
     def focus_main(self) -> None:
-        self.query_one("#data-table", PagedTable).focus()
+        self.table.focus()
 
-    # -- loading pages ----------------------------------------------------------------------
+    @property
+    def table(self) -> RowTable:
+        return self.query_one("#data-table", RowTable)
 
-    @work(thread=True, exit_on_error=False, exclusive=True, group="page", description="Page")
-    def load(self, where: str, number: int = 1) -> None:
-        pager, page = self.pager, self.page
-        if page is not None and page.table != pager.table:
-            page = None
-        if where == "last":
-            result = pager.last()
-        elif where == "goto":
-            result = pager.goto(number)
-        elif where == "next" and page is not None:
-            result = pager.next(page)
-        elif where == "previous" and page is not None:
-            result = pager.previous(page)
-        else:
-            result = pager.first()
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show, pager, result)
+    # -- what is shown -------------------------------------------------------------------
 
-    def show(self, pager: Pager, page: Page) -> None:
-        if pager is not self.pager:
-            return
-        self.page = page
-        table = self.query_one("#data-table", PagedTable)
-        table.show_page(page.columns, [tuple(v.removesuffix(" UTC") for v in row) for row in page.rows])
-        first = (page.number - 1) * PAGE_SIZE + 1 if page.rows else 0
-        last = first + len(page.rows) - 1 if page.rows else 0
-        flt = f" · store_id {self.pager.store_filter!r}" if self.pager.store_filter else ""
-        self.query_one("#data-status", Label).update(
-            plain_text(
-                f"{TABLES[page.table].title}{flt} · page {page.number:,}/{page.page_count:,} · "
-                f"rows {first:,}–{last:,} of {page.total:,}"
-            )
-        )
+    def show_table(self, name: str | None = None) -> None:
+        """Show table ``name`` (default: the current one) with its own filter, from its first row."""
+        name = name or self.pager.table
+        self.pager = Pager(self.db, name, page_size=PAGE_SIZE, store_filter=self.filters[name])
+        field = self.query_one("#data-filter", Input)
+        has_stores = TABLES[name].store_column is not None
+        field.disabled = not has_stores
+        field.placeholder = "filter store_id (/)" if has_stores else "no store filter for reports"
+        with field.prevent(Input.Changed):
+            field.value = self.filters[name]
+        self.table.show_source(self.pager)
 
-    @on(PagedTable.PageRequested, "#data-table")
-    def page_requested(self, event: PagedTable.PageRequested) -> None:
-        self.load(event.where)
+    @on(RowTable.Moved, "#data-table")
+    def moved(self, event: RowTable.Moved) -> None:
+        self.query_one("#data-status", Label).update(plain_text(self.status_text(event.shown)))
 
-    def reset_pager(self, table: str | None = None, store_filter: str | None = None) -> None:
-        self.pager = Pager(
-            self.db,
-            table or self.pager.table,
-            page_size=PAGE_SIZE,
-            store_filter=self.pager.store_filter if store_filter is None else store_filter,
-        )
-        self.page = None
-        self.load("first")
+    def status_text(self, shown: Visible) -> str:
+        title = TABLES[self.pager.table].title
+        flt = self.pager.store_filter.strip() if self.pager.filtered else ""
+        if shown.total == 0:
+            return f"{title} · no rows match {flt!r}" if flt else f"{title} · no rows"
+        where = f"{title} · store_id {flt!r}" if flt else title
+        if shown.total is None:
+            return f"{where} · counting…"
+        return f"{where} · rows {shown.top + 1:,}–{shown.bottom:,} of {shown.total:,}"
 
     def refresh_data(self) -> None:
-        """After an import, a clear or a report: recount and reload the current page."""
+        """After an import, a clear or a report: recount and read the rows around the cursor again."""
         self.pager.refresh()
-        number = self.page.number if self.page else 1
-        self.page = None
-        self.load("goto", number)
+        self.table.reload()
 
     @on(Select.Changed, "#data-table-select")
     def table_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str) and event.value != self.pager.table:
-            self.reset_pager(table=event.value)
+            self.show_table(event.value)
 
     @on(Input.Changed, "#data-filter")
     def filter_changed(self, event: Input.Changed) -> None:
@@ -135,8 +116,9 @@ class DataPane(WorkerErrors, Vertical):
             self._filter_timer.stop()
             self._filter_timer = None
         value = self.query_one("#data-filter", Input).value.strip()
-        if value != self.pager.store_filter:
-            self.reset_pager(store_filter=value)
+        if value != self.filters[self.pager.table]:
+            self.filters[self.pager.table] = value
+            self.show_table()
 
     @on(Input.Submitted, "#data-filter")
     def filter_submitted(self, event: Input.Submitted) -> None:
@@ -151,39 +133,42 @@ class DataPane(WorkerErrors, Vertical):
         select.value = TABLE_ORDER[(index + 1) % len(TABLE_ORDER)]
 
     def action_focus_filter(self) -> None:
-        self.query_one("#data-filter", Input).focus()
+        field = self.query_one("#data-filter", Input)
+        if field.disabled:
+            self.app.notify("The reports table has no store column to filter", title="Filter")
+            return
+        field.focus()
 
     def action_reload(self) -> None:
         self.refresh_data()
 
     def action_jump(self) -> None:
-        pages = self.page.page_count if self.page else 1
+        total = self.table.total or 0
 
         def go(value: str | None) -> None:
             if value and value.strip().isdigit():
-                self.load("goto", int(value))
+                self.table.go_to(int(value) - 1)
                 self.focus_main()
 
         self.app.push_screen(
-            PromptScreen("Jump to page", f"Page number (1–{pages:,}):", restrict=r"[0-9]*", placeholder="1"), go
+            PromptScreen("Jump to row", f"Row number (1–{total:,}):", restrict=r"[0-9]*", placeholder="1"), go
         )
 
     def selected_store(self) -> str | None:
-        table = self.query_one("#data-table", PagedTable)
-        if self.pager.table == "reports" or table.row_count == 0:
+        row = self.table.cursor_data
+        if self.pager.table == "reports" or row is None:
             return None
-        return table.row_values(table.cursor_row)[0]
+        return row[0]
 
     def action_open_store(self) -> None:
         store = self.selected_store()
         if store:
             storemon_app(self).open_store(store)
 
-    @on(PagedTable.RowSelected, "#data-table")
-    def row_selected(self, event: PagedTable.RowSelected) -> None:
+    @on(RowTable.Selected, "#data-table")
+    def row_selected(self, event: RowTable.Selected) -> None:
         if self.pager.table == "reports":
-            report_id = self.query_one("#data-table", PagedTable).row_values(event.cursor_row)[0]
-            storemon_app(self).show_report(report_id)
+            storemon_app(self).show_report(event.row[0])
         else:
             self.action_open_store()
 
