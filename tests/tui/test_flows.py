@@ -9,16 +9,25 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input, Markdown
-from tui_helpers import SAMPLE, all_rows, async_test, count, label_text, rows_loaded, screen_rows, wait_for
+from tui_helpers import (
+    SAMPLE,
+    all_rows,
+    async_test,
+    count,
+    label_text,
+    page_down_to_the_end,
+    rows_loaded,
+    wait_for,
+)
 
 from storemon_tui.db.browse import Pager
 from storemon_tui.errors import Cancelled
 from storemon_tui.report.jobs import ReportJobs, ReportStatus
 from storemon_tui.tui.app import StoremonApp
-from storemon_tui.tui.widgets.row_table import RowTable
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
+from storemon_tui.tui.widgets.row_table import RowTable
 
 SIZE = (80, 24)
 
@@ -251,15 +260,7 @@ async def test_page_down_walks_every_row(sample_db) -> None:
         await pilot.press("t")
         await wait_for(pilot, lambda: "Business hours · rows 1–" in data_status(app), what="business hours")
         table = app.query_one("#data-table", RowTable)
-        seen: list = []
-        while True:
-            shown = table.shown()
-            seen[shown.top :] = await rows_loaded(pilot, table)
-            if shown.bottom == len(whole):
-                break
-            await pilot.press("pagedown")
-            await wait_for(pilot, lambda: table.shown().top > shown.top, what="the next screen")
-        assert seen == whole
+        assert await page_down_to_the_end(pilot, table) == whole
         # On the last screen, PgDn moves the cursor to the last row.
         await pilot.press("pagedown")
         assert table.cursor_data == whole[-1]
@@ -390,15 +391,7 @@ async def test_generate_report_until_complete(sample_db) -> None:
         await pilot.press("enter")
         assert app.focused is table
         whole = all_rows(app.reports_pane.view)
-        seen: list = []
-        while True:
-            shown = table.shown()
-            seen[shown.top :] = await rows_loaded(pilot, table)
-            if shown.bottom == len(whole):
-                break
-            await pilot.press("pagedown")
-            await wait_for(pilot, lambda: table.shown().top > shown.top, what="the next screen")
-        assert seen == whole
+        assert await page_down_to_the_end(pilot, table) == whole
         await pilot.press("home")
         # Filter by store id.
         store = whole[0][0]

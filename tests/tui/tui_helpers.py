@@ -68,3 +68,15 @@ async def rows_loaded(pilot, table, what: str = "rows on screen") -> list:
     """Wait until the table has counted its rows and every row on screen is read; return them."""
     await wait_for(pilot, lambda: table.total is not None and None not in screen_rows(table), what=what)
     return screen_rows(table)
+
+
+async def page_down_to_the_end(pilot, table) -> list:
+    """Press PgDn from the table's current screen until its last row is on screen; every row seen, in order."""
+    seen: list = []
+    while True:
+        shown = table.shown()
+        seen[shown.top :] = await rows_loaded(pilot, table)
+        if shown.bottom == table.total:
+            return seen
+        await pilot.press("pagedown")
+        await wait_for(pilot, lambda top=shown.top: table.shown().top > top, what="the next screen")
