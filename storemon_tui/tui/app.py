@@ -80,7 +80,7 @@ class StoremonApp(WorkerErrors, App[None]):
         Binding("colon,f2", "command_palette", "Command palette", show=False, id="app.palette_alt"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_anywhere"),
-        Binding("escape", "cancel", "Cancel work / leave field", show=False, id="app.cancel"),
+        Binding("escape", "cancel", "Cancel", key_display="Esc", id="app.cancel"),
     ]
 
     def __init__(
@@ -100,6 +100,8 @@ class StoremonApp(WorkerErrors, App[None]):
         self.summary: DataSummary | None = None
         self._offered = False
         self._focus_target: str | None = None
+        self.pane_chosen = False
+        """The user picked a pane (1/2/3, a click, the palette): start-up no longer picks one."""
 
     def get_default_screen(self) -> Screen:
         return MainScreen(id="_default")
@@ -140,6 +142,9 @@ class StoremonApp(WorkerErrors, App[None]):
         self.query_one("#db-summary", Label).update("counting…")
         self.main_screen = self.screen
         self.watch(self.main_screen, "focused", self.keep_focus_in_pane, init=False)
+        # The Data pane is shown first: its table takes keys from the first frame, before the
+        # summary is known (a key pressed meanwhile is never lost).
+        self.call_after_refresh(self.focus_pane, "data")
         self.refresh_summary(startup=True)
 
     def keep_focus_in_pane(self, focused: object) -> None:
@@ -149,7 +154,7 @@ class StoremonApp(WorkerErrors, App[None]):
         just after a store screen closes); Textual then clears the focus, and
         with nothing focused no pane key works until the user presses Tab.
         """
-        if focused is None and self.summary is not None:
+        if focused is None:
             tabs = self.main_screen.query_one("#panes", TabbedContent)
             self.call_after_refresh(self._refocus, tabs.active)
 
@@ -205,9 +210,10 @@ class StoremonApp(WorkerErrors, App[None]):
             text = "no polls yet · F6 imports sample data"
         self.main_screen.query_one("#db-summary", Label).update(text)
         empty = not (summary.polls or summary.hours_rows or summary.zones)
-        if startup:
-            self.show_pane("import" if empty else "data", edit=empty)
-            if empty and self.offer_sample and not self._offered:
+        if startup and empty:
+            if not self.pane_chosen:
+                self.show_pane("import", edit=True)
+            if self.offer_sample and not self._offered:
                 self._offered = True
                 self.offer_sample_data()
 
@@ -228,8 +234,14 @@ class StoremonApp(WorkerErrors, App[None]):
                 yes="Import sample",
                 no="Not now",
             ),
-            lambda ok: self.action_import_sample() if ok else self.show_pane("import", edit=True),
+            self.sample_offer_answered,
         )
+
+    def sample_offer_answered(self, ok: bool | None) -> None:
+        if ok:
+            self.action_import_sample()
+        elif not self.pane_chosen:
+            self.show_pane("import", edit=True)  # typing a path is the thing to do now
 
     def data_changed(self, *, reports_only: bool = False) -> None:
         """Something was imported, cleared or computed: refresh what depends on it."""
@@ -264,13 +276,14 @@ class StoremonApp(WorkerErrors, App[None]):
             self.reports_pane.focus_main()
 
     def action_show_pane(self, name: str) -> None:
+        self.pane_chosen = True
         self.show_pane(name)
 
     @on(TabbedContent.TabActivated, "#panes")
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
         tabs = self.main_screen.query_one("#panes", TabbedContent)
-        if self.summary is None or tabs.active != event.pane.id or event.pane.id not in PANES:
-            return  # startup, or a stale event: the tab shown has changed since
+        if tabs.active != event.pane.id or event.pane.id not in PANES:
+            return  # a stale event: the tab shown has changed since
         self.call_after_refresh(self.focus_unless_inside, event.pane.id)
 
     def focus_unless_inside(self, name: str) -> None:
@@ -282,11 +295,16 @@ class StoremonApp(WorkerErrors, App[None]):
         if focused is None or pane not in focused.ancestors:
             self.focus_pane(name)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc cancels running work, and shows in the footer only while there is some."""
+        if action == "cancel":
+            return self.import_pane.running or self.reports_pane.running_id is not None
+        return True
+
     def action_cancel(self) -> None:
-        if self.import_pane.cancel() or self.reports_pane.cancel():
-            return
-        if isinstance(self.focused, Input) and self.screen is self.main_screen:
-            self.focus_pane(self.main_screen.query_one("#panes", TabbedContent).active)
+        """Esc outside a text field: cancel the running import, else the running report."""
+        if not self.import_pane.cancel():
+            self.reports_pane.cancel()
 
     # -- actions used by panes and the command palette ---------------------------------------
 

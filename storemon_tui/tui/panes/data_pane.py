@@ -125,6 +125,10 @@ class DataPane(WorkerErrors, Vertical):
         self.apply_filter()
         self.focus_main()
 
+    @on(TextField.Left, "#data-filter")
+    def filter_left(self, event: TextField.Left) -> None:
+        self.focus_main()
+
     # -- actions ----------------------------------------------------------------------------
 
     def action_cycle_table(self) -> None:

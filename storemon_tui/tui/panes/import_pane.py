@@ -41,16 +41,20 @@ HINT = "Press / to type a path (Enter imports it), F3 to browse. Files are recog
 
 
 class PathInput(TextField):
-    """Input whose Tab accepts the inline completion (then moves on when there is none)."""
+    """Input whose Tab accepts the inline completion, as in a shell.
 
-    BINDINGS = [Binding("tab", "complete", "Complete", show=False)]
+    With nothing to complete, Tab stays in the field and says so: moving the
+    focus on would send the next typed digit to the pane switcher.
+    """
+
+    BINDINGS = [Binding("tab", "complete", "Complete", key_display="Tab", id="path.complete")]
 
     def action_complete(self) -> None:
         if self._suggestion and self.cursor_at_end and self._suggestion != self.value:
             self.value = self._suggestion
             self.cursor_position = len(self.value)
         else:
-            self.screen.focus_next()
+            self.app.notify("Nothing to complete here · Esc leaves the field", title="Path", timeout=3)
 
 
 class ImportPane(WorkerErrors, Vertical, can_focus=True):
@@ -112,6 +116,10 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
     @on(Input.Submitted, "#import-path")
     def path_submitted(self, event: Input.Submitted) -> None:
         self.action_start_import()
+
+    @on(TextField.Left, "#import-path")
+    def path_left(self, event: TextField.Left) -> None:
+        self.focus()
 
     def set_path(self, path: str) -> None:
         field = self.query_one("#import-path", Input)
@@ -198,12 +206,14 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         skip = self.query_one("#import-skip", Checkbox).value
         self.query_one("#import-result", Static).update("")
         self.set_class(True, "-running")
+        self.focus()  # out of the path field: keys typed now are commands, not text
         bar = self.query_one("#import-bar", ProgressBar)
         bar.update(total=None, progress=0)
         self.query_one("#import-progress-label", Label).update(
             plain_text(f"Reading {paths[0].name}…" if len(paths) == 1 else f"Reading {len(paths)} files…")
         )
         self._import_worker = self.run_import(paths, skip)
+        self.refresh_bindings()  # Esc cancels: the footer shows it
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="import", description="Import")
     def run_import(self, paths: list[Path], skip_invalid: bool) -> None:
@@ -279,6 +289,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
 
     def finish_import(self, lines: list[str], imported: int, files: int, cancelled: bool) -> None:
         self.set_class(False, "-running")
+        self.refresh_bindings()
         self.query_one("#import-result", Static).update(plain_text("\n".join(lines), lines=True))
         if cancelled:
             self.app.notify(

@@ -275,8 +275,12 @@ class ReportsPane(WorkerErrors, Vertical):
         self.change_view(flt=event.value)
 
     @on(Input.Submitted, "#report-filter")
-    def filter_submitted(self, event: Input.Submitted) -> None:
-        self.query_one("#report-table", RowTable).focus()
+    @on(TextField.Left, "#report-filter")
+    def filter_done(self) -> None:
+        if self.view is not None:
+            self.query_one("#report-table", RowTable).focus()
+        else:
+            self.focus_main()
 
     def action_focus_filter(self) -> None:
         self.query_one("#report-filter", Input).focus()
@@ -344,6 +348,7 @@ class ReportsPane(WorkerErrors, Vertical):
             return
         self.running_id = "starting"
         self.set_class(True, "-running")
+        self.refresh_bindings()  # Esc cancels: the footer shows it
         self.query_one("#report-progress-label", Label).update("Starting report…")
         self.query_one("#report-bar", ProgressBar).update(total=100, progress=0)
         self.run_report(as_of_us)
@@ -392,6 +397,7 @@ class ReportsPane(WorkerErrors, Vertical):
     def report_failed_to_start(self) -> None:
         self.running_id = None
         self.set_class(False, "-running")
+        self.refresh_bindings()
 
     def report_started(self, report_id: str) -> None:
         self.running_id = report_id
@@ -405,6 +411,7 @@ class ReportsPane(WorkerErrors, Vertical):
     def report_finished(self, info: ReportInfo) -> None:
         self.running_id = None
         self.set_class(False, "-running")
+        self.refresh_bindings()
         self.query_one("#report-bar", ProgressBar).update(progress=100)
         if info.status is ReportStatus.COMPLETE:
             self.app.notify(f"Report {info.id[:8]}: {info.row_count:,} stores in {_duration(info)}", title="Report")

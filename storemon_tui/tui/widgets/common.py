@@ -11,6 +11,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.keys import _character_to_key, key_to_character
+from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.suggester import Suggester
 from textual.widgets import Input
@@ -82,16 +83,33 @@ class PlainInput(Input):
 
 
 class TextField(PlainInput):
-    """A pane's text field: Esc leaves it (so the one-letter keys work again), F1 opens help.
+    """A pane's text field: Esc leaves it (so the one-letter keys work again), and does nothing else.
 
-    While a text field has focus the main screen hides every binding whose key
-    the field would type (see :func:`typed_key`), so the footer only shows keys
-    that work there.
+    Esc here never cancels running work (that is Esc outside a text field):
+    a user leaving a field must not lose an import. The field posts
+    :class:`TextField.Left` and its pane puts the focus back on its main
+    widget. While a text field has focus the main screen hides every binding
+    whose key the field would type (see :func:`typed_key`), so the footer
+    only shows keys that work there.
     """
 
     BINDINGS = [
-        Binding("escape", "app.cancel", "Leave field", key_display="Esc", id="field.leave"),
+        Binding("escape", "leave", "Leave field", key_display="Esc", id="field.leave"),
     ]
+
+    class Left(Message):
+        """The user left the field with Esc: its pane focuses its main widget."""
+
+        def __init__(self, field: TextField) -> None:
+            super().__init__()
+            self.field = field
+
+        @property
+        def control(self) -> TextField:
+            return self.field
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left(self))
 
 
 _TYPED_NAMES = frozenset(_character_to_key(character) for character in string.printable if character.isprintable())
