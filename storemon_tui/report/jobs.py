@@ -405,5 +405,6 @@ class ReportJobs:
             if owner is None or (owner_host == host and pid.isdigit() and not _pid_alive(int(pid))):
                 dead.append(report_id)
         for report_id in dead:
-            self._update(report_id, status=ReportStatus.FAILED.value, error="interrupted", finished_at=_utcnow())
+            # When it stopped is unknown: no finish time, rather than "took" counting until now.
+            self._update(report_id, status=ReportStatus.FAILED.value, error="interrupted", finished_at=None)
         return len(dead)

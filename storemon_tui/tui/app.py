@@ -39,6 +39,8 @@ from storemon_tui.tui.widgets.common import TextField, WorkerErrors, typed_key
 from storemon_tui.tui.widgets.row_table import RowTable
 
 PANES = ("import", "data", "reports")
+QUIT_WAIT = 10.0
+"""Seconds quitting waits for a cancelled report to stop before leaving anyway."""
 
 
 class SummaryBar(Horizontal):
@@ -294,6 +296,50 @@ class StoremonApp(WorkerErrors, App[None]):
             return  # show_pane placed the focus (it may still be pending)
         if focused is None or pane not in focused.ancestors:
             self.focus_pane(name)
+
+    # -- quitting ------------------------------------------------------------------------------
+
+    def running_work(self) -> list[str]:
+        """What would be lost by quitting now: ``["an import", "a report"]`` or less."""
+        running = []
+        if self.import_pane.running:
+            running.append("an import")
+        if self.reports_pane.running_id is not None:
+            running.append("a report")
+        return running
+
+    async def action_quit(self) -> None:
+        """Quit; while an import or a report runs, ask first (the default answer is No)."""
+        running = self.running_work()
+        if not running:
+            self.exit()
+            return
+        what = " and ".join(running)
+        question = f"{what[0].upper()}{what[1:]} {'is' if len(running) == 1 else 'are'} running. "
+        question += f"Quit and cancel {'it' if len(running) == 1 else 'them'}?"
+        self.push_screen(
+            ConfirmScreen("Quit storemon?", question, yes="Quit", no="Keep working", danger=True), self.quit_answered
+        )
+
+    def quit_answered(self, ok: bool | None) -> None:
+        if ok:
+            self.notify("Cancelling, then quitting…", title="Quit")
+            self.cancel_and_exit()
+
+    @work(thread=True, exit_on_error=False, group="quit", description="Quit")
+    def cancel_and_exit(self) -> None:
+        """Cancel the running work and wait until it has stopped, then exit.
+
+        An import rolls back; a report is recorded ``Cancelled`` with the time
+        it actually ran (its thread is a daemon and would otherwise die with the
+        process, leaving ``Running`` for the next start to call ``Failed``).
+        """
+        report_id = self.reports_pane.running_id
+        self.call_from_thread(self.import_pane.cancel)
+        if report_id not in (None, "starting"):
+            self.jobs.cancel(report_id)
+            self.jobs.wait(report_id, timeout=QUIT_WAIT)
+        self.call_from_thread(self.exit)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc cancels running work, and shows in the footer only while there is some."""

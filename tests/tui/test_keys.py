@@ -1,13 +1,19 @@
-"""Keys do what a keyboard user expects: Esc, Enter and Tab in text fields, keys pressed during start-up."""
+"""Keys do what a keyboard user expects: Esc, Enter and Tab in text fields, keys pressed during start-up,
+quitting while work runs."""
 
 from __future__ import annotations
 
 import threading
+import time
+from datetime import datetime
 
 import pytest
+from sqlalchemy import text
 from textual.widgets import Checkbox, Input
-from tui_helpers import SAMPLE, async_test, label_text, wait_for
+from tui_helpers import SAMPLE, async_test, count, label_text, wait_for
 
+from storemon_tui.errors import Cancelled
+from storemon_tui.report.jobs import ReportJobs, ReportStatus
 from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.screens.dialogs import ConfirmScreen
 
@@ -151,3 +157,99 @@ async def test_tab_without_a_completion_keeps_the_focus(empty_db, tmp_path) -> N
         # So a digit typed next goes into the field, not to the pane switcher.
         await pilot.press("2")
         assert field.value.endswith(".csv2") and app.query_one("#panes").active == "import"
+
+
+# -- quitting while work runs (bug 3) ----------------------------------------------------------
+
+
+@pytest.fixture
+def slow_report(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Reports compute until cancelled (for up to 20 s); the event says the computation started."""
+    import storemon_tui.report.pipeline as pipeline
+
+    running = threading.Event()
+
+    def slow_compute(conn, as_of_us, progress=None, should_cancel=None, timings=None):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            running.set()
+            if should_cancel is not None and should_cancel():
+                raise Cancelled()
+            time.sleep(0.01)
+        raise AssertionError("never cancelled")
+
+    monkeypatch.setattr(pipeline, "run_report", slow_compute)
+    return running
+
+
+@async_test
+async def test_quit_during_a_report_asks_and_records_it_cancelled(sample_db, slow_report) -> None:
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None and app.focused is not None, what="start")
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.query_one("#panes").active == "reports", what="reports pane")
+        started = time.monotonic()
+        await pilot.press("g")
+        await wait_for(pilot, slow_report.is_set, what="report running")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="quit question")
+        assert app.screen.message == "A report is running. Quit and cancel it?"
+        assert app.screen.focused is app.screen.query_one("#no")  # the default is No
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert app.is_running and app.reports_pane.running_id is not None
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="quit question again")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not app.is_running, what="the app to exit")
+        took = time.monotonic() - started
+    info = ReportJobs(sample_db).list()[0]
+    assert info.status is ReportStatus.CANCELLED
+    assert info.seconds is not None and info.seconds < took  # the time it ran, up to the quit
+
+
+@async_test
+async def test_quit_during_an_import_asks_and_writes_nothing(empty_db, held_import) -> None:
+    app = StoremonApp(empty_db, offer_sample=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None)
+        app.import_pane.import_paths([SAMPLE / "store_status.csv"])
+        await wait_for(pilot, lambda: app.import_pane.running, what="import running")
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="quit question")
+        assert app.screen.message == "An import is running. Quit and cancel it?"
+        await pilot.press("y")
+        held_import.set()
+        await wait_for(pilot, lambda: not app.is_running, what="the app to exit")
+    assert count(empty_db, "poll") == 0
+
+
+@async_test
+async def test_quit_with_nothing_running_does_not_ask(sample_db) -> None:
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None and app.focused is not None, what="start")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running, what="the app to exit")
+
+
+@async_test
+async def test_reports_pane_opens_on_the_newest_complete_report(sample_db) -> None:
+    jobs = ReportJobs(sample_db)
+    complete = jobs.run().id
+    report_id = jobs.trigger()  # newer, then cancelled
+    jobs.cancel(report_id)
+    assert jobs.wait(report_id, timeout=20).status in (ReportStatus.CANCELLED, ReportStatus.COMPLETE)
+    with sample_db.begin_write() as conn:  # make sure it is the newest and not complete
+        conn.execute(
+            text("UPDATE report SET status = 'Cancelled', created_at = :t WHERE id = :id"),
+            {"t": datetime(2099, 1, 1), "id": report_id},
+        )
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None and app.focused is not None, what="start")
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.reports_pane.frame is not None, what="a report shown")
+        assert app.reports_pane.current == complete
+        assert app.reports_pane.order[0] == report_id

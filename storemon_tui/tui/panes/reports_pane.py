@@ -116,7 +116,8 @@ class ReportsPane(WorkerErrors, Vertical):
         self.reports = {r.id: r for r in reports}
         self.order = [r.id for r in reports]
         table = self.query_one("#report-list", DataTable)
-        keep = select or self.current or (reports[0].id if reports else None)
+        newest_complete = next((r.id for r in reports if r.status is ReportStatus.COMPLETE), None)
+        keep = select or self.current or newest_complete or (reports[0].id if reports else None)
         table.clear()
         for info in reports:
             status = info.status.value
