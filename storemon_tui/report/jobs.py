@@ -39,6 +39,19 @@ ProgressCallback = Callable[[float], None]
 
 _PROGRESS_STEP = 0.02
 """Store progress in the database at most every 2 %: enough for a live bar."""
+COMPUTE_FROM = 0.05
+WRITE_FROM = 0.95
+"""A report's progress: opening its snapshot takes it to 5 %, reading and computing the chunks
+of stores to 95 %, writing the CSV the rest."""
+
+
+def stage_of(fraction: float) -> str:
+    """What a report at ``fraction`` is doing, for a progress line."""
+    if fraction < COMPUTE_FROM:
+        return "Starting"
+    if fraction < WRITE_FROM:
+        return "Reading and computing"
+    return "Writing the CSV"
 
 
 class ReportStatus(StrEnum):
@@ -253,6 +266,7 @@ class ReportJobs:
 
         try:
             result, version = self._read_and_compute(report_id, progress, cancel, timings)
+            progress(WRITE_FROM)
             started = time.perf_counter()
             target = self._write_csv(report_id, result, cancel)
             if timings is not None:
@@ -300,7 +314,7 @@ class ReportJobs:
             result = run_report(
                 conn,
                 as_of_us,
-                progress=lambda f: progress(0.05 + 0.9 * f),
+                progress=lambda f: progress(COMPUTE_FROM + (WRITE_FROM - COMPUTE_FROM) * f),
                 should_cancel=cancel.is_set,
                 timings=timings,
             )

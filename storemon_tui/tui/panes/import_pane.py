@@ -21,6 +21,7 @@ from storemon_tui.safe_text import plain_text, visible
 from storemon_tui.tui.app_api import storemon_app
 from storemon_tui.tui.screens.dialogs import FilePickerScreen
 from storemon_tui.tui.widgets.common import PathSuggester, TextField, WorkerErrors, describe_error, expand_paths
+from storemon_tui.tui.widgets.job_progress import ProgressSnapshot
 
 if TYPE_CHECKING:
     from storemon_tui.ingest.prepare import PendingFile
@@ -97,7 +98,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         yield DataTable(id="import-preview", cursor_type="none", show_cursor=False)
         with Horizontal(id="import-progress"):
             yield Label("", id="import-progress-label")
-            yield ProgressBar(total=100, show_eta=True, id="import-bar")
+            yield ProgressBar(total=100, show_eta=False, id="import-bar")
         with VerticalScroll(id="import-log"):
             yield Static("", id="import-result", markup=False)
 
@@ -255,9 +256,8 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             if now - last[0] < 0.1 and done < total:
                 return
             last[0] = now
-            rate = done / max(now - started, 1e-6)
             if not worker.is_cancelled:
-                self.app.call_from_thread(self.show_progress, label, done, total, rate)
+                self.app.call_from_thread(self.show_progress, label, done, total, now - started)
 
         self.app.call_from_thread(self.show_progress, label, 0, 0, 0.0)
         try:
@@ -274,18 +274,18 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             return False, f"✗ {visible(path)}: {describe_error(exc)}"
         return True, f"✓ {summary.describe()}"
 
-    def show_progress(self, label: str, done: int, total: int, rate: float) -> None:
+    def show_progress(self, label: str, done: int, total: int, elapsed: float) -> None:
+        """One file's writing progress (no "Esc cancels": the footer says so while an import runs)."""
         bar = self.query_one("#import-bar", ProgressBar)
         if total:
             bar.update(total=total, progress=done)
+            eta = ProgressSnapshot(done / total, elapsed).eta_text()
             self.query_one("#import-progress-label", Label).update(
-                plain_text(f"{label}: {done:,}/{total:,} rows · {rate:,.0f}/s · Esc cancels")
+                plain_text(f"{label}: {done:,}/{total:,} rows" + (f" · {eta}" if eta else ""))
             )
         else:
             bar.update(total=None)
-            self.query_one("#import-progress-label", Label).update(
-                plain_text(f"{label}: reading and validating · Esc cancels")
-            )
+            self.query_one("#import-progress-label", Label).update(plain_text(f"{label}: reading and validating"))
 
     def finish_import(self, lines: list[str], imported: int, files: int, cancelled: bool) -> None:
         self.set_class(False, "-running")

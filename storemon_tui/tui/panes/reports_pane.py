@@ -9,16 +9,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Input, Label, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
 from storemon_tui.display import format_ts_us
 from storemon_tui.errors import StoremonError
-from storemon_tui.report.jobs import ReportInfo, ReportJobs, ReportStatus
+from storemon_tui.report.jobs import COMPUTE_FROM, ReportInfo, ReportJobs, ReportStatus, stage_of
 from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.app_api import storemon_app
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors
+from storemon_tui.tui.widgets.job_progress import BEAT, ProgressSnapshot, ProgressTracker
 from storemon_tui.tui.widgets.row_table import RowTable
 
 if TYPE_CHECKING:
@@ -58,6 +60,13 @@ class ReportsPane(WorkerErrors, Vertical):
         Binding("r", "reload", "Reload", show=False, id="reports.reload"),
     ]
 
+    class Progress(Message):
+        """The running report's progress, posted by its watching worker every beat."""
+
+        def __init__(self, report_id: str, snapshot: ProgressSnapshot) -> None:
+            super().__init__()
+            self.report_id, self.snapshot = report_id, snapshot
+
     def __init__(self, jobs: ReportJobs, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.jobs = jobs
@@ -70,13 +79,15 @@ class ReportsPane(WorkerErrors, Vertical):
         self.view: ReportView | None = None
         """The sort and filter shown."""
         self.running_id: str | None = None
+        self.progress: ProgressSnapshot | None = None
+        """The running report's progress, as last shown."""
         self.data_version: int | None = None
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="report-list", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="report-progress"):
             yield Label("", id="report-progress-label")
-            yield ProgressBar(total=100, show_eta=True, id="report-bar")
+            yield ProgressBar(total=100, show_eta=False, id="report-bar")
         with Horizontal(id="report-bar-row"):
             yield Label("No report selected. Press g to generate one.", id="report-status")
             yield TextField(placeholder="filter store_id (/)", compact=True, id="report-filter")
@@ -86,9 +97,9 @@ class ReportsPane(WorkerErrors, Vertical):
             yield DataTable(id="fleet-worst", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#report-list", DataTable).add_columns(
+        self.status_column = self.query_one("#report-list", DataTable).add_columns(
             "id", "created", "as of (UTC)", "status", "took", "stores"
-        )
+        )[3]
         self.query_one("#fleet-worst", DataTable).add_columns("#", "worst stores (last week)", "uptime %")
         self.load_list()
 
@@ -122,7 +133,7 @@ class ReportsPane(WorkerErrors, Vertical):
         for info in reports:
             status = info.status.value
             if self.running_id == info.id and info.status is ReportStatus.RUNNING:
-                status = f"Running {info.progress:.0f}%"
+                status = self.running_status()
             if (
                 info.status is ReportStatus.COMPLETE
                 and self.data_version is not None
@@ -348,6 +359,7 @@ class ReportsPane(WorkerErrors, Vertical):
             self.app.notify("A report is already running (Esc cancels it)", title="Report", severity="warning")
             return
         self.running_id = "starting"
+        self.progress = None
         self.set_class(True, "-running")
         self.refresh_bindings()  # Esc cancels: the footer shows it
         self.query_one("#report-progress-label", Label).update("Starting report…")
@@ -376,22 +388,19 @@ class ReportsPane(WorkerErrors, Vertical):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="report", description="Report")
     def run_report(self, as_of_us: int | None) -> ReportInfo:
-        fraction = [0.0]
-
-        def progress(value: float) -> None:
-            fraction[0] = value
-
+        """Start a report and watch it: its progress goes out as one message every beat."""
+        tracker = ProgressTracker()
         try:
-            report_id = self.jobs.trigger(as_of_us, on_progress=progress)
+            report_id = self.jobs.trigger(as_of_us, on_progress=tracker.update)
         except Exception:
             self.app.call_from_thread(self.report_failed_to_start)
             raise
         self.app.call_from_thread(self.report_started, report_id)
         while True:
-            info = self.jobs.wait(report_id, timeout=0.2)
+            info = self.jobs.wait(report_id, timeout=BEAT)
             if info.done:
                 break
-            self.app.call_from_thread(self.report_progress, fraction[0])
+            self.post_message(self.Progress(report_id, tracker.snapshot()))
         self.app.call_from_thread(self.report_finished, info)
         return info
 
@@ -403,11 +412,28 @@ class ReportsPane(WorkerErrors, Vertical):
     def report_started(self, report_id: str) -> None:
         self.running_id = report_id
         self.current = report_id
-        self.query_one("#report-progress-label", Label).update("Computing report · Esc cancels")
+        self.query_one("#report-progress-label", Label).update("Starting")
         self.load_list(select=report_id)
 
-    def report_progress(self, fraction: float) -> None:
-        self.query_one("#report-bar", ProgressBar).update(progress=round(fraction * 100, 1))
+    @on(Progress)
+    def report_progress(self, event: Progress) -> None:
+        """The one place a running report's progress is shown: the bar, its label and the list."""
+        if event.report_id != self.running_id:
+            return
+        self.progress = snapshot = event.snapshot
+        stage = stage_of(snapshot.fraction)
+        bar = self.query_one("#report-bar", ProgressBar)
+        reading = snapshot.fraction < COMPUTE_FROM
+        bar.update(total=None if reading else 100, progress=snapshot.percent)
+        parts = [stage, f"{snapshot.elapsed:.0f} s" if reading else f"{snapshot.percent}%", snapshot.eta_text()]
+        # No "Esc cancels" here: the footer says so while a report runs (room for the ETA at 80 columns).
+        self.query_one("#report-progress-label", Label).update(" · ".join(p for p in parts if p))
+        table = self.query_one("#report-list", DataTable)
+        if event.report_id in table.rows:
+            table.update_cell(event.report_id, self.status_column, self.running_status(), update_width=True)
+
+    def running_status(self) -> str:
+        return f"Running {self.progress.percent}%" if self.progress is not None else "Running"
 
     def report_finished(self, info: ReportInfo) -> None:
         self.running_id = None
