@@ -472,7 +472,7 @@ async def test_export_matches_cli_byte_for_byte(sample_db, tmp_path: Path) -> No
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="export prompt")
         field = app.screen.query_one(Input)
-        assert field.value == f"./storemon-report-{report_id[:8]}.csv"
+        assert field.value == str(Path.cwd() / f"storemon-report-{report_id[:8]}.csv")
         field.value = str(target)
         await pilot.press("enter")
         await wait_for(pilot, target.exists, what="export file")

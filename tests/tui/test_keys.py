@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -15,7 +16,7 @@ from tui_helpers import SAMPLE, async_test, count, label_text, wait_for
 from storemon_tui.errors import Cancelled
 from storemon_tui.report.jobs import ReportJobs, ReportStatus
 from storemon_tui.tui.app import StoremonApp
-from storemon_tui.tui.screens.dialogs import ConfirmScreen
+from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 
 SIZE = (80, 24)
 
@@ -253,3 +254,58 @@ async def test_reports_pane_opens_on_the_newest_complete_report(sample_db) -> No
         await wait_for(pilot, lambda: app.reports_pane.frame is not None, what="a report shown")
         assert app.reports_pane.current == complete
         assert app.reports_pane.order[0] == report_id
+
+
+# -- dialogs keep what was typed (bug 7) -------------------------------------------------------
+
+
+def dialog_error(app) -> str:
+    return label_text(app.screen, "#prompt-error")
+
+
+@async_test
+async def test_export_dialog_stays_open_on_a_bad_path(sample_db, tmp_path) -> None:
+    ReportJobs(sample_db).run()
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None and app.focused is not None, what="start")
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.reports_pane.frame is not None, what="report view")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="export dialog")
+        field = app.screen.query_one(Input)
+        assert Path(field.value).is_absolute()  # the default path, shown absolute
+        field.value = ""
+        await pilot.press("enter")
+        assert isinstance(app.screen, PromptScreen) and "Type a file path" in dialog_error(app)
+        field.value = str(tmp_path / "no-such-dir" / "report.csv")
+        await pilot.press("enter")
+        assert isinstance(app.screen, PromptScreen)
+        assert "does not exist" in dialog_error(app) and field.value.endswith("report.csv")
+        field.value = str(tmp_path)
+        await pilot.press("enter")
+        assert isinstance(app.screen, PromptScreen) and "is a directory" in dialog_error(app)
+        # Fixed: the error goes, the export is written.
+        field.value = str(tmp_path / "report.csv")
+        await pilot.press("enter")
+        await wait_for(pilot, (tmp_path / "report.csv").exists, what="the export")
+
+
+@async_test
+async def test_as_of_dialog_stays_open_on_an_unparsable_time(sample_db) -> None:
+    app = StoremonApp(sample_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.summary is not None and app.focused is not None, what="start")
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.query_one("#panes").active == "reports", what="reports pane")
+        await pilot.press("G")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="as-of dialog")
+        field = app.screen.query_one(Input)
+        await pilot.press(*"yesterday", "enter")
+        assert isinstance(app.screen, PromptScreen)
+        assert field.value == "yesterday" and "yesterday" in dialog_error(app)
+        field.value = "2023-01-25 12:00:00"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, PromptScreen), what="dialog closed")
+        await wait_for(pilot, lambda: app.reports_pane.frame is not None, what="the report")
+        assert app.jobs.get(app.reports_pane.current).as_of_us == 1_674_648_000_000_000

@@ -47,6 +47,31 @@ def _duration(info: ReportInfo) -> str:
     return f"{seconds:.1f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
 
 
+def as_of_problem(text: str) -> str | None:
+    """What is wrong with an as-of instant typed in the dialog (None: nothing)."""
+    from storemon_tui.ingest.values import parse_timestamp_us
+
+    if not text.strip():
+        return "Type a UTC instant such as 2023-01-25 12:00:00"
+    try:
+        parse_timestamp_us(text.strip())
+    except ValueError as exc:
+        return f"{text.strip()!r}: {exc}"
+    return None
+
+
+def export_problem(text: str) -> str | None:
+    """What is wrong with an export path typed in the dialog (None: it can be written, maybe over a file)."""
+    if not text.strip():
+        return "Type a file path"
+    path = Path(text.strip()).expanduser()
+    if path.is_dir():
+        return f"{path} is a directory: add a file name"
+    if not path.parent.is_dir():
+        return f"directory {path.parent} does not exist"
+    return None
+
+
 class ReportsPane(WorkerErrors, Vertical):
     BINDINGS = [
         Binding("g", "generate", "Generate", id="reports.generate"),
@@ -370,18 +395,15 @@ class ReportsPane(WorkerErrors, Vertical):
         from storemon_tui.ingest.values import parse_timestamp_us
 
         def chosen(value: str | None) -> None:
-            if not value:
-                return
-            try:
-                as_of = parse_timestamp_us(value.strip())
-            except ValueError as exc:
-                self.app.notify(f"{value!r}: {exc}", title="Report as of", severity="error")
-                return
-            self.action_generate(as_of)
+            if value:
+                self.action_generate(parse_timestamp_us(value.strip()))
 
         self.app.push_screen(
             PromptScreen(
-                "Generate a report as of", "UTC instant (e.g. 2023-01-25 12:00:00):", placeholder="2023-01-25 12:00:00"
+                "Generate a report as of",
+                "UTC instant (e.g. 2023-01-25 12:00:00):",
+                placeholder="2023-01-25 12:00:00",
+                check=as_of_problem,
             ),
             chosen,
         )
@@ -469,15 +491,12 @@ class ReportsPane(WorkerErrors, Vertical):
         info = self.current_complete()
         if info is None:
             return
-        default = f"./storemon-report-{info.id[:8]}.csv"
+        default = str(Path.cwd() / f"storemon-report-{info.id[:8]}.csv")
 
         def chosen(value: str | None) -> None:
-            if not value or not value.strip():
+            if not value:
                 return
             path = Path(value.strip()).expanduser()
-            if path.is_dir():
-                self.app.notify(f"{path} is a directory", title="Export", severity="error")
-                return
             if path.exists():
                 self.app.push_screen(
                     ConfirmScreen(
@@ -491,7 +510,7 @@ class ReportsPane(WorkerErrors, Vertical):
             else:
                 self.export(info.id, path)
 
-        self.app.push_screen(PromptScreen("Export report", "Write the CSV to:", default), chosen)
+        self.app.push_screen(PromptScreen("Export report", "Write the CSV to:", default, check=export_problem), chosen)
 
     def _export_if(self, confirmed: bool | None, report_id: str, path: Path) -> None:
         if confirmed:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rich.text import Text
@@ -49,33 +49,51 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class PromptScreen(ModalScreen[str | None]):
-    """Ask for one line of text; Enter accepts, Esc cancels."""
+    """Ask for one line of text; Enter accepts, Esc cancels.
+
+    ``check`` (optional) looks at the text on Enter and returns what is wrong
+    with it, or None: the dialog then stays open, shows the problem under the
+    field and keeps what was typed, instead of closing and losing it.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", key_display="Esc", id="prompt.cancel")]
 
     def __init__(
-        self, title: str, label: str, value: str = "", *, placeholder: str = "", restrict: str | None = None
+        self,
+        title: str,
+        label: str,
+        value: str = "",
+        *,
+        placeholder: str = "",
+        restrict: str | None = None,
+        check: Callable[[str], str | None] | None = None,
     ) -> None:
         super().__init__(classes="dialog-screen")
-        self.title_text, self.label, self.value, self.placeholder, self.restrict = (
-            title,
-            label,
-            value,
-            placeholder,
-            restrict,
-        )
+        self.title_text, self.label, self.value = title, label, value
+        self.placeholder, self.restrict, self.check = placeholder, restrict, check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(plain_text(self.title_text), classes="dialog-title")
             yield Label(plain_text(self.label), classes="dialog-body")
             yield PlainInput(self.value, placeholder=self.placeholder, restrict=self.restrict, id="prompt-input")
+            yield Static("", id="prompt-error", classes="dialog-error", markup=False)
             yield Label("Enter to accept · Esc to cancel", classes="dialog-hint")
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        problem = self.check(event.value) if self.check is not None else None
+        error = self.query_one("#prompt-error", Static)
+        if problem:
+            error.update(plain_text(problem))
+            error.display = True
+            return
         self.dismiss(event.value)
+
+    @on(Input.Changed)
+    def changed(self) -> None:
+        self.query_one("#prompt-error", Static).display = False
 
     def action_cancel(self) -> None:
         self.dismiss(None)
