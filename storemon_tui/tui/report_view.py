@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
+
 from storemon_tui.paging import Page
 from storemon_tui.report.formatting import REPORT_COLUMNS
+from storemon_tui.safe_text import visible
 
 if TYPE_CHECKING:
     import numpy as np
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,8 @@ class ReportFrame:
         if tuple(self.text.columns) != REPORT_COLUMNS:
             raise ValueError(f"{path}: not a storemon report (unexpected header)")
         self.values = self.text[list(REPORT_COLUMNS[1:])].astype(float)
-        self.id_width = int(self.text["store_id"].str.len().max()) if len(self.text) else 0
-        """The longest store id of the whole report (one column width for every view)."""
+        self.id_width = _shown_width(self.text["store_id"])
+        """The widest store id of the whole report as shown (escaped, in terminal cells): one width for every view."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -120,6 +124,15 @@ class ReportView:
         picked = self._order[start : start + max(count, 0)]
         rows = list(self.frame.text.iloc[picked].itertuples(index=False, name=None))
         return Page(REPORT_COLUMNS, rows, start, self.total(), widths=self._widths)
+
+
+def _shown_width(ids: pd.Series) -> int:
+    """The widest of ``ids`` on screen: its length for plain ASCII, else its escaped form's cell width."""
+    if ids.empty:
+        return 0
+    special = ids.str.contains(r"[^\x20-\x7e]", regex=True)
+    plain = int(ids[~special].str.len().max()) if (~special).any() else 0
+    return max([plain, *(cell_len(visible(s)) for s in ids[special])])
 
 
 def report_row(path: str | Path, store_id: str) -> dict[str, str] | None:

@@ -151,3 +151,12 @@ async def test_the_apps_export_keeps_line_breaks_inside_ids_byte_for_byte(data_d
         assert target.read_bytes() == Path(info.file_path or "").read_bytes()
     finally:
         db.dispose()
+
+
+def test_the_report_id_column_is_as_wide_as_the_escaped_ids(hostile_db, data_dir: Path) -> None:
+    from storemon_tui.report.jobs import ReportJobs
+    from storemon_tui.tui.report_view import ReportFrame
+
+    info = ReportJobs(hostile_db).run()
+    frame = ReportFrame(info.file_path or "")
+    assert frame.id_width == len("\\x1b]52;c;cHduZWQ=\\x07")  # the widest id as shown, not its 18 raw characters
