@@ -15,11 +15,10 @@ committed; the error names the rejects file.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import IO
 
+from storemon_tui.atomic_write import AtomicFile
 from storemon_tui.ingest.problems import FileError, Problem
 
 _COPY_BYTES = 1 << 20
@@ -37,7 +36,7 @@ class Rejects:
         self.target = rejects_path(source)
         self.header = header
         self.count = 0
-        self._temp: Path | None = None
+        self._file: AtomicFile | None = None
         self._out: IO[bytes] | None = None
         self._input: IO[bytes] | None = None
 
@@ -67,11 +66,9 @@ class Rejects:
         if self._input is not None:
             self._input.close()
             self._input = None
-        if self._out is not None:
+        if self._file is not None and self._out is not None:
             try:
-                self._out.flush()
-                os.fsync(self._out.fileno())
-                self._out.close()
+                self._file.finish()
             except OSError as exc:
                 raise self._error(exc) from None
             finally:
@@ -79,34 +76,31 @@ class Rejects:
 
     def publish(self) -> Path | None:
         """Move the finished file into place (``None`` if nothing was rejected)."""
-        if self._temp is None:
+        if self._file is None:
             return None
         self.finish()
         try:
-            os.replace(self._temp, self.target)
+            self._file.commit()
         except OSError as exc:
             raise self._error(exc) from None
-        self._temp = None
+        self._file = None
         return self.target
 
     def discard(self) -> None:
         """Forget everything written so far (the import failed)."""
-        for handle in (self._out, self._input):
-            if handle is not None:
-                handle.close()
-        self._out = self._input = None
-        if self._temp is not None:
-            self._temp.unlink(missing_ok=True)
-            self._temp = None
+        if self._input is not None:
+            self._input.close()
+        if self._file is not None:
+            self._file.discard()
+        self._out = self._input = self._file = None
 
     def _output(self) -> IO[bytes]:
         if self._out is None:
             try:
-                fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".tmp")
+                self._file = AtomicFile(self.target)  # see atomic_write: links followed, no temporary left behind
             except OSError as exc:
                 raise self._error(exc) from None
-            self._temp = Path(name)
-            self._out = os.fdopen(fd, "wb")
+            self._out = self._file.handle
             self._out.write((self.header + ",reason\n").encode("utf-8"))
         return self._out
 

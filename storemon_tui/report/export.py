@@ -9,37 +9,46 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
+from typing import IO
 
+from storemon_tui.atomic_write import check_writable, write_atomically
 from storemon_tui.db.database import Database
 from storemon_tui.errors import StoremonError
 from storemon_tui.report.jobs import ProgressCallback, ReportJobs, ReportStatus
+from storemon_tui.safe_text import visible_lines
 
 
-def check_writable(target: str) -> Path | None:
+def check_export_target(target: str) -> str | None:
     """The output path (``None`` for stdout), or a one-line error why it cannot be written."""
     if target == "-":
         return None
-    path = Path(target).expanduser()
-    if path.is_dir():
-        raise StoremonError(f"--export {target}: is a directory")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise StoremonError(f"--export {target}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise StoremonError(f"--export {target}: permission denied")
+    path = os.path.expanduser(target)
+    try:
+        check_writable(path)
+    except StoremonError as exc:
+        raise StoremonError(f"--export {exc}") from None
     return path
 
 
-def write_csv_atomically(data: bytes, path: Path) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename."""
-    temp = path.with_name(f".{path.name}.storemon-tmp")
-    try:
-        temp.write_bytes(data)
-        os.replace(temp, path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise StoremonError(f"cannot write {path}: {exc.strerror or exc}") from None
+def write_export(data: bytes, path: str | os.PathLike[str] | None) -> None:
+    """Write a report's CSV to ``path`` (``None``: stdout), byte for byte; see :mod:`storemon_tui.atomic_write`.
+
+    A terminal is the one exception: there the CSV is shown like any other
+    text storemon prints, control characters in ids escaped (``safe_text``).
+    """
+    if path is None:
+        sys.stdout.flush()
+        _write_bytes(sys.stdout.buffer, data)
+        return
+    with write_atomically(path) as handle:
+        _write_bytes(handle, data)
+
+
+def _write_bytes(handle: IO[bytes], data: bytes) -> None:
+    if handle.isatty():
+        data = visible_lines(data.decode("utf-8")).encode("utf-8")
+    handle.write(data)  # bytes: no newline translation, no dependence on the locale's encoding
+    handle.flush()
 
 
 def export_report(
@@ -54,18 +63,12 @@ def export_report(
 
     Returns ``(report id, stores, seconds)``.
     """
-    path = check_writable(target)
+    path = check_export_target(target)
     started = time.perf_counter()
     jobs = ReportJobs(db)
     jobs.mark_interrupted()
     info = jobs.run(as_of_us, progress=progress, timings=timings)
     if info.status is not ReportStatus.COMPLETE:
         raise StoremonError(f"report {info.id} {info.status.value.lower()}: {info.error or ''}".rstrip(": "))
-    data = jobs.csv_bytes(info.id)
-    if path is None:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)  # bytes: no newline translation, no dependence on the locale's encoding
-        sys.stdout.buffer.flush()
-    else:
-        write_csv_atomically(data, path)
+    write_export(jobs.csv_bytes(info.id), path)
     return info.id, info.row_count or 0, time.perf_counter() - started

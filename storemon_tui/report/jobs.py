@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, overload
 from sqlalchemy import Connection, MetaData, Table, select, update
 from sqlalchemy.engine import RowMapping
 
+from storemon_tui.atomic_write import write_atomically
 from storemon_tui.db.database import Database, get_data_version
 from storemon_tui.db.maintenance import latest_poll_us
 from storemon_tui.errors import Cancelled, NoPollsError, StoremonError
@@ -325,12 +326,10 @@ class ReportJobs:
         from storemon_tui.report.formatting import write_report_csv
 
         target = self.directory / f"{report_id}.csv"
-        temp = target.with_name(f".{report_id}.csv.tmp")
-        write_report_csv(result, temp)
-        if cancel.is_set():
-            temp.unlink(missing_ok=True)
-            raise Cancelled()
-        os.replace(temp, target)
+        with write_atomically(target) as handle:
+            write_report_csv(result, handle)
+            if cancel.is_set():
+                raise Cancelled()  # the temporary file goes with it
         return target
 
     def _update(self, report_id: str, **values: object) -> None:

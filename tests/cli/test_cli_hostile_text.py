@@ -81,3 +81,39 @@ def test_log_lines_of_the_headless_modes_are_terminal_safe(log_format: str, term
         assert entry["file"] == "polls\x1b[2J\x9b.csv"
     else:
         assert line == "drop/polls\\x1b]52;c;eA==\\x07\\u202e.csv: rejected\n"
+
+
+def test_export_to_a_terminal_shows_ids_escaped(cli_env: dict[str, str], hostile_polls: Path, tmp_path: Path) -> None:
+    """A file gets the ids byte for byte; a terminal (``--export -`` on a tty) gets them escaped like any text."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    db = tmp_path / "x.sqlite3"
+    run = [sys.executable, "-m", "storemon_tui", "--db", str(db)]
+    subprocess.run([*run, "--import", str(hostile_polls)], check=True, capture_output=True, env=cli_env, timeout=120)
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [*run, "--export", "-"], stdout=terminal, stderr=subprocess.PIPE, env=cli_env, timeout=120
+        )
+        os.close(terminal)
+        shown = b""
+        while chunk := _read_or_eof(controller):
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert done.returncode == 0, done.stderr
+    text = shown.decode()
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "\\x1b]52;c;cHduZWQ=\\x07" in text and "abc\\u202etxt" in text
+
+
+def _read_or_eof(fd: int) -> bytes:
+    import os
+
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the terminal's other side is closed
+        return b""

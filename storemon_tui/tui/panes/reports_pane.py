@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
+from storemon_tui.atomic_write import resolve_target
 from storemon_tui.display import format_ts_us
 from storemon_tui.errors import StoremonError
 from storemon_tui.report.jobs import COMPUTE_FROM, ReportInfo, ReportJobs, ReportStatus, stage_of
@@ -67,8 +68,10 @@ def export_problem(text: str) -> str | None:
     path = Path(text.strip()).expanduser()
     if path.is_dir():
         return f"{path} is a directory: add a file name"
-    if not path.parent.is_dir():
-        return f"directory {path.parent} does not exist"
+    try:
+        resolve_target(path)  # where the path leads (links, FIFOs, devices), as the export will write it
+    except OSError as exc:
+        return f"{path}: {exc.strerror or exc}"
     return None
 
 
@@ -497,7 +500,12 @@ class ReportsPane(WorkerErrors, Vertical):
             if not value:
                 return
             path = Path(value.strip()).expanduser()
-            if path.exists():
+            try:
+                target = resolve_target(path)
+            except OSError as exc:  # checked in the dialog, but the file system may have changed since
+                self.app.notify(f"{path}: {exc.strerror or exc}", title="Export", severity="error")
+                return
+            if target.existing is not None:  # a regular file (or a link to one) would be replaced; a FIFO is not
                 self.app.push_screen(
                     ConfirmScreen(
                         "Overwrite?",
@@ -518,11 +526,9 @@ class ReportsPane(WorkerErrors, Vertical):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="export", description="Export")
     def export(self, report_id: str, path: Path) -> None:
-        from storemon_tui.report.export import write_csv_atomically
+        from storemon_tui.report.export import write_export
 
-        if not path.parent.is_dir():
-            raise StoremonError(f"cannot write {path}: directory {path.parent} does not exist")
-        write_csv_atomically(self.jobs.csv_bytes(report_id), path)
+        write_export(self.jobs.csv_bytes(report_id), path)
         rows = self.jobs.get(report_id).row_count or 0
         self.app.call_from_thread(self.app.notify, f"Wrote {rows:,} stores to {path}", title="Export")
 
