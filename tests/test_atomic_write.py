@@ -236,9 +236,26 @@ def test_a_write_failing_part_way_leaves_the_old_file_and_no_temporary(tmp_path:
 # -- /dev/stdout ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("alias", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
+def stdout_link(tmp_path: Path) -> Path:
+    """What ``/dev/stdout`` is (a link to ``/proc/self/fd/1``), but ours.
+
+    Never the real ``/dev/stdout``: code that gets this wrong renames a regular
+    file over the link, and on the real one that breaks ``/dev/stdout`` for the
+    whole machine (it happened once while checking this test fails without the fix).
+    """
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")
+    return link
+
+
+@pytest.mark.parametrize("alias", ["stdout link", "/dev/fd/1", "/proc/self/fd/1"])
 def test_dev_stdout_writes_where_printing_would(tmp_path: Path, alias: str) -> None:
-    """Into a file opened with ``>>``: appended, the same file (never renamed over); into a pipe: the pipe."""
+    """Into a file opened with ``>>``: appended, the same file (never renamed over); into a pipe: the pipe.
+
+    ``/dev/fd/1`` and ``/proc/self/fd/1`` are safe to name: they lead into /proc, where nothing can be renamed.
+    """
+    if alias == "stdout link":
+        alias = str(stdout_link(tmp_path))
     log = tmp_path / "log.csv"
     log.write_bytes(b"earlier line\n")
     inode = log.stat().st_ino
@@ -252,12 +269,13 @@ def test_dev_stdout_writes_where_printing_would(tmp_path: Path, alias: str) -> N
     assert done.returncode == 0, done.stderr
     assert log.read_bytes() == b"earlier line\ncsv\n" and log.stat().st_ino == inode
     assert leftovers(tmp_path) == []
+    assert (tmp_path / "stdout").is_symlink() or "stdout" not in alias
     piped = run_python(code)
     assert (piped.returncode, piped.stdout) == (0, b"csv\n"), piped.stderr
 
 
 def test_resolve_target_names_what_would_happen(tmp_path: Path) -> None:
-    assert resolve_target("/dev/stdout").in_place
+    assert resolve_target(stdout_link(tmp_path)).in_place
     assert resolve_target(tmp_path / "new.csv").existing is None
     assert not resolve_target(tmp_path / "new.csv").in_place
 

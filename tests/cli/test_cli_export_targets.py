@@ -76,12 +76,16 @@ def test_export_to_a_character_device_writes_into_it(invoke, imported: str, tmp_
 def test_export_to_dev_stdout_appends_to_the_redirected_file(
     cli_env: dict[str, str], imported: str, tmp_path: Path
 ) -> None:
+    """Through a link to ``/proc/self/fd/1``, which is what ``/dev/stdout`` is. Never the real one: code that
+    gets this wrong renames a file over the link, which breaks ``/dev/stdout`` for the whole machine."""
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
     log = tmp_path / "log.csv"
     log.write_text("earlier\n")
     inode = log.stat().st_ino
     with open(log, "ab") as appending:
         done = subprocess.run(
-            [sys.executable, "-m", "storemon_tui", "--db", imported, "--export", "/dev/stdout"],
+            [sys.executable, "-m", "storemon_tui", "--db", imported, "--export", str(stdout)],
             stdout=appending,
             stderr=subprocess.PIPE,
             env=cli_env,
@@ -91,6 +95,7 @@ def test_export_to_dev_stdout_appends_to_the_redirected_file(
     content = log.read_text()
     assert content.startswith("earlier\nstore_id,") and content.count("\n") == 52
     assert log.stat().st_ino == inode  # the same file, written through, never renamed over
+    assert stdout.is_symlink()
 
 
 def test_export_where_the_file_system_refuses_is_one_line(invoke, imported: str) -> None:
