@@ -30,7 +30,6 @@ import contextlib
 import io
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -127,7 +126,7 @@ class AtomicFile:
             fd = _open_in_place(self.target.path)
         else:
             directory, name = os.path.split(self.target.path)
-            self._temp = os.path.join(directory, f".{name[:_NAME_KEEP]}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+            self._temp = os.path.join(directory, f".{name[:_NAME_KEEP]}.{os.urandom(4).hex()}{TEMP_SUFFIX}")
             fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)  # umask applies
         self._fd = fd
         try:
