@@ -27,6 +27,7 @@ killed outright can leave one; they are named ``.NAME.RANDOM.storemon-tmp``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import re
@@ -47,6 +48,13 @@ _NAME_KEEP = 40
 """Characters of the target's name kept in a temporary name (a name may be 255 bytes already)."""
 
 
+class TargetRefused(OSError):
+    """``path`` must not or cannot be written; ``strerror`` says why in words (``is a directory``)."""
+
+    def __init__(self, code: int, reason: str, path: str) -> None:
+        super().__init__(code, reason, path)
+
+
 @dataclass(frozen=True)
 class Target:
     """Where a write to a path really goes, and how."""
@@ -60,11 +68,11 @@ class Target:
 
 
 def resolve_target(path: str | os.PathLike[str]) -> Target:
-    """What writing to ``path`` means; raises :class:`StoremonError` (``PATH: reason``) for a path
-    that must not or cannot be written."""
+    """What writing to ``path`` means; raises :class:`TargetRefused` for a path that must not or
+    cannot be written (an ``OSError``: one ``except OSError`` handles it and the write's own errors)."""
     name = os.fspath(path)
     if not name or name.endswith(os.sep):
-        raise StoremonError(f"{name!r}: not a file name")
+        raise TargetRefused(errno.EISDIR, "not a file name", name)
     current = os.path.abspath(name)
     shown_directory = os.path.dirname(name) or "."  # as the user wrote it, for the message
     for _ in range(_MAX_LINKS):
@@ -76,15 +84,15 @@ def resolve_target(path: str | os.PathLike[str]) -> Target:
             info = os.lstat(current)
         except FileNotFoundError:
             if not os.path.isdir(directory):
-                raise StoremonError(f"{name}: directory {shown_directory} does not exist") from None
+                raise TargetRefused(errno.ENOENT, f"directory {shown_directory} does not exist", name) from None
             return Target(current, False, None)
         except OSError as exc:
-            raise StoremonError(f"{name}: {exc.strerror or exc}") from None
+            raise TargetRefused(exc.errno or errno.EIO, exc.strerror or str(exc), name) from None
         if not stat.S_ISLNK(info.st_mode):
             return _target_for(name, current, info)
         current = os.path.join(directory, os.readlink(current))  # an absolute link replaces the directory
         shown_directory = os.path.dirname(current)
-    raise StoremonError(f"{name}: too many levels of symbolic links")
+    raise TargetRefused(errno.ELOOP, "too many levels of symbolic links", name)
 
 
 def _target_for(name: str, path: str, info: os.stat_result) -> Target:
@@ -94,14 +102,18 @@ def _target_for(name: str, path: str, info: os.stat_result) -> Target:
     if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
         return Target(path, True, None)
     if stat.S_ISDIR(mode):
-        raise StoremonError(f"{name}: is a directory")
+        raise TargetRefused(errno.EISDIR, "is a directory", name)
     kind = "a block device" if stat.S_ISBLK(mode) else "a socket"
-    raise StoremonError(f"{name}: is {kind}; storemon writes only to a file, a FIFO or a character device")
+    reason = f"is {kind}; storemon writes only to a file, a FIFO or a character device"
+    raise TargetRefused(errno.EINVAL, reason, name)
 
 
 def check_writable(path: str | os.PathLike[str]) -> Target:
     """Fail now, with one line (``PATH: reason``), if ``path`` cannot be written (before a long computation)."""
-    target = resolve_target(path)
+    try:
+        target = resolve_target(path)
+    except OSError as exc:
+        raise StoremonError(f"{os.fspath(path)}: {exc.strerror or exc}") from None
     where = target.path if target.in_place or target.existing is not None else os.path.dirname(target.path)
     if not os.access(where, os.W_OK) or (target.existing is not None and not os.access(target.path, os.W_OK)):
         raise StoremonError(f"{os.fspath(path)}: permission denied")
@@ -114,9 +126,9 @@ class AtomicFile:
     For writers that cannot put all their work in one ``with`` block (the
     rejects file is filled while its input is read and published just before
     the import commits). Open it, write to :attr:`handle`, then
-    :meth:`commit`, or :meth:`discard` on failure. Raises ``OSError`` as the
-    system does (and :class:`StoremonError` for a path that must not be
-    written); :func:`write_atomically` turns the former into one clear line.
+    :meth:`commit`, or :meth:`discard` on failure. Raises ``OSError``: the
+    system's, or :class:`TargetRefused` for a path that must not be written;
+    :func:`write_atomically` turns either into one clear line.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, encoding: str | None = None) -> None:
@@ -177,15 +189,22 @@ def write_atomically(path: str | os.PathLike[str], *, encoding: str | None = Non
     try:
         file = AtomicFile(path, encoding=encoding)
     except OSError as exc:
-        raise StoremonError(f"cannot write {os.fspath(path)}: {exc.strerror or exc}") from None
+        raise _one_line(path, exc) from None
     try:
         yield file.handle
         file.commit()
     except BaseException as exc:
         file.discard()
         if isinstance(exc, OSError):
-            raise StoremonError(f"cannot write {os.fspath(path)}: {exc.strerror or exc}") from None
+            raise _one_line(path, exc) from None
         raise
+
+
+def _one_line(path: str | os.PathLike[str], exc: OSError) -> StoremonError:
+    """``PATH: reason`` for a refused path, ``cannot write PATH: reason`` for a failed write."""
+    if isinstance(exc, TargetRefused):
+        return StoremonError(f"{os.fspath(path)}: {exc.strerror}")
+    return StoremonError(f"cannot write {os.fspath(path)}: {exc.strerror or exc}")
 
 
 def _open_in_place(path: str) -> int:

@@ -127,7 +127,7 @@ def test_a_dangling_link_gets_the_file_it_names(tmp_path: Path) -> None:
 def test_a_symlink_loop_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "a").symlink_to("b")
     (tmp_path / "b").symlink_to("a")
-    with pytest.raises(StoremonError, match="too many levels of symbolic links"):
+    with pytest.raises(StoremonError, match="a: too many levels of symbolic links"):
         write(tmp_path / "a")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
 
@@ -287,3 +287,21 @@ def test_check_writable_fails_before_a_long_computation(tmp_path: Path) -> None:
     with pytest.raises(StoremonError, match="is a directory"):
         check_writable(tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_atomic_file_can_be_committed_later_or_discarded(tmp_path: Path) -> None:
+    """The two-step form the rejects file uses (filled while the input is read, published at commit)."""
+    from storemon_tui.atomic_write import AtomicFile
+
+    target = tmp_path / "r.csv"
+    kept = AtomicFile(target)
+    kept.handle.write(b"kept\n")
+    kept.finish()
+    assert not target.exists() and len(leftovers(tmp_path)) == 1  # on disk, not yet in place
+    kept.commit()
+    assert target.read_bytes() == b"kept\n" and leftovers(tmp_path) == []
+    dropped = AtomicFile(target)
+    dropped.handle.write(b"dropped\n")
+    dropped.discard()
+    dropped.discard()  # twice is harmless
+    assert target.read_bytes() == b"kept\n" and leftovers(tmp_path) == []

@@ -126,3 +126,18 @@ def test_a_report_write_failing_part_way_leaves_no_temporary(cli_env: dict[str, 
     assert "Traceback" not in done.stderr
     assert temporaries(tmp_path, tmp_path / "data" / "reports") == []
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_rejects_file_behind_a_symlink_is_written_through_it(invoke, tmp_path: Path) -> None:
+    """The rejects file goes through the same helper: a link stays a link, no temporary is left."""
+    bad = tmp_path / "p.csv"
+    bad.write_text("store_id,timestamp_utc,status\ns,2023-01-22 12:00:00 UTC,active\nt,2023-01-22 12:00:00 UTC,maybe\n")
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "p.csv.rejects.csv").symlink_to("kept/rejects.csv")
+    code, _, err = invoke("--db", tmp_path / "db.sqlite3", "--import", bad, "--skip-invalid")
+    assert code == 0, err
+    assert (tmp_path / "p.csv.rejects.csv").is_symlink()
+    assert (
+        (tmp_path / "kept" / "rejects.csv").read_text().splitlines()[1].startswith("t,2023-01-22 12:00:00 UTC,maybe,")
+    )
+    assert temporaries(tmp_path, tmp_path / "kept") == []
