@@ -83,9 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="compute the uptime report and write its CSV to PATH ('-' for stdout)",
     )
     parser.add_argument(
+        "--status",
+        metavar="PATH",
+        help="write the fleet status (down now, since when, silent, week vs previous week) to PATH ('-' for stdout)",
+    )
+    parser.add_argument(
         "--as-of",
         metavar="TIMESTAMP",
-        help="report as of this UTC instant instead of the latest poll (e.g. '2023-01-25 12:00:00')",
+        help="report (and status) as of this UTC instant instead of the latest poll (e.g. '2023-01-25 12:00:00')",
     )
     add_unattended_arguments(parser)
     return parser
@@ -94,10 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    headless = bool(args.import_files or args.export)
+    headless = bool(args.import_files or args.export or args.status)
     check_unattended_usage(parser, args)
-    if args.as_of is not None and not args.export:
-        parser.error("--as-of only applies to --export")
+    if args.as_of is not None and not (args.export or args.status):
+        parser.error("--as-of only applies to --export and --status")
+    if args.export == "-" and args.status == "-":
+        parser.error("--export - and --status - cannot both write to stdout")
     if args.skip_invalid and not (args.import_files or args.watch):
         parser.error("--skip-invalid only applies to --import")
     if args.check:
@@ -158,7 +165,7 @@ def _run_headless(args: argparse.Namespace) -> int:
                         log.error("interrupted", "storemon: interrupted; nothing was imported")
                         return EXIT_INTERRUPTED
                     code = _import(db, files, interrupted)
-        if args.export:
+        if args.export or args.status:
             if code != EXIT_OK:
                 if code == EXIT_FAILED:
                     log.error("export_skipped", "storemon: not exporting because an import failed")
@@ -166,7 +173,10 @@ def _run_headless(args: argparse.Namespace) -> int:
             from storemon_tui.db import open_database
 
             db = db or open_database(args.db)
-            _export(db, args.export, as_of_us)
+            if args.status:
+                _export_with_status(db, args.export, args.status, as_of_us)
+            else:
+                _export(db, args.export, as_of_us)
         return code
     finally:
         if db is not None:
@@ -264,6 +274,30 @@ def _export(db: Database, target: str, as_of_us: int | None) -> None:
     finally:
         line.clear()
     events.report_written(report_id, rows, seconds, target)
+    if timings:
+        events.timing("", timings)
+
+
+def _export_with_status(db: Database, report_target: str | None, status_target: str, as_of_us: int | None) -> None:
+    from storemon_tui.headless import events
+    from storemon_tui.report.status_export import write_outputs
+
+    line = _ProgressLine(sys.stderr, "computing report and status" if report_target else "computing status")
+    timings: dict[str, float] | None = {} if os.environ.get("STOREMON_TIMING") else None
+    try:
+        written = write_outputs(
+            db,
+            report_target=report_target,
+            status_target=status_target,
+            as_of_us=as_of_us,
+            progress=line.fraction,
+            timings=timings,
+        )
+    finally:
+        line.clear()
+    if written.report_id is not None and report_target is not None:
+        events.report_written(written.report_id, written.report_rows, written.report_seconds, report_target)
+    events.status_written(written.status_rows, written.status_seconds, status_target)
     if timings:
         events.timing("", timings)
 

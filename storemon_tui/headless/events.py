@@ -47,6 +47,17 @@ def report_written(report_id: str, stores: int, seconds: float, target: str) -> 
     )
 
 
+def status_written(stores: int, seconds: float, target: str) -> None:
+    where = "stdout" if target == "-" else target
+    log.event(
+        "status_written",
+        f"status: {stores:,} stores written to {where} in {seconds:.2f} s",
+        stores=stores,
+        seconds=round(seconds, 3),
+        path=target,
+    )
+
+
 def timing(label: str, stages: dict[str, float]) -> None:
     """``STOREMON_TIMING``'s seconds per stage, for the benchmark."""
     text = ", ".join(f"{stage} {seconds:.3f} s" for stage, seconds in stages.items())

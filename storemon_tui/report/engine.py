@@ -41,7 +41,7 @@ import numpy as np
 from storemon_tui.report.hours import Intervals, Ranges, intervals_in
 from storemon_tui.report.inputs import Polls, ReportInput
 from storemon_tui.report.lookback import MemoryOlder, OlderPolls, latest_evidence_before
-from storemon_tui.report.segments import concat_ranges, seg_searchsorted
+from storemon_tui.report.segments import concat_ranges, last_per_store, seg_searchsorted, unique_sorted
 from storemon_tui.report.timing import Check, Progress, StageTimer, cancel_check, clamped_progress
 from storemon_tui.timebase import DAY_US, TICKS_PER_US, WEEK_US, WINDOWS_US
 
@@ -167,14 +167,33 @@ def compute_chunk(
     check = check if check is not None else cancel_check(None)
     report = progress if progress is not None else clamped_progress(None)
     polls = chunk.polls_up_to(now_us)
-    recent = polls.ts_us >= read_start(now_us)
     if older is None:
-        older = MemoryOlder(polls.take(~recent))
-    evidence = find_evidence(chunk, polls.take(recent), older, now_us, timer, check)
+        older = MemoryOlder(polls.take(polls.ts_us < read_start(now_us)))
+    evidence, sums = report_parts(chunk, polls, now_us, older, timer, check, report)
+    return _rows(chunk, evidence.stores, sums)
+
+
+def report_parts(
+    chunk: ReportInput,
+    polls: Polls,
+    now_us: int,
+    older: OlderPolls,
+    timer: StageTimer,
+    check: Check,
+    report: Progress | None = None,
+) -> tuple[Evidence, WindowSums]:
+    """The three stages for one chunk: its evidence and its window sums at ``now_us``.
+
+    ``polls`` are the chunk's polls at or before now (normalized); only
+    those of ``[read_start(now), now]`` are used, the look-back asks
+    ``older``.
+    """
+    report = report if report is not None else clamped_progress(None)
+    evidence = find_evidence(chunk, polls.take(polls.ts_us >= read_start(now_us)), older, now_us, timer, check)
     report(0.6)
     check()
     if len(evidence.polls) == 0:
-        return _rows(chunk, evidence.stores, WindowSums.empty())
+        return evidence, WindowSums.empty()
     with timer.stage("ownership"):
         owner = ownership(evidence.polls, now_us)
     report(0.85)
@@ -182,7 +201,7 @@ def compute_chunk(
     with timer.stage("sums"):
         sums = window_sums(owner, evidence.intervals)
     report(1.0)
-    return _rows(chunk, evidence.stores, sums)
+    return evidence, sums
 
 
 def _rows(chunk: ReportInput, stores: np.ndarray, sums: WindowSums) -> ChunkResult:
@@ -205,10 +224,13 @@ class Evidence:
     ``polls`` holds, per store, its latest evidence before the recent range
     (if its window needs it) and every evidence poll of the recent range.
     ``intervals`` cover at least the week window of every store with
-    evidence. ``stores`` are those with a poll at or before now.
+    evidence (and the recent range of every store polled in it).
+    ``stores`` are those with a poll at or before now, ``last_poll_us`` the
+    latest such poll of each.
     """
 
     stores: np.ndarray
+    last_poll_us: np.ndarray
     polls: Polls
     intervals: Intervals
 
@@ -218,13 +240,13 @@ def find_evidence(
 ) -> Evidence:
     """Evidence in the recent range, then the latest evidence before it for stores whose window needs it."""
     week_start, lo = now_us - WEEK_US, read_start(now_us)
-    recent_stores = np.unique(recent.store)
+    recent_stores = unique_sorted(recent.store)
     with timer.stage("business_hours"):
         iv = intervals_in(chunk, _same_range(recent_stores, lo, now_us + 1), check)
     check()
     with timer.stage("evidence"):
         inside = polls_inside(iv, recent)
-        owned = np.unique(inside.store[inside.ts_us < week_start])
+        owned = unique_sorted(inside.store[inside.ts_us < week_start])
         pending = np.setdiff1d(np.arange(chunk.n_stores, dtype=np.int64), owned, assume_unique=True)
     with timer.stage("lookback"):
         back = latest_evidence_before(chunk, older, pending, np.full(len(pending), lo, dtype=np.int64), check)
@@ -232,8 +254,12 @@ def find_evidence(
     if len(newcomers):  # old evidence of stores without recent polls: their week needs intervals too
         with timer.stage("business_hours"):
             iv = _concat_by_store(iv, intervals_in(chunk, _same_range(newcomers, week_start, now_us + 1), check))
+    latest = recent.take(last_per_store(recent.store))
     stores = np.union1d(recent_stores, back.polled)
-    return Evidence(stores, Polls.regrouped([back.evidence, inside]), iv)  # older evidence first
+    last_poll = np.zeros(len(stores), dtype=np.int64)
+    last_poll[np.searchsorted(stores, back.polled)] = back.latest_ts_us
+    last_poll[np.searchsorted(stores, latest.store)] = latest.ts_us  # recent polls are later
+    return Evidence(stores, last_poll, Polls.regrouped([back.evidence, inside]), iv)  # older evidence first
 
 
 def _same_range(stores: np.ndarray, lo_us: int, hi_us: int) -> Ranges:
@@ -340,7 +366,7 @@ def window_sums(owner: Ownership, iv: Intervals) -> WindowSums:
     day's start; sums per store are differences of one cumsum (exact int64,
     empty-safe).
     """
-    stores = np.unique(owner.store)
+    stores = unique_sorted(owner.store)
     i_store, i_start, i_end = _week_intervals_of(iv, stores, owner.w0, owner.now_ticks)
     slot = np.searchsorted(stores, i_store)
     first = np.searchsorted(i_store, stores, side="left")

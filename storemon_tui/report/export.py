@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import IO
+
+from sqlalchemy import Connection
 
 from storemon_tui.atomic_write import check_writable, write_atomically
 from storemon_tui.db.database import Database
@@ -18,15 +21,15 @@ from storemon_tui.report.jobs import ProgressCallback, ReportJobs, ReportStatus
 from storemon_tui.safe_text import visible_lines
 
 
-def check_export_target(target: str) -> str | None:
-    """The output path (``None`` for stdout), or a one-line error why it cannot be written."""
+def check_export_target(target: str, flag: str = "--export") -> str | None:
+    """The output path (``None`` for stdout), or a one-line error, naming ``flag``, why it cannot be written."""
     if target == "-":
         return None
     path = os.path.expanduser(target)
     try:
         check_writable(path)
     except StoremonError as exc:
-        raise StoremonError(f"--export {exc}") from None
+        raise StoremonError(f"{flag} {exc}") from None
     return path
 
 
@@ -58,16 +61,18 @@ def export_report(
     as_of_us: int | None = None,
     progress: ProgressCallback | None = None,
     timings: dict[str, float] | None = None,
+    alongside: Callable[[Connection], None] | None = None,
 ) -> tuple[str, int, float]:
     """Compute a report and write it to ``target`` (a path, or ``-`` for stdout).
 
-    Returns ``(report id, stores, seconds)``.
+    ``alongside(conn)`` runs in the report's own snapshot (see
+    :meth:`ReportJobs.run`). Returns ``(report id, stores, seconds)``.
     """
     path = check_export_target(target)
     started = time.perf_counter()
     jobs = ReportJobs(db)
     jobs.mark_interrupted()
-    info = jobs.run(as_of_us, progress=progress, timings=timings)
+    info = jobs.run(as_of_us, progress=progress, timings=timings, alongside=alongside)
     if info.status is not ReportStatus.COMPLETE:
         raise StoremonError(f"report {info.id} {info.status.value.lower()}: {info.error or ''}".rstrip(": "))
     write_export(jobs.csv_bytes(info.id), path)

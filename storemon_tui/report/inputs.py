@@ -63,6 +63,8 @@ class Polls:
 
     def take(self, index: np.ndarray) -> Polls:
         """The polls at ``index`` (sorted positions or a mask), still sorted."""
+        if index.dtype == bool and index.all():  # nothing left out: no copy
+            return self
         return Polls(self.store[index], self.ts_us[index], self.active[index])
 
     def shifted(self, by: int) -> Polls:

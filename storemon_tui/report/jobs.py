@@ -194,13 +194,22 @@ class ReportJobs:
         *,
         progress: ProgressCallback | None = None,
         timings: dict[str, float] | None = None,
+        alongside: Callable[[Connection], None] | None = None,
     ) -> ReportInfo:
-        """Create a report and compute it in this thread (the CLI's path)."""
+        """Create a report and compute it in this thread (the CLI's path).
+
+        ``alongside(conn)`` runs in the snapshot the report is read in, right
+        after it (e.g. the fleet status of exactly the same data); if an equal
+        report was already running here, it gets a snapshot of its own.
+        """
         report_id, created = self._create(as_of_us)
         if created:
-            self._compute(report_id, progress, timings)
+            self._compute(report_id, progress, timings, alongside)
         else:
             self.wait(report_id)
+            if alongside is not None:
+                with self.db.snapshot() as conn:
+                    alongside(conn)
         return self.get(report_id)
 
     def _create(self, as_of_us: int | None) -> tuple[str, bool]:
@@ -248,7 +257,13 @@ class ReportJobs:
         with contextlib.suppress(Exception):
             self._compute(report_id, on_progress, None)
 
-    def _compute(self, report_id: str, on_progress: ProgressCallback | None, timings: dict[str, float] | None) -> None:
+    def _compute(
+        self,
+        report_id: str,
+        on_progress: ProgressCallback | None,
+        timings: dict[str, float] | None,
+        alongside: Callable[[Connection], None] | None = None,
+    ) -> None:
         cancel = self._cancel.setdefault(report_id, threading.Event())
         stored = 0.0
         # The report reads in one snapshot while it computes; on SQLite (rollback journal) no write
@@ -266,7 +281,7 @@ class ReportJobs:
                 self._update(report_id, progress=round(fraction * 100, 1))
 
         try:
-            result, version = self._read_and_compute(report_id, progress, cancel, timings)
+            result, version = self._read_and_compute(report_id, progress, cancel, timings, alongside)
             progress(WRITE_FROM)
             started = time.perf_counter()
             target = self._write_csv(report_id, result, cancel)
@@ -302,6 +317,7 @@ class ReportJobs:
         progress: ProgressCallback,
         cancel: threading.Event,
         timings: dict[str, float] | None,
+        alongside: Callable[[Connection], None] | None = None,
     ) -> tuple[ReportResult, int]:
         """The report's result and the data version it was computed from."""
         from storemon_tui.report.pipeline import run_report
@@ -319,6 +335,8 @@ class ReportJobs:
                 should_cancel=cancel.is_set,
                 timings=timings,
             )
+            if alongside is not None:
+                alongside(conn)
         return result, version
 
     def _write_csv(self, report_id: str, result: ReportResult, cancel: threading.Event) -> Path:

@@ -23,13 +23,14 @@ from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
 from storemon_tui.report.engine import STAGES, ChunkResult, ReportResult, compute_chunk, read_start
 from storemon_tui.report.inputs import ReportInput
 from storemon_tui.report.source import DatabaseOlder, ReportSnapshot
+from storemon_tui.report.status import StatusResult, status_chunk, status_read_start
 from storemon_tui.report.timing import Check, Progress, StageTimer, cancel_check, clamped_progress
 
 TARGET_CHUNK_POLLS = 300_000
@@ -38,6 +39,7 @@ FIRST_CHUNK_STORES = 1024
 """Stores in the first chunks, before the polls per store are known."""
 MAX_CHUNK_STORES = 65_536
 READERS = 2
+_Part = TypeVar("_Part")
 """Helper connections reading ahead (the machine this was tuned on has two cores)."""
 
 
@@ -60,27 +62,60 @@ def run_report(
     timings: dict[str, float] | None = None,
 ) -> ReportResult:
     """The report of the database behind ``conn`` (a snapshot connection) as of ``as_of_us`` or the latest poll."""
+
+    def compute(chunk: Chunk, now_us: int, timer: StageTimer, check: Check, progress: Progress) -> ChunkResult:
+        return compute_chunk(chunk.input, now_us, older=chunk.older, timer=timer, check=check, progress=progress)
+
+    results, now_us = _over_chunks(conn, as_of_us, read_start, compute, progress, should_cancel, timings)
+    return ReportResult.from_chunks(results, now_us)
+
+
+def run_status(
+    conn: Connection,
+    as_of_us: int | None,
+    *,
+    progress: Progress | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    timings: dict[str, float] | None = None,
+) -> StatusResult:
+    """The fleet status (``spec/status.md``) of the database behind ``conn`` as of ``as_of_us`` or the latest poll."""
+
+    def compute(chunk: Chunk, now_us: int, timer: StageTimer, check: Check, progress: Progress) -> StatusResult:
+        part = status_chunk(chunk.input, now_us, older=chunk.older, timer=timer, check=check)
+        progress(1.0)
+        return part
+
+    parts, now_us = _over_chunks(conn, as_of_us, status_read_start, compute, progress, should_cancel, timings)
+    return StatusResult.from_chunks(parts, now_us)
+
+
+def _over_chunks(
+    conn: Connection,
+    as_of_us: int | None,
+    read_from: Callable[[int], int],
+    compute: Callable[[Chunk, int, StageTimer, Check, Progress], _Part],
+    progress: Progress | None,
+    should_cancel: Callable[[], bool] | None,
+    timings: dict[str, float] | None,
+) -> tuple[list[_Part], int]:
+    """``compute`` over every chunk of the snapshot (polls read from ``read_from(now)``), and ``now``."""
     check, report = cancel_check(should_cancel), clamped_progress(progress)
     timer = StageTimer(("read", *STAGES))
     report(0.0)
-    results: list[ChunkResult] = []
+    results: list[_Part] = []
     with ReportSnapshot(conn, as_of_us) as snap, ExitStack() as stack:
         total = snap.max_key + 1
         # Closed here, not by the garbage collector: its helper connections must end before the snapshot.
-        chunks = stack.enter_context(closing(read_chunks(snap, read_start(snap.now_us), timer, check)))
+        chunks = stack.enter_context(closing(read_chunks(snap, read_from(snap.now_us), timer, check)))
         for chunk in chunks:
             share = _key_share(report, chunk.first_key, chunk.stop_key, total)
-            results.append(
-                compute_chunk(chunk.input, snap.now_us, older=chunk.older, timer=timer, check=check, progress=share)
-            )
+            results.append(compute(chunk, snap.now_us, timer, check, share))
         now_us = snap.now_us
     check()
-    with timer.stage("output"):
-        result = ReportResult.from_chunks(results, now_us)
     if timings is not None:
         timings.update(timer.seconds)
     report(1.0)
-    return result
+    return results, now_us
 
 
 def _key_share(report: Progress, first: int, stop: int, total: int) -> Progress:

@@ -62,3 +62,15 @@ def last_per_store(store: np.ndarray) -> np.ndarray:
     if len(store) == 0:
         return np.zeros(0, dtype=np.int64)
     return np.flatnonzero(np.append(store[1:] != store[:-1], True))
+
+
+def first_per_store(store: np.ndarray) -> np.ndarray:
+    """Indexes of the first element of each store's run in an array grouped by store."""
+    if len(store) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.append(True, store[1:] != store[:-1]))
+
+
+def unique_sorted(store: np.ndarray) -> np.ndarray:
+    """The distinct values of an array grouped by value (in order): O(n), no sort, no hashing."""
+    return store[first_per_store(store)]

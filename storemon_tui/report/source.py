@@ -42,6 +42,7 @@ from storemon_tui.report.inputs import Polls, ReportInput
 
 _HOURS_COLUMNS = ("store_key", "day_of_week", "start_us", "end_us")
 _MIN_INT64 = -(1 << 63)
+_NO_LOWER_BOUND = -(1 << 62)  # before any instant a database holds (year −146 000)
 
 
 class ReportSnapshot:
@@ -153,35 +154,50 @@ class DatabaseOlder:
         self.first_key = first_key
         self.has_older = has_older
 
-    def before(self, stores: np.ndarray, upto_us: np.ndarray, limit: int) -> Polls:
-        wanted = self.has_older[stores]
-        stores, upto_us = stores[wanted], upto_us[wanted]
+    def before(self, stores: np.ndarray, upto_us: np.ndarray, limit: int, active: np.ndarray | None = None) -> Polls:
+        want = np.full(len(stores), -1, dtype=np.int64) if active is None else active.astype(np.int64)
+        return self._query("before", stores, [np.full(len(stores), _NO_LOWER_BOUND), upto_us, want], limit)
+
+    def after(self, stores: np.ndarray, after_us: np.ndarray, upto_us: np.ndarray, limit: int) -> Polls:
+        return self._query("after", stores, [after_us, upto_us, np.full(len(stores), -1)], limit)
+
+    def _query(self, direction: str, stores: np.ndarray, bounds: list[np.ndarray], limit: int) -> Polls:
+        """Polls with ``after < ts < upto`` (and ``active = want`` unless ``want`` is −1), nearest first/last."""
+        known = self.has_older[stores]  # the others have no poll before the chunk's range at all
+        stores = stores[known]
         if len(stores) == 0:
             return Polls.empty()
-        keys = [int(k) + self.first_key for k in stores]
-        uptos = [int(u) for u in upto_us]
+        columns = [[int(k) + self.first_key for k in stores], *([int(v) for v in b[known]] for b in bounds)]
         snap = self.snapshot
+        order = "DESC" if direction == "before" else "ASC"
         if snap.dialect == "sqlite":
-            pairs = json.dumps(list(zip(keys, uptos, strict=True)))
-            rows = snap.cursor.execute(_SQLITE_OLDER, (pairs, int(limit))).fetchall()
+            rows = snap.cursor.execute(
+                _SQLITE_BEYOND.format(order=order), (json.dumps(list(zip(*columns, strict=True))), int(limit))
+            ).fetchall()
             store, packed = _parse_text_rows(rows)
         else:
-            snap.cursor.execute(_POSTGRES_OLDER, {"keys": keys, "uptos": uptos, "n": int(limit)})
+            names = ("keys", "afters", "uptos", "wants")
+            snap.cursor.execute(
+                _POSTGRES_BEYOND.format(order=order), {**dict(zip(names, columns, strict=True)), "n": int(limit)}
+            )
             store, packed = _parse_binary_rows(snap.cursor.fetchall())
         return Polls.normalized(store - self.first_key, packed >> 1, (packed & 1).astype(bool))
 
 
-_SQLITE_OLDER = (
+# Each store's nearest polls within (after, upto), of one status if want ≥ 0: one index seek per store.
+_SQLITE_BEYOND = (
     "SELECT k.store_key, (SELECT group_concat(ts_us * 2 + active) FROM (SELECT ts_us, active FROM poll p"
-    " WHERE p.store_key = k.store_key AND p.ts_us < k.upto ORDER BY p.ts_us DESC LIMIT ?2))"
-    " FROM (SELECT json_extract(value, '$[0]') AS store_key, json_extract(value, '$[1]') AS upto"
-    " FROM json_each(?1)) k"
+    " WHERE p.store_key = k.store_key AND p.ts_us > k.lo_ts AND p.ts_us < k.hi_ts"
+    " AND (k.want < 0 OR p.active = k.want) ORDER BY p.ts_us {order} LIMIT ?2))"
+    " FROM (SELECT json_extract(value, '$[0]') AS store_key, json_extract(value, '$[1]') AS lo_ts,"
+    " json_extract(value, '$[2]') AS hi_ts, json_extract(value, '$[3]') AS want FROM json_each(?1)) k"
 )
-_POSTGRES_OLDER = (
-    "SELECT k.store_key, x.packed FROM unnest(%(keys)s::bigint[], %(uptos)s::bigint[]) AS k(store_key, upto)"
+_POSTGRES_BEYOND = (
+    "SELECT k.store_key, x.packed FROM unnest(%(keys)s::bigint[], %(afters)s::bigint[], %(uptos)s::bigint[],"
+    " %(wants)s::bigint[]) AS k(store_key, lo_ts, hi_ts, want)"
     " CROSS JOIN LATERAL (SELECT string_agg(int8send(q.ts_us * 2 + q.active), ''::bytea) AS packed"
-    " FROM (SELECT ts_us, active FROM poll p WHERE p.store_key = k.store_key AND p.ts_us < k.upto"
-    " ORDER BY p.ts_us DESC LIMIT %(n)s) q) x"
+    " FROM (SELECT ts_us, active FROM poll p WHERE p.store_key = k.store_key AND p.ts_us > k.lo_ts"
+    " AND p.ts_us < k.hi_ts AND (k.want < 0 OR p.active = k.want) ORDER BY p.ts_us {order} LIMIT %(n)s) q) x"
 )
 
 

@@ -7,6 +7,9 @@ computing, and need exact control over keys, instants and history.
 
 from __future__ import annotations
 
+import numpy as np
+from report_helpers import hm, us
+from report_reference import DAY, HOUR
 from sqlalchemy import text
 
 from storemon_tui.db import Database
@@ -54,3 +57,44 @@ def whole_report(db: Database, as_of_us: int | None = None) -> str:
     with db.snapshot() as conn:
         inp, now = load_report_input(conn, as_of_us)
     return report_text(compute_report(inp, now))
+
+
+# ------------------------------------------------------------------ a random fleet of every kind
+
+NOW = us("2023-01-25T12:00:00Z")
+YEAR = 365 * DAY
+ZONES = ["America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Europe/London", None]
+
+
+def random_fleet(seed: int, n: int = 40) -> list[Store]:
+    """Stores of many kinds: young and old histories, old-only, never polled, 1970 and future polls."""
+    rng = np.random.default_rng(seed)
+    stores: list[Store] = []
+    for i in range(n):
+        kind = i % 8
+        hours = [] if i % 5 == 0 else _random_hours(rng)
+        polls = {} if kind == 3 else hourly(rng, NOW - 12 * DAY, NOW)
+        if kind in (1, 6):  # sparse history years back
+            polls |= {int(t): bool(rng.random() < 0.7) for t in NOW - rng.integers(9 * DAY, 3 * YEAR, 30)}
+        if kind == 2:  # nothing recent: the week belongs to the last old evidence
+            polls = hourly(rng, NOW - 40 * DAY, NOW - 20 * DAY)
+        if kind == 4:  # polls after now too (ignored)
+            polls |= hourly(rng, NOW, NOW + 3 * DAY)
+        if kind == 5:  # a poll in 1970
+            polls[us("1970-01-05T15:00:00Z")] = False
+        if kind == 6:  # recent polls only while closed: open Mondays, polled Tuesdays
+            hours = [(0, hm("09:00"), hm("17:00"))]
+        stores.append((f"s{i:03d}", ZONES[i % len(ZONES)], hours, sorted(polls.items())))
+    return stores
+
+
+def _random_hours(rng: np.random.Generator) -> list[tuple[int, int, int]]:
+    return [
+        (int(rng.integers(0, 7)), int(rng.integers(0, 96)) * 900_000_000, int(rng.integers(0, 97)) * 900_000_000)
+        for _ in range(int(rng.integers(1, 9)))
+    ]
+
+
+def hourly(rng: np.random.Generator, lo: int, hi: int) -> dict[int, bool]:
+    ts = np.arange(lo, hi, HOUR) + rng.integers(0, HOUR // 2)
+    return {int(t): bool(rng.random() < 0.85) for t in ts}

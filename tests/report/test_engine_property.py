@@ -3,84 +3,10 @@
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from report_helpers import us
-from report_reference import DAY, HOUR, US, store_report
+from report_reference import store_report
+from report_strategies import build, scenario
 
-from storemon_tui.report import ReportInput, compute_report
-
-ZONES = [
-    "America/New_York",
-    "Australia/Lord_Howe",
-    "Asia/Kolkata",
-    "Europe/London",
-    "America/Chicago",
-    None,  # no zone row → America/Chicago
-]
-# DST changes (all on a Sunday) and their zone, so windows and history straddle them.
-ANCHORS = [
-    (us("2024-03-10T07:00:00Z"), "America/New_York"),  # 02:00 → 03:00
-    (us("2024-11-03T06:00:00Z"), "America/New_York"),  # 02:00 → 01:00
-    (us("2024-04-06T15:00:00Z"), "Australia/Lord_Howe"),  # 02:00 → 01:30
-    (us("2024-10-05T15:30:00Z"), "Australia/Lord_Howe"),  # 02:00 → 02:30
-    (us("2024-03-31T01:00:00Z"), "Europe/London"),  # 01:00 → 02:00
-    (us("2024-10-27T01:00:00Z"), "Europe/London"),  # 02:00 → 01:00
-]
-MINUTE = 60 * US
-INTERESTING_TIMES = [
-    0,
-    HOUR,
-    90 * MINUTE,
-    105 * MINUTE,
-    2 * HOUR - US,
-    2 * HOUR,
-    135 * MINUTE,
-    150 * MINUTE,
-    3 * HOUR,
-    9 * HOUR,
-    12 * HOUR,
-    17 * HOUR + 30 * MINUTE,
-    23 * HOUR,
-    86_399 * US,
-    DAY - 1,
-    DAY - US // 2,
-]
-time_of_day = st.one_of(
-    st.sampled_from(INTERESTING_TIMES),
-    st.integers(0, 24 * 4 - 1).map(lambda q: q * 15 * MINUTE),
-    st.integers(0, DAY - 1),
-)
-end_of_day = st.one_of(time_of_day, st.just(DAY))
-row = st.tuples(st.one_of(st.just(6), st.integers(0, 6)), time_of_day, end_of_day)  # Sundays: DST days
-poll_offset = st.one_of(
-    st.integers(-10 * DAY, DAY),  # any microsecond
-    st.integers(-10 * 96, 96).map(lambda q: q * 15 * MINUTE),  # aligned with hours and windows
-    st.integers(-60 * DAY, -7 * DAY),  # old history: the engine's look-back must widen to reach it
-)
-
-
-@st.composite
-def scenario(draw):
-    anchor, anchor_zone = draw(st.sampled_from(ANCHORS))
-    now = anchor + draw(st.one_of(st.integers(-3 * DAY, 8 * DAY), st.integers(-12, 32).map(lambda q: q * 6 * HOUR)))
-    stores = []
-    for i in range(draw(st.integers(1, 4))):
-        zone = draw(st.one_of(st.just(anchor_zone), st.sampled_from(ZONES)))
-        rows = draw(st.one_of(st.just([]), st.lists(row, min_size=1, max_size=5)))
-        rows = [(d, s, e) for d, s, e in rows if s < DAY]
-        offsets = draw(st.lists(poll_offset, max_size=12, unique=True))
-        polls = [(now + o, draw(st.booleans())) for o in offsets]
-        stores.append((f"s{i}", zone, rows, polls))
-    return now, stores
-
-
-def build(stores) -> ReportInput:
-    return ReportInput.from_records(
-        [(sid, t, a) for sid, _z, _r, polls in stores for t, a in polls],
-        [(sid, d, s, e) for sid, _z, rows, _p in stores for d, s, e in rows],
-        {sid: z for sid, z, _r, _p in stores if z is not None},
-        [sid for sid, *_ in stores],
-    )
+from storemon_tui.report import compute_report
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

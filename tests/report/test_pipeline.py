@@ -17,53 +17,15 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from report_db import Store, chunked_report, fill, whole_report
+from report_db import NOW, YEAR, ZONES, Store, chunked_report, fill, hourly, random_fleet, whole_report
 from report_helpers import hm, us
-from report_reference import DAY, HOUR, Zone, business, inside
+from report_reference import DAY, Zone, business, inside
 from sqlalchemy import text
 
 from storemon_tui.db import open_database
 from storemon_tui.report import pipeline
 from storemon_tui.report.engine import read_start
 from storemon_tui.report.source import DatabaseOlder, ReportSnapshot
-
-NOW = us("2023-01-25T12:00:00Z")
-ZONES = ["America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Europe/London", None]
-YEAR = 365 * DAY
-
-
-def random_fleet(seed: int, n: int = 40) -> list[Store]:
-    """Stores of many kinds: young and old histories, old-only, never polled, 1970 and future polls."""
-    rng = np.random.default_rng(seed)
-    stores: list[Store] = []
-    for i in range(n):
-        kind = i % 8
-        hours = [] if i % 5 == 0 else _random_hours(rng)
-        polls = {} if kind == 3 else _hourly(rng, NOW - 12 * DAY, NOW)
-        if kind in (1, 6):  # sparse history years back
-            polls |= {int(t): bool(rng.random() < 0.7) for t in NOW - rng.integers(9 * DAY, 3 * YEAR, 30)}
-        if kind == 2:  # nothing recent: the week belongs to the last old evidence
-            polls = _hourly(rng, NOW - 40 * DAY, NOW - 20 * DAY)
-        if kind == 4:  # polls after now too (ignored)
-            polls |= _hourly(rng, NOW, NOW + 3 * DAY)
-        if kind == 5:  # a poll in 1970
-            polls[us("1970-01-05T15:00:00Z")] = False
-        if kind == 6:  # recent polls only while closed: open Mondays, polled Tuesdays
-            hours = [(0, hm("09:00"), hm("17:00"))]
-        stores.append((f"s{i:03d}", ZONES[i % len(ZONES)], hours, sorted(polls.items())))
-    return stores
-
-
-def _random_hours(rng: np.random.Generator) -> list[tuple[int, int, int]]:
-    return [
-        (int(rng.integers(0, 7)), int(rng.integers(0, 96)) * 900_000_000, int(rng.integers(0, 97)) * 900_000_000)
-        for _ in range(int(rng.integers(1, 9)))
-    ]
-
-
-def _hourly(rng: np.random.Generator, lo: int, hi: int) -> dict[int, bool]:
-    ts = np.arange(lo, hi, HOUR) + rng.integers(0, HOUR // 2)
-    return {int(t): bool(rng.random() < 0.85) for t in ts}
 
 
 @pytest.fixture(params=[(1024, 300_000, 2), (3, 40, 2), (2, 10, 0)], ids=["default", "small-chunks", "no-helpers"])
@@ -89,7 +51,7 @@ def test_the_report_reads_the_recent_range_and_a_few_older_polls(db, monkeypatch
     rng = np.random.default_rng(3)
     weekdays = [(d, hm("09:00"), hm("17:00")) for d in range(5)]
     stores = [
-        (f"s{i}", "America/New_York", weekdays, sorted(_hourly(rng, NOW - 2 * YEAR, NOW).items())) for i in range(4)
+        (f"s{i}", "America/New_York", weekdays, sorted(hourly(rng, NOW - 2 * YEAR, NOW).items())) for i in range(4)
     ]
     fill(db, stores)
     now = max(s[3][-1][0] for s in stores)
