@@ -90,14 +90,11 @@ class StoremonApp(WorkerErrors, App[None]):
         db: Database,
         *,
         reports_dir: Path | None = None,
-        snapshot_mode: bool = False,
         offer_sample: bool = True,
     ) -> None:
         super().__init__()
         self.db = db
         self.jobs = ReportJobs(db, directory=reports_dir)
-        self.snapshot_mode = snapshot_mode
-        """Hide volatile values (paths, creation times, durations, random ids) for snapshot tests."""
         self.offer_sample = offer_sample
         self.summary: DataSummary | None = None
         self._offered = False
@@ -166,8 +163,6 @@ class StoremonApp(WorkerErrors, App[None]):
 
     def location_text(self) -> str:
         location = self.db.location
-        if self.snapshot_mode:
-            return Path(location).name if self.db.dialect == "sqlite" else location
         home = str(Path.home())
         return "~" + location[len(home) :] if location.startswith(home + os.sep) else location
 
@@ -230,7 +225,7 @@ class StoremonApp(WorkerErrors, App[None]):
         self.push_screen(
             ConfirmScreen(
                 "The database is empty",
-                f"Import the bundled sample data now?\n\n{'sample_data/' if self.snapshot_mode else sample}\n"
+                f"Import the bundled sample data now?\n\n{sample}\n"
                 "About 200 stores: one week of polls, business hours and time zones.\n\n"
                 "Press y to import, n or Esc to choose your own files.",
                 yes="Import sample",

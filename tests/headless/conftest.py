@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from watch_helpers import FAST, WatcherProcess
+
+from tests.headless.watch_helpers import FAST, WatcherProcess
 
 
 @pytest.fixture

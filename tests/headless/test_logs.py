@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from watch_helpers import POLLS_HEADER, check_json_lines, poll_rows
+from tests.headless.watch_helpers import POLLS_HEADER, check_json_lines, poll_rows
 
 
 def test_import_and_export_log_one_json_object_per_line(cli, tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from watch_helpers import POLLS_HEADER, count_polls, drop, poll_rows, wait_until
+
+from tests.headless.watch_helpers import POLLS_HEADER, count_polls, drop, poll_rows, wait_until
 
 ZONES = "store_id,timezone_str\ns0,America/New_York\ns1,Europe/Paris\n"
 HOURS = "store_id,dayOfWeek,start_time_local,end_time_local\ns0,0,09:00:00,17:00:00\n"

@@ -8,8 +8,6 @@ computing, and need exact control over keys, instants and history.
 from __future__ import annotations
 
 import numpy as np
-from report_helpers import hm, us
-from report_reference import DAY, HOUR
 from sqlalchemy import text
 
 from storemon_tui.db import Database
@@ -17,6 +15,8 @@ from storemon_tui.report import compute_report
 from storemon_tui.report.formatting import report_text
 from storemon_tui.report.pipeline import run_report
 from storemon_tui.report.source import load_report_input
+from tests.report.report_helpers import hm, us
+from tests.report.report_reference import DAY, HOUR
 
 Store = tuple[str, str | None, list[tuple[int, int, int]], list[tuple[int, bool]]]
 """(store_id, zone or None, hours rows (day, start µs, end µs), polls (ts µs, active))."""

@@ -1,7 +1,6 @@
 """Shared helpers for report tests: build inputs from readable ISO strings.
 
-A uniquely named plain module (not a conftest) so test files can import it
-without clashing with other test directories.
+Imported as ``tests.report.report_helpers`` (the tests are a package).
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ A uniquely named plain module (not a conftest) so test files can import it.
 from __future__ import annotations
 
 from hypothesis import strategies as st
-from report_helpers import us
-from report_reference import DAY, HOUR, US
 
 from storemon_tui.report import ReportInput
+from tests.report.report_helpers import us
+from tests.report.report_reference import DAY, HOUR, US
 
 ZONES = [
     "America/New_York",

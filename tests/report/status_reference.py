@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from fractions import Fraction
 
-from report_reference import DAY, WINDOWS, Zone, business, inside, store_report
+from tests.report.report_reference import DAY, WINDOWS, Zone, business, inside, store_report
 
 US = 1_000_000
 

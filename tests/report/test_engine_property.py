@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
-from report_reference import store_report
-from report_strategies import build, scenario
 
 from storemon_tui.report import compute_report
+from tests.report.report_reference import store_report
+from tests.report.report_strategies import build, scenario
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

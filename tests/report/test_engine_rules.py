@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from report_helpers import hm, make_input, rows, ticks, us
 
 from storemon_tui.errors import Cancelled
 from storemon_tui.report import ReportInput, compute_report
+from tests.report.report_helpers import hm, make_input, rows, ticks, us
 
 S = 2_000_000  # ticks per second
 MIN = 60 * S

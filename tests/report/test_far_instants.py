@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from report_db import chunked_report, fill
-from report_helpers import hm, ticks, us
 
 from storemon_tui.report import ReportInput, compute_report
 from storemon_tui.report import hours as hours_module
+from tests.report.report_db import chunked_report, fill
+from tests.report.report_helpers import hm, ticks, us
 
 H = 3600 * 2_000_000  # ticks per hour
 NOW = us("2023-01-25T12:00:00Z")

@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from report_helpers import hm, make_input, us
-from report_reference import Zone
 
 from storemon_tui.report.hours import (
     DAY_US,
@@ -17,6 +15,8 @@ from storemon_tui.report.hours import (
     resolve_zone,
     zone_table,
 )
+from tests.report.report_helpers import hm, make_input, us
+from tests.report.report_reference import Zone
 
 HOUR_US = 3_600_000_000
 

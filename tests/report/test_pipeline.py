@@ -17,15 +17,15 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from report_db import NOW, YEAR, ZONES, Store, chunked_report, fill, hourly, random_fleet, whole_report
-from report_helpers import hm, us
-from report_reference import DAY, Zone, business, inside
 from sqlalchemy import text
 
 from storemon_tui.db import open_database
 from storemon_tui.report import pipeline
 from storemon_tui.report.engine import read_start
 from storemon_tui.report.source import DatabaseOlder, ReportSnapshot
+from tests.report.report_db import NOW, YEAR, ZONES, Store, chunked_report, fill, hourly, random_fleet, whole_report
+from tests.report.report_helpers import hm, us
+from tests.report.report_reference import DAY, Zone, business, inside
 
 
 @pytest.fixture(params=[(1024, 300_000, 2), (3, 40, 2), (2, 10, 0)], ids=["default", "small-chunks", "no-helpers"])

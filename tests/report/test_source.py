@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from report_helpers import hm, us
 from sqlalchemy import text
 
 from storemon_tui.db import open_database
@@ -16,6 +15,7 @@ from storemon_tui.errors import StoremonError
 from storemon_tui.report import compute_report
 from storemon_tui.report.formatting import report_lines
 from storemon_tui.report.source import load_report_input
+from tests.report.report_helpers import hm, us
 
 
 def _fill(db) -> None:

@@ -11,8 +11,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from report_db import NOW, fill, random_fleet
-from report_helpers import us
 from sqlalchemy import text
 
 from storemon_tui.db import open_database
@@ -20,6 +18,8 @@ from storemon_tui.report import pipeline
 from storemon_tui.report.source import DatabaseOlder, load_report_input
 from storemon_tui.report.status import STATUS_HEADER, compute_status, status_text
 from storemon_tui.report.status_export import write_outputs
+from tests.report.report_db import NOW, fill, random_fleet
+from tests.report.report_helpers import us
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = sorted((REPO / "sample_data").glob("*.csv"))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from report_strategies import build, scenario
-from status_reference import store_status
 
 from storemon_tui.report.status import compute_status, status_rows
+from tests.report.report_strategies import build, scenario
+from tests.report.status_reference import store_status
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

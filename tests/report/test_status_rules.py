@@ -7,10 +7,10 @@ rows through a database are checked in ``test_status_db.py``.
 from __future__ import annotations
 
 import pytest
-from report_helpers import make_input, us
 
 from storemon_tui.report import ReportInput
 from storemon_tui.report.status import STATUS_HEADER, compute_status, status_rows, status_text
+from tests.report.report_helpers import make_input, us
 
 NY = {"A": "America/New_York"}
 

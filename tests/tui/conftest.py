@@ -1,4 +1,4 @@
-"""Fixtures for the app tests: a tmp database with the bundled sample imported, and helpers.
+"""Fixtures for the app tests: databases, the app started and settled, a stable screen for snapshots.
 
 The sample is imported once per session through the library into a template
 file; each test copies it, so every test has its own database and its own
@@ -7,13 +7,21 @@ file; each test copies it, so every test has its own database and its own
 
 from __future__ import annotations
 
+import itertools
 import shutil
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
-from tui_helpers import SAMPLE
+from textual.pilot import Pilot
 
-from storemon_tui.db import open_database
+from storemon_tui.db import Database, open_database
+from storemon_tui.tui.app import StoremonApp
+from tests.tui.tui_helpers import REPO, SAMPLE, SIZE, settle
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +61,47 @@ def empty_db(data_dir: Path):
     db = open_database(str(data_dir / "storemon.sqlite3"))
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def start_app(data_dir: Path) -> Callable[..., AbstractAsyncContextManager[Pilot]]:
+    """``async with start_app(db, **options) as pilot:`` runs ``StoremonApp(db, **options)`` at 80×24 (or ``size``).
+
+    It yields once the start-up is over (:func:`~tests.tui.tui_helpers.settle`):
+    the summary is shown, the first rows are read, and on an empty database the
+    sample offer is up. ``pilot.app`` is the app.
+    """
+
+    @asynccontextmanager
+    async def start(db: Database, *, size: tuple[int, int] = SIZE, **options: Any) -> AsyncIterator[Pilot]:
+        app = StoremonApp(db, **options)
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            yield pilot
+
+    return start
+
+
+SNAPSHOT_NOW = datetime(2023, 1, 25, 18, 30, tzinfo=UTC)
+"""The clock of snapshot tests: report creation and finish times."""
+
+
+@pytest.fixture
+def stable_screen(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What changes from run to run, pinned, so a screen can be compared with its snapshot.
+
+    Paths: ``HOME`` is the test's directory, so the header shows the database as
+    ``~/data/storemon.sqlite3``; the bundled sample is ``sample_data`` relative to
+    the checkout (the working directory). Clock: reports are created and finish at
+    :data:`SNAPSHOT_NOW`. Ids: reports get ids ``00000001…``, ``00000002…`` in order.
+    """
+    from storemon_tui import paths
+    from storemon_tui.report import jobs
+
+    monkeypatch.setenv("HOME", str(data_dir.parent))
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(paths, "bundled_sample_dir", lambda: Path("sample_data"))
+    monkeypatch.setattr(jobs, "_utcnow", lambda: SNAPSHOT_NOW)
+    numbers = itertools.count(1)
+    ids = SimpleNamespace(token_hex=lambda nbytes: f"{next(numbers):08x}".ljust(2 * nbytes, "0"))
+    monkeypatch.setattr(jobs, "secrets", ids)

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from tui_helpers import async_test, rows_loaded, wait_for
 
 import storemon_tui.db.browse as browse
 from storemon_tui.errors import DatabaseError
-from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.widgets.row_table import RowTable
-
-SIZE = (80, 24)
+from tests.tui.tui_helpers import async_test, rows_loaded, wait_for
 
 
 @async_test
-async def test_a_failing_page_query_is_a_notification_not_a_crash(sample_db, monkeypatch: pytest.MonkeyPatch) -> None:
-    app = StoremonApp(sample_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.summary is not None)
+async def test_a_failing_page_query_is_a_notification_not_a_crash(
+    sample_db, monkeypatch: pytest.MonkeyPatch, start_app
+) -> None:
+    async with start_app(sample_db, offer_sample=False) as pilot:
+        app = pilot.app
         app.show_pane("data")
         table = app.query_one("#data-table", RowTable)
         await rows_loaded(pilot, table, what="first rows")

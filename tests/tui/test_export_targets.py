@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 from textual.widgets import Input
-from tui_helpers import async_test, wait_for
 
 from storemon_tui.report.jobs import ReportJobs
 from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from tests.tui.tui_helpers import async_test, wait_for
 
 SIZE = (80, 24)
 

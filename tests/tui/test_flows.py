@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input, Markdown
-from tui_helpers import (
+
+from storemon_tui.db.browse import Pager
+from storemon_tui.errors import Cancelled
+from storemon_tui.report.jobs import ReportJobs, ReportStatus
+from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from storemon_tui.tui.screens.help import HelpScreen
+from storemon_tui.tui.screens.store import StoreScreen
+from storemon_tui.tui.widgets.row_table import RowTable
+from tests.tui.tui_helpers import (
     SAMPLE,
     all_rows,
     async_test,
@@ -19,17 +27,6 @@ from tui_helpers import (
     rows_loaded,
     wait_for,
 )
-
-from storemon_tui.db.browse import Pager
-from storemon_tui.errors import Cancelled
-from storemon_tui.report.jobs import ReportJobs, ReportStatus
-from storemon_tui.tui.app import StoremonApp
-from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
-from storemon_tui.tui.screens.help import HelpScreen
-from storemon_tui.tui.screens.store import StoreScreen
-from storemon_tui.tui.widgets.row_table import RowTable
-
-SIZE = (80, 24)
 
 
 def data_status(app) -> str:
@@ -64,9 +61,9 @@ def report_rows(app) -> list[str]:
 
 
 @async_test
-async def test_empty_database_offers_sample_and_imports_it(empty_db) -> None:
-    app = StoremonApp(empty_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_empty_database_offers_sample_and_imports_it(empty_db, start_app) -> None:
+    async with start_app(empty_db) as pilot:
+        app = pilot.app
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="sample offer")
         assert "empty" in app.screen.title_text
         await pilot.press("y")
@@ -81,9 +78,9 @@ async def test_empty_database_offers_sample_and_imports_it(empty_db) -> None:
 
 
 @async_test
-async def test_empty_database_offer_declined(empty_db) -> None:
-    app = StoremonApp(empty_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_empty_database_offer_declined(empty_db, start_app) -> None:
+    async with start_app(empty_db) as pilot:
+        app = pilot.app
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="sample offer")
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
@@ -93,10 +90,9 @@ async def test_empty_database_offer_declined(empty_db) -> None:
 
 
 @async_test
-async def test_import_path_preview_then_import(empty_db) -> None:
-    app = StoremonApp(empty_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.summary is not None)
+async def test_import_path_preview_then_import(empty_db, start_app) -> None:
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
         field = app.query_one("#import-path", Input)
         await wait_for(pilot, lambda: app.focused is field, what="path focus")
         path = str(SAMPLE / "store_status.csv")
@@ -112,7 +108,7 @@ async def test_import_path_preview_then_import(empty_db) -> None:
 
 
 @async_test
-async def test_import_invalid_rows_lists_problems_and_writes_nothing(empty_db, tmp_path: Path) -> None:
+async def test_import_invalid_rows_lists_problems_and_writes_nothing(empty_db, tmp_path: Path, start_app) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "store_id,timestamp_utc,status\n"
@@ -120,9 +116,8 @@ async def test_import_invalid_rows_lists_problems_and_writes_nothing(empty_db, t
         "2,yesterday,active\n"
         "3,2023-01-22 12:09:39 UTC,maybe\n"
     )
-    app = StoremonApp(empty_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.summary is not None)
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
         app.show_pane("import")
         app.import_pane.set_path(str(bad))
         app.import_pane.action_start_import()
@@ -164,10 +159,9 @@ def in_write(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
 
 
 @async_test
-async def test_cancel_import_writes_nothing(empty_db, in_write: threading.Event) -> None:
-    app = StoremonApp(empty_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.summary is not None)
+async def test_cancel_import_writes_nothing(empty_db, in_write: threading.Event, start_app) -> None:
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
         app.show_pane("import")
         app.import_pane.import_paths([SAMPLE / "store_status.csv"])
         await wait_for(pilot, in_write.is_set, what="import writing")
@@ -180,12 +174,11 @@ async def test_cancel_import_writes_nothing(empty_db, in_write: threading.Event)
 
 
 @async_test
-async def test_cancel_skips_the_files_not_written_yet(empty_db, in_write: threading.Event) -> None:
+async def test_cancel_skips_the_files_not_written_yet(empty_db, in_write: threading.Event, start_app) -> None:
     """Esc during the first of three files: it rolls back, the other two are listed and never written."""
-    app = StoremonApp(empty_db, offer_sample=False)
     files = sorted(SAMPLE.glob("*.csv"))
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.summary is not None)
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
         app.show_pane("import")
         app.import_pane.import_paths(files)
         await wait_for(pilot, in_write.is_set, what="first file writing")
@@ -203,11 +196,11 @@ async def test_cancel_skips_the_files_not_written_yet(empty_db, in_write: thread
 
 
 @async_test
-async def test_tables_scroll_like_one_continuous_table(sample_db) -> None:
+async def test_tables_scroll_like_one_continuous_table(sample_db, start_app) -> None:
     """Down moves one row, PgDn one screen, End/Home the ends of the whole table (issue 14, bug 1)."""
-    app = StoremonApp(sample_db)
     whole = all_rows(Pager(sample_db, "polls"))
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await started(pilot)
         table = app.query_one("#data-table", RowTable)
         height = table.rows_height
@@ -251,11 +244,11 @@ async def test_tables_scroll_like_one_continuous_table(sample_db) -> None:
 
 
 @async_test
-async def test_page_down_walks_every_row(sample_db) -> None:
+async def test_page_down_walks_every_row(sample_db, start_app) -> None:
     """PgDn from the first screen to the last shows every row of the table once, in order."""
-    app = StoremonApp(sample_db)
     whole = all_rows(Pager(sample_db, "business_hours"))
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await started(pilot)
         await pilot.press("t")
         await wait_for(pilot, lambda: "Business hours · rows 1–" in data_status(app), what="business hours")
@@ -267,10 +260,10 @@ async def test_page_down_walks_every_row(sample_db) -> None:
 
 
 @async_test
-async def test_filter_by_store(sample_db) -> None:
+async def test_filter_by_store(sample_db, start_app) -> None:
     store = "10311121533259807379"
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await started(pilot)
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
@@ -285,12 +278,12 @@ async def test_filter_by_store(sample_db) -> None:
 
 
 @async_test
-async def test_each_table_has_its_own_filter(sample_db) -> None:
+async def test_each_table_has_its_own_filter(sample_db, start_app) -> None:
     """The polls filter does not leak into the other tables, and the status says what is shown (bug 9)."""
     store = "10311121533259807379"
     ReportJobs(sample_db).run()
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await started(pilot)
         field = app.query_one("#data-filter", Input)
         await pilot.press("slash", *store, "enter")
@@ -317,9 +310,9 @@ async def test_each_table_has_its_own_filter(sample_db) -> None:
 
 
 @async_test
-async def test_clear_with_cancel_then_confirm(sample_db) -> None:
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_clear_with_cancel_then_confirm(sample_db, start_app) -> None:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await started(pilot)
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
@@ -364,9 +357,9 @@ async def generate(pilot) -> str:
 
 
 @async_test
-async def test_generate_report_until_complete(sample_db) -> None:
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_generate_report_until_complete(sample_db, start_app) -> None:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await started(pilot)
         report_id = await generate(pilot)
         info = app.jobs.get(report_id)
@@ -401,7 +394,7 @@ async def test_generate_report_until_complete(sample_db) -> None:
 
 
 @async_test
-async def test_cancel_running_report_and_page_meanwhile(sample_db, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_cancel_running_report_and_page_meanwhile(sample_db, monkeypatch: pytest.MonkeyPatch, start_app) -> None:
     import storemon_tui.report.pipeline as pipeline
 
     running = threading.Event()
@@ -420,8 +413,8 @@ async def test_cancel_running_report_and_page_meanwhile(sample_db, monkeypatch: 
         raise AssertionError("never cancelled")
 
     monkeypatch.setattr(pipeline, "run_report", slow_compute)
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await started(pilot)
         await pilot.press("3")
         await in_pane(pilot, "reports")
@@ -443,15 +436,15 @@ async def test_cancel_running_report_and_page_meanwhile(sample_db, monkeypatch: 
 
 
 @async_test
-async def test_failed_report_shows_its_error(sample_db, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_failed_report_shows_its_error(sample_db, monkeypatch: pytest.MonkeyPatch, start_app) -> None:
     import storemon_tui.report.pipeline as pipeline
 
     def broken(*args, **kwargs):
         raise ValueError("disk on fire")
 
     monkeypatch.setattr(pipeline, "run_report", broken)
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await started(pilot)
         await pilot.press("3")
         await in_pane(pilot, "reports")
@@ -461,12 +454,12 @@ async def test_failed_report_shows_its_error(sample_db, monkeypatch: pytest.Monk
 
 
 @async_test
-async def test_export_matches_cli_byte_for_byte(sample_db, tmp_path: Path) -> None:
+async def test_export_matches_cli_byte_for_byte(sample_db, tmp_path: Path, start_app) -> None:
     from storemon_tui.cli import main
 
     target = tmp_path / "from-app.csv"
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await started(pilot)
         report_id = await generate(pilot)
         await pilot.press("e")
@@ -500,9 +493,9 @@ async def test_export_matches_cli_byte_for_byte(sample_db, tmp_path: Path) -> No
 
 
 @async_test
-async def test_drilldown_totals_equal_report_row(sample_db) -> None:
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_drilldown_totals_equal_report_row(sample_db, start_app) -> None:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await started(pilot)
         report_id = await generate(pilot)
         info = app.jobs.get(report_id)
@@ -544,9 +537,9 @@ async def test_drilldown_totals_equal_report_row(sample_db) -> None:
 
 
 @async_test
-async def test_help_screen_lists_bindings_and_uptime(sample_db) -> None:
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_help_screen_lists_bindings_and_uptime(sample_db, start_app) -> None:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await started(pilot)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
@@ -564,9 +557,9 @@ async def test_help_screen_lists_bindings_and_uptime(sample_db) -> None:
 
 
 @async_test
-async def test_command_palette_generates_a_report(sample_db) -> None:
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_command_palette_generates_a_report(sample_db, start_app) -> None:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await started(pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"generate report")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input
-from tui_helpers import async_test, label_text, rows_loaded, wait_for
 
 from storemon_tui.db import open_database
 from storemon_tui.ingest import import_file
@@ -19,8 +18,7 @@ from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.screens.dialogs import PromptScreen
 from storemon_tui.tui.screens.store import StoreScreen
 from storemon_tui.tui.widgets.row_table import RowTable
-
-SIZE = (80, 24)
+from tests.tui.tui_helpers import async_test, label_text, rows_loaded, wait_for
 
 
 @pytest.fixture
@@ -42,11 +40,10 @@ def notifications(app: StoremonApp) -> str:
 
 @async_test
 async def test_hostile_store_ids_are_shown_escaped_in_the_data_pane(
-    hostile_db, hostile_shown: dict[str, str], terminal_safe
+    hostile_db, hostile_shown: dict[str, str], terminal_safe, start_app
 ) -> None:
-    app = StoremonApp(hostile_db, offer_sample=False)
-    async with app.run_test(size=(120, 24)) as pilot:
-        await wait_for(pilot, lambda: app.summary is not None)
+    async with start_app(hostile_db, offer_sample=False, size=(120, 24)) as pilot:
+        app = pilot.app
         table = app.query_one("#data-table", RowTable)
         await wait_for(pilot, lambda: table.total == len(hostile_shown), what="the rows")
         rows = await rows_loaded(pilot, table)
@@ -71,15 +68,14 @@ async def test_hostile_store_ids_are_shown_escaped_in_the_data_pane(
 
 @async_test
 async def test_import_preview_problems_and_notifications_are_escaped(
-    empty_db, tmp_path: Path, hostile_shown: dict[str, str], terminal_safe
+    empty_db, tmp_path: Path, hostile_shown: dict[str, str], terminal_safe, start_app
 ) -> None:
     header = 'store_id,timestamp_utc,status,"note\x1b]0;t\x07"\n'
     rows = "".join(f'"s{i}",2023-01-22 12:0{i}:00 UTC,"{v}",[b]x\n' for i, v in enumerate(hostile_shown))
     bad = tmp_path / "bad\x1b]0;t\x07.csv"  # no "[": the path field takes it for a glob
     bad.write_text(header + rows, encoding="utf-8", newline="")
-    app = StoremonApp(empty_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.summary is not None)
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
         app.show_pane("import")
         app.import_pane.set_path(str(bad))
         await wait_for(pilot, lambda: "polls" in label_text(app, "#import-files"), what="preview")
@@ -100,10 +96,9 @@ async def test_import_preview_problems_and_notifications_are_escaped(
 
 
 @async_test
-async def test_a_failing_worker_notification_quoting_data_is_escaped(empty_db, terminal_safe) -> None:
-    app = StoremonApp(empty_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.summary is not None)
+async def test_a_failing_worker_notification_quoting_data_is_escaped(empty_db, terminal_safe, start_app) -> None:
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
         app.notify("store '[/x]\x1b]52;c;eA==\x07' failed", title="Store [red]\x1b[2J", severity="error")
         await pilot.pause()
         note = app._notifications.last if hasattr(app._notifications, "last") else list(app._notifications)[-1]
@@ -115,10 +110,9 @@ async def test_a_failing_worker_notification_quoting_data_is_escaped(empty_db, t
 
 
 @async_test
-async def test_markup_typed_into_generate_as_of_is_an_error_not_a_crash(sample_db, terminal_safe) -> None:
-    app = StoremonApp(sample_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.summary is not None)
+async def test_markup_typed_into_generate_as_of_is_an_error_not_a_crash(sample_db, terminal_safe, start_app) -> None:
+    async with start_app(sample_db, offer_sample=False) as pilot:
+        app = pilot.app
         app.action_generate_as_of()
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query(Input), what="prompt")
         app.screen.query_one(Input).value = "[/x]"
@@ -132,7 +126,9 @@ async def test_markup_typed_into_generate_as_of_is_an_error_not_a_crash(sample_d
 
 
 @async_test
-async def test_the_apps_export_keeps_line_breaks_inside_ids_byte_for_byte(data_dir: Path, tmp_path: Path) -> None:
+async def test_the_apps_export_keeps_line_breaks_inside_ids_byte_for_byte(
+    data_dir: Path, tmp_path: Path, start_app
+) -> None:
     from storemon_tui.report.jobs import ReportJobs
 
     polls = tmp_path / "polls.csv"
@@ -142,9 +138,8 @@ async def test_the_apps_export_keeps_line_breaks_inside_ids_byte_for_byte(data_d
         import_file(db, polls)
         info = ReportJobs(db).run()
         target = tmp_path / "export.csv"
-        app = StoremonApp(db, offer_sample=False)
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.summary is not None)
+        async with start_app(db, offer_sample=False) as pilot:
+            app = pilot.app
             app.reports_pane.export(info.id, target)
             await wait_for(pilot, target.exists, what="the export")
         assert b'"crlf\r\nid",' in target.read_bytes()

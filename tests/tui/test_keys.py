@@ -11,14 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from textual.widgets import Checkbox, Input
-from tui_helpers import SAMPLE, async_test, count, label_text, wait_for
 
 from storemon_tui.errors import Cancelled
 from storemon_tui.report.jobs import ReportJobs, ReportStatus
 from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
-
-SIZE = (80, 24)
+from tests.tui.tui_helpers import SAMPLE, SIZE, async_test, count, label_text, wait_for
 
 
 @pytest.fixture
@@ -100,10 +98,10 @@ def held_import(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
 
 
 @async_test
-async def test_enter_in_the_path_field_imports_and_leaves_the_field(empty_db, held_import) -> None:
+async def test_enter_in_the_path_field_imports_and_leaves_the_field(empty_db, held_import, start_app) -> None:
     """After Enter starts an import, focus leaves the field: q or Esc typed next do not land in it (bug 2)."""
-    app = StoremonApp(empty_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
         field = app.query_one("#import-path", Input)
         await wait_for(pilot, lambda: app.focused is field, what="path focus")
         field.value = str(SAMPLE / "timezones.csv")
@@ -116,10 +114,10 @@ async def test_enter_in_the_path_field_imports_and_leaves_the_field(empty_db, he
 
 
 @async_test
-async def test_esc_in_a_field_leaves_it_without_cancelling_the_import(empty_db, held_import) -> None:
+async def test_esc_in_a_field_leaves_it_without_cancelling_the_import(empty_db, held_import, start_app) -> None:
     """Esc in a text field only leaves the field; Esc outside it cancels the running import (bug 2)."""
-    app = StoremonApp(empty_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
         field = app.query_one("#import-path", Input)
         await wait_for(pilot, lambda: app.focused is field, what="path focus")
         app.import_pane.import_paths([SAMPLE / "timezones.csv"])
@@ -137,11 +135,11 @@ async def test_esc_in_a_field_leaves_it_without_cancelling_the_import(empty_db, 
 
 
 @async_test
-async def test_tab_without_a_completion_keeps_the_focus(empty_db, tmp_path) -> None:
+async def test_tab_without_a_completion_keeps_the_focus(empty_db, tmp_path, start_app) -> None:
     """A bare Tab in the path field completes; with nothing to complete it hints and stays (bug 10)."""
     (tmp_path / "polls-january.csv").write_text("store_id,timestamp_utc,status\n")
-    app = StoremonApp(empty_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
         field = app.query_one("#import-path", Input)
         await wait_for(pilot, lambda: app.focused is field, what="path focus")
         await pilot.press("tab")
@@ -184,9 +182,9 @@ def slow_report(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
 
 
 @async_test
-async def test_quit_during_a_report_asks_and_records_it_cancelled(sample_db, slow_report) -> None:
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_quit_during_a_report_asks_and_records_it_cancelled(sample_db, slow_report, start_app) -> None:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await wait_for(pilot, lambda: app.summary is not None and app.focused is not None, what="start")
         await pilot.press("3")
         await wait_for(pilot, lambda: app.query_one("#panes").active == "reports", what="reports pane")
@@ -211,10 +209,9 @@ async def test_quit_during_a_report_asks_and_records_it_cancelled(sample_db, slo
 
 
 @async_test
-async def test_quit_during_an_import_asks_and_writes_nothing(empty_db, held_import) -> None:
-    app = StoremonApp(empty_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.summary is not None)
+async def test_quit_during_an_import_asks_and_writes_nothing(empty_db, held_import, start_app) -> None:
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
         app.import_pane.import_paths([SAMPLE / "store_status.csv"])
         await wait_for(pilot, lambda: app.import_pane.running, what="import running")
         await pilot.press("ctrl+q")
@@ -227,16 +224,16 @@ async def test_quit_during_an_import_asks_and_writes_nothing(empty_db, held_impo
 
 
 @async_test
-async def test_quit_with_nothing_running_does_not_ask(sample_db) -> None:
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_quit_with_nothing_running_does_not_ask(sample_db, start_app) -> None:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await wait_for(pilot, lambda: app.summary is not None and app.focused is not None, what="start")
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running, what="the app to exit")
 
 
 @async_test
-async def test_reports_pane_opens_on_the_newest_complete_report(sample_db) -> None:
+async def test_reports_pane_opens_on_the_newest_complete_report(sample_db, start_app) -> None:
     jobs = ReportJobs(sample_db)
     complete = jobs.run().id
     report_id = jobs.trigger()  # newer, then cancelled
@@ -247,8 +244,8 @@ async def test_reports_pane_opens_on_the_newest_complete_report(sample_db) -> No
             text("UPDATE report SET status = 'Cancelled', created_at = :t WHERE id = :id"),
             {"t": datetime(2099, 1, 1), "id": report_id},
         )
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await wait_for(pilot, lambda: app.summary is not None and app.focused is not None, what="start")
         await pilot.press("3")
         await wait_for(pilot, lambda: app.reports_pane.frame is not None, what="a report shown")
@@ -264,10 +261,10 @@ def dialog_error(app) -> str:
 
 
 @async_test
-async def test_export_dialog_stays_open_on_a_bad_path(sample_db, tmp_path) -> None:
+async def test_export_dialog_stays_open_on_a_bad_path(sample_db, tmp_path, start_app) -> None:
     ReportJobs(sample_db).run()
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await wait_for(pilot, lambda: app.summary is not None and app.focused is not None, what="start")
         await pilot.press("3")
         await wait_for(pilot, lambda: app.reports_pane.frame is not None, what="report view")
@@ -292,9 +289,9 @@ async def test_export_dialog_stays_open_on_a_bad_path(sample_db, tmp_path) -> No
 
 
 @async_test
-async def test_as_of_dialog_stays_open_on_an_unparsable_time(sample_db) -> None:
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_as_of_dialog_stays_open_on_an_unparsable_time(sample_db, start_app) -> None:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await wait_for(pilot, lambda: app.summary is not None and app.focused is not None, what="start")
         await pilot.press("3")
         await wait_for(pilot, lambda: app.query_one("#panes").active == "reports", what="reports pane")

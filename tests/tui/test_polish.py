@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from textual.widgets import DataTable, Input
 from textual.widgets._footer import FooterKey
-from tui_helpers import async_test, label_text, rows_loaded, screen_rows, wait_for
 
 from storemon_tui.report.jobs import ReportJobs, ReportStatus
 from storemon_tui.report.store_detail import CLOSED, DOWN, NO_DATA, OUTSIDE, SLOTS_PER_DAY, UP
@@ -17,8 +16,8 @@ from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
 from storemon_tui.tui.widgets.row_table import RowTable
 from storemon_tui.tui.widgets.timeline import GLYPHS, LEGEND, NAMES, PARTLY, Timeline, cell_states
+from tests.tui.tui_helpers import SIZE, async_test, label_text, rows_loaded, screen_rows, wait_for
 
-SIZE = (80, 24)
 AS_OF_US = 1_674_670_376_164_735  # the sample's latest poll
 UUID = "03087d5a-471e-43c9-8f5b-c27e28da1986"  # a store of the sample with a 36-character id
 
@@ -34,9 +33,9 @@ async def footer_settled(pilot, expect: str) -> list[str]:
 
 
 @async_test
-async def test_text_field_footer_shows_working_keys_and_esc_leaves(sample_db) -> None:
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_text_field_footer_shows_working_keys_and_esc_leaves(sample_db, start_app) -> None:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await wait_for(pilot, lambda: app.summary is not None and app.focused is not None, what="start")
         # Switching to Import on a non-empty database does not focus the path field.
         await pilot.press("1")
@@ -77,7 +76,7 @@ async def test_text_field_footer_shows_working_keys_and_esc_leaves(sample_db) ->
 
 
 @async_test
-async def test_data_filter_is_debounced(sample_db, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_data_filter_is_debounced(sample_db, monkeypatch: pytest.MonkeyPatch, start_app) -> None:
     store = "10311121533259807379"
     calls: list[str | None] = []
     real = DataPane.show_table
@@ -87,8 +86,8 @@ async def test_data_filter_is_debounced(sample_db, monkeypatch: pytest.MonkeyPat
         real(self, name)
 
     monkeypatch.setattr(DataPane, "show_table", counting)
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
         await wait_for(pilot, lambda: "rows 1–" in label_text(app, "#data-status"), what="first rows")
         await wait_for(pilot, lambda: app.focused is app.query_one("#data-table"), what="table focus")
         calls.clear()  # the first table shown at start-up
@@ -112,11 +111,10 @@ async def open_report(pilot, sort: str | None = None) -> RowTable:
 
 
 @async_test
-async def test_report_table_fits_80_columns_with_uuid_ids(sample_db) -> None:
+async def test_report_table_fits_80_columns_with_uuid_ids(sample_db, start_app) -> None:
     info = ReportJobs(sample_db).run(AS_OF_US)
     assert info.status is ReportStatus.COMPLETE
-    app = StoremonApp(sample_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db) as pilot:
         table = await open_report(pilot)
         assert UUID in [row[0] for row in screen_rows(table)]  # the first store of the sample
         await pilot.pause(0.1)
@@ -155,7 +153,7 @@ def test_cell_states_show_short_outages() -> None:
 async def test_no_color_runs_and_timeline_glyphs_stand_alone(sample_db, monkeypatch: pytest.MonkeyPatch) -> None:
     ReportJobs(sample_db).run(AS_OF_US)
     monkeypatch.setenv("NO_COLOR", "1")
-    app = StoremonApp(sample_db)
+    app = StoremonApp(sample_db)  # made here: the test is that the app itself reads NO_COLOR
     assert app.no_color
     async with app.run_test(size=SIZE) as pilot:
         await open_report(pilot)

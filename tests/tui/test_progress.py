@@ -8,12 +8,10 @@ import time
 
 import pytest
 from textual.widgets import DataTable, ProgressBar
-from tui_helpers import async_test, label_text, wait_for
 
 from storemon_tui.errors import Cancelled
 from storemon_tui.tui.app import StoremonApp
-
-SIZE = (80, 24)
+from tests.tui.tui_helpers import SIZE, async_test, label_text, wait_for
 
 
 @pytest.fixture

@@ -1,22 +1,23 @@
 """Snapshots of each pane, the drill-down and the dialogs at 80x24 (pytest-textual-snapshot).
 
 Deterministic: the bundled sample in a tmp database, a report pinned to the
-sample's latest poll, and ``snapshot_mode`` hiding paths, creation times,
-durations and random report ids.
+sample's latest poll, and the ``stable_screen`` fixture pinning what changes
+from run to run (paths, the clock, report ids); the app itself has no test mode.
 """
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
-from tui_helpers import REPO, label_text, wait_for
 
 from storemon_tui.report.jobs import ReportJobs, ReportStatus
 from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.screens.dialogs import ConfirmScreen
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
+from tests.tui.tui_helpers import SIZE, label_text, wait_for
 
-SIZE = (80, 24)
+pytestmark = pytest.mark.usefixtures("stable_screen")
 AS_OF_US = 1_674_670_376_164_735  # 2023-01-25 18:12:56.164735 UTC, the sample's latest poll
 
 
@@ -49,13 +50,12 @@ async def show_report(pilot) -> None:
 
 
 def test_data_pane(sample_db, snap_compare) -> None:
-    app = StoremonApp(sample_db, snapshot_mode=True)
+    app = StoremonApp(sample_db)
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
-def test_import_pane_preview(empty_db, snap_compare, monkeypatch) -> None:
-    monkeypatch.chdir(REPO)
-    app = StoremonApp(empty_db, snapshot_mode=True, offer_sample=False)
+def test_import_pane_preview(empty_db, snap_compare) -> None:
+    app = StoremonApp(empty_db, offer_sample=False)
 
     async def run_before(pilot) -> None:
         await wait_for(pilot, lambda: app.summary is not None)
@@ -70,7 +70,7 @@ def test_import_pane_preview(empty_db, snap_compare, monkeypatch) -> None:
 
 
 def test_empty_database_offer(empty_db, snap_compare) -> None:
-    app = StoremonApp(empty_db, snapshot_mode=True)
+    app = StoremonApp(empty_db)
 
     async def run_before(pilot) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="offer")
@@ -81,13 +81,13 @@ def test_empty_database_offer(empty_db, snap_compare) -> None:
 
 def test_reports_pane(sample_db, snap_compare) -> None:
     with_report(sample_db)
-    app = StoremonApp(sample_db, snapshot_mode=True)
+    app = StoremonApp(sample_db)
     assert snap_compare(app, terminal_size=SIZE, run_before=show_report)
 
 
 def test_store_drilldown(sample_db, snap_compare) -> None:
     with_report(sample_db)
-    app = StoremonApp(sample_db, snapshot_mode=True)
+    app = StoremonApp(sample_db)
 
     async def run_before(pilot) -> None:
         await show_report(pilot)
@@ -104,7 +104,7 @@ def test_store_drilldown(sample_db, snap_compare) -> None:
 
 
 def test_clear_confirmation(sample_db, snap_compare) -> None:
-    app = StoremonApp(sample_db, snapshot_mode=True)
+    app = StoremonApp(sample_db)
 
     async def run_before(pilot) -> None:
         await ready(pilot)
@@ -116,7 +116,7 @@ def test_clear_confirmation(sample_db, snap_compare) -> None:
 
 
 def test_help_screen(sample_db, snap_compare) -> None:
-    app = StoremonApp(sample_db, snapshot_mode=True)
+    app = StoremonApp(sample_db)
 
     async def run_before(pilot) -> None:
         await ready(pilot)

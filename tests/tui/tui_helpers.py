@@ -1,4 +1,4 @@
-"""Helpers for the app tests (imported as a plain module; tests/tui is on sys.path)."""
+"""Helpers for the app tests: waiting on the app, reading its widgets, counting rows."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from storemon_tui.db import Database
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample_data"
 TIMEOUT = 20.0
+SIZE = (80, 24)
+"""The smallest terminal the app supports, and the size every app test runs at."""
 
 
 def async_test(fn):
@@ -30,6 +32,28 @@ def async_test(fn):
 def count(db: Database, table: str) -> int:
     with db.connect() as conn:
         return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
+
+
+async def settle(pilot, timeout: float = TIMEOUT) -> None:
+    """Wait until no worker of the app is running and the app has handled what they posted.
+
+    A worker hands its result to the app as a message, whose handler may start the
+    next worker (the summary starts the data pane's first page, an import the
+    summary's refresh), so this waits for the workers, lets the app handle its
+    messages, and repeats until nothing is left running. Timers that have not
+    fired yet (the debounced filter and preview) are not waited for.
+    """
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await asyncio.wait_for(app.workers.wait_for_complete(), max(deadline - time.monotonic(), 0.01))
+        except TimeoutError:
+            running = ", ".join(worker.description or worker.name for worker in app.workers)
+            raise AssertionError(f"workers still running after {timeout:.0f} s: {running}") from None
+        await pilot.pause()
+        if not app.workers:
+            return
 
 
 async def wait_for(pilot, condition: Callable[[], object], timeout: float = TIMEOUT, what: str = "condition"):

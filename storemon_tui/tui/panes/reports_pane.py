@@ -134,13 +134,7 @@ class ReportsPane(WorkerErrors, Vertical):
     def focus_main(self) -> None:
         self.query_one("#report-list", DataTable).focus()
 
-    @property
-    def snapshot_mode(self) -> bool:
-        return bool(getattr(self.app, "snapshot_mode", False))
-
     def short_id(self, report_id: str) -> str:
-        if self.snapshot_mode and report_id in self.order:
-            return f"r{len(self.order) - self.order.index(report_id)}"
         return report_id[:8]
 
     # -- the list ------------------------------------------------------------------------
@@ -170,10 +164,10 @@ class ReportsPane(WorkerErrors, Vertical):
                 status = "Complete*"
             table.add_row(
                 self.short_id(info.id),
-                "—" if self.snapshot_mode else info.created_at.strftime("%m-%d %H:%M"),
+                info.created_at.strftime("%m-%d %H:%M"),
                 format_ts_us(info.as_of_us).removesuffix(" UTC"),
                 status,
-                "—" if self.snapshot_mode else _duration(info),
+                _duration(info),
                 f"{info.row_count:,}" if info.row_count is not None else "",
                 key=info.id,
             )
