@@ -43,7 +43,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from storemon_tui.ingest.arrow_arrays import string_array
-from storemon_tui.ingest.kinds import HeaderMatch
+from storemon_tui.ingest.kinds import FileKind, HeaderMatch
 from storemon_tui.ingest.problems import FileError, Problem
 from storemon_tui.ingest.reader import MAX_LINE_BYTES, utf8_error
 
@@ -72,7 +72,7 @@ class RawTable:
     n_rows: int
 
     @property
-    def kind(self):  # type: ignore[no-untyped-def]
+    def kind(self) -> FileKind:
         return self.match.kind
 
 
