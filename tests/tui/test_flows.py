@@ -142,7 +142,7 @@ def in_write(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     real = importer.write_prepared
     reached = threading.Event()
 
-    def held_write(db, prepared, **kw):  # type: ignore[no-untyped-def]
+    def held_write(db, prepared, **kw):
         progress, should_cancel = kw.pop("progress"), kw["should_cancel"]
 
         def held(done: int, total: int) -> None:
