@@ -91,8 +91,7 @@ def prepare_file(
     ``should_stop`` is asked between segments; when it says so the file is
     dropped with :class:`~storemon_tui.errors.Cancelled`.
     """
-    # Imported here, not at the top: validation needs pyarrow.compute (~0.1 s to
-    # import), reading the header does not, so the first read starts that much sooner.
+    # Imported here: validation needs pyarrow.compute, slow to import; the first read does not wait for it.
     from storemon_tui.ingest.stores import StoreIds
     from storemon_tui.ingest.values import clock_us
 
