@@ -35,7 +35,18 @@ def reports_dir() -> Path:
     return path
 
 
+PACKAGE_DIR = Path(__file__).resolve().parent
+SAMPLE_FILES = ("timezones.csv", "menu_hours.csv", "store_status.csv")
+
+
 def bundled_sample_dir() -> Path | None:
-    """The repository's ``sample_data/`` folder, when running from a checkout."""
-    candidate = Path(__file__).resolve().parent.parent / "sample_data"
-    return candidate if candidate.is_dir() else None
+    """The sample data the app offers: 200 stores, one week (``sample_data/README.md``).
+
+    An installed package holds it as ``storemon_tui/sample_data/`` (see
+    ``pyproject.toml``); a checkout, editable installs included, has it as the
+    repository's ``sample_data/`` next to the package. None if neither is whole.
+    """
+    for candidate in (PACKAGE_DIR / "sample_data", PACKAGE_DIR.parent / "sample_data"):
+        if all((candidate / name).is_file() for name in SAMPLE_FILES):
+            return candidate
+    return None

@@ -357,7 +357,7 @@ class StoremonApp(WorkerErrors, App[None]):
 
         sample = bundled_sample_dir()
         if sample is None:
-            self.notify("No bundled sample_data/ next to this installation", title="Sample data", severity="error")
+            self.notify("The sample data is missing from this installation", title="Sample data", severity="error")
             return
         self.show_pane("import")
         pane = self.import_pane

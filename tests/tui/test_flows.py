@@ -90,6 +90,24 @@ async def test_empty_database_offer_declined(empty_db, start_app) -> None:
 
 
 @async_test
+async def test_f6_imports_the_sample_from_an_installed_package(empty_db, start_app, tmp_path, monkeypatch) -> None:
+    """No checkout around (a wheel installed in site-packages): F6 finds the sample inside the package."""
+    import shutil
+
+    from storemon_tui import paths
+
+    package = tmp_path / "site-packages" / "storemon_tui"
+    shutil.copytree(SAMPLE, package / "sample_data")
+    monkeypatch.setattr(paths, "PACKAGE_DIR", package)
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
+        await pilot.press("escape", "f6")
+        await wait_for(pilot, lambda: app.summary is not None and app.summary.polls > 0, what="import")
+        assert str(package / "sample_data") in app.query_one("#import-path", Input).value
+    assert count(empty_db, "poll") == 29_391
+
+
+@async_test
 async def test_import_path_preview_then_import(empty_db, start_app) -> None:
     async with start_app(empty_db, offer_sample=False) as pilot:
         app = pilot.app
