@@ -350,7 +350,24 @@ class StoremonApp(WorkerErrors, App[None]):
     # -- actions used by panes and the command palette ---------------------------------------
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(help_sections()))
+        """Help, starting with the keys that work where the user is (the active bindings here)."""
+        screen = self.screen
+        active = [active for active in screen.active_bindings.values() if active.enabled]
+        # The pane's own keys first, then the focused widget's (a table's arrows), then the app's.
+        active.sort(key=lambda a: 2 if a.node in (self, screen) else 1 if a.node is screen.focused else 0)
+        self.push_screen(HelpScreen(self.help_context(), [a.binding for a in active], help_sections()))
+
+    def help_context(self) -> str:
+        """Where help was asked for: ``Data pane``, ``Import pane, path field``, ``Store screen``…"""
+        screen = self.screen
+        if screen is not self.main_screen:
+            return str(getattr(screen, "HELP_CONTEXT", "this screen"))
+        active = self.main_screen.query_one("#panes", TabbedContent).active
+        context = f"{active.capitalize()} pane"
+        focused = screen.focused
+        if isinstance(focused, Input):
+            context += ", path field" if focused.id == "import-path" else ", store filter"
+        return context
 
     def action_import_sample(self) -> None:
         from storemon_tui.paths import bundled_sample_dir

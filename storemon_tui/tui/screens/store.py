@@ -18,6 +18,7 @@ from storemon_tui.tui.widgets.timeline import Timeline
 
 
 class StoreScreen(Screen[None]):
+    HELP_CONTEXT = "Store screen"
     BINDINGS = [
         Binding("escape,q,backspace", "close", "Back", key_display="Esc", id="store.back"),
         Binding("r,f5", "reload", "Reload", id="store.reload"),

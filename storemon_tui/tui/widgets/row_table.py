@@ -48,12 +48,15 @@ class Visible(NamedTuple):
     cursor: int
 
 
-class RowTable(WorkerErrors, ScrollView, can_focus=True):
-    """Rows of one :class:`RowSource`, a header, and a row (or cell) cursor."""
+class RowTable(WorkerErrors, ScrollView, can_focus=True, inherit_bindings=False):
+    """Rows of one :class:`RowSource`, a header, and a row (or cell) cursor.
+
+    Its own keys only (not ScrollView's scroll keys): each moves the cursor, and the view follows.
+    """
 
     BINDINGS = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
+        Binding("up", "move(-1)", "Previous row", show=False),
+        Binding("down", "move(1)", "Next row", show=False),
         Binding("pagedown,right_square_bracket", "page(1)", "Next screen", key_display="PgDn", id="table.next"),
         Binding("pageup,left_square_bracket", "page(-1)", "Previous screen", key_display="PgUp", id="table.previous"),
         Binding("home", "first", "First row", show=False, id="table.first"),
