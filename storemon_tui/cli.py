@@ -92,17 +92,42 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TIMESTAMP",
         help="report (and status) as of this UTC instant instead of the latest poll (e.g. '2023-01-25 12:00:00')",
     )
+    _add_retention_arguments(parser)
     add_unattended_arguments(parser)
     return parser
+
+
+def _add_retention_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete old data that no later report needs: with --keep-days N and/or --keep-reports N",
+    )
+    parser.add_argument(
+        "--keep-days",
+        type=_count,
+        metavar="N",
+        help="with --prune: keep the polls of the last N days before the latest poll (and what later reports need)",
+    )
+    parser.add_argument(
+        "--keep-reports",
+        type=_count,
+        metavar="N",
+        help="with --prune: keep the newest N reports (records and files), delete the rest",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    headless = bool(args.import_files or args.export or args.status)
+    headless = bool(args.import_files or args.export or args.status or args.prune)
     check_unattended_usage(parser, args)
     if args.as_of is not None and not (args.export or args.status):
         parser.error("--as-of only applies to --export and --status")
+    if (args.keep_days is not None or args.keep_reports is not None) and not args.prune:
+        parser.error("--keep-days and --keep-reports only apply to --prune")
+    if args.prune and args.keep_days is None and args.keep_reports is None:
+        parser.error("--prune needs --keep-days N and/or --keep-reports N")
     if args.export == "-" and args.status == "-":
         parser.error("--export - and --status - cannot both write to stdout")
     if args.skip_invalid and not (args.import_files or args.watch):
@@ -165,6 +190,11 @@ def _run_headless(args: argparse.Namespace) -> int:
                         log.error("interrupted", "storemon: interrupted; nothing was imported")
                         return EXIT_INTERRUPTED
                     code = _import(db, files, interrupted)
+        if args.prune and code == EXIT_OK:
+            from storemon_tui.db import open_database
+
+            db = db or open_database(args.db)
+            _prune(db, args.keep_days, args.keep_reports)
         if args.export or args.status:
             if code != EXIT_OK:
                 if code == EXIT_FAILED:
@@ -276,6 +306,29 @@ def _export(db: Database, target: str, as_of_us: int | None) -> None:
     events.report_written(report_id, rows, seconds, target)
     if timings:
         events.timing("", timings)
+
+
+def _count(text: str) -> int:
+    """A whole number ≥ 0 for ``--keep-days`` and ``--keep-reports``."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, got {text!r}")
+    return int(text)
+
+
+def _prune(db: Database, keep_days: int | None, keep_reports: int | None) -> None:
+    from storemon_tui.headless import events
+    from storemon_tui.report.retention import prune_polls, prune_reports
+
+    if keep_days is not None:
+        line = _ProgressLine(sys.stderr, "pruning polls")
+        try:
+            with _CtrlCFlag() as interrupted:
+                pruned = prune_polls(db, keep_days, progress=line.fraction, should_cancel=interrupted.is_set)
+        finally:
+            line.clear()
+        events.polls_pruned(pruned, db.dialect)
+    if keep_reports is not None:
+        events.reports_pruned(prune_reports(db, keep_reports))
 
 
 def _export_with_status(db: Database, report_target: str | None, status_target: str, as_of_us: int | None) -> None:

@@ -12,6 +12,7 @@ from storemon_tui.headless import log
 
 if TYPE_CHECKING:
     from storemon_tui.ingest.importer import ImportSummary
+    from storemon_tui.report.retention import PollsPruned, ReportsPruned
 
 
 def summary_fields(summary: ImportSummary) -> dict[str, Any]:
@@ -55,6 +56,36 @@ def status_written(stores: int, seconds: float, target: str) -> None:
         stores=stores,
         seconds=round(seconds, 3),
         path=target,
+    )
+
+
+def polls_pruned(pruned: PollsPruned, dialect: str) -> None:
+    from storemon_tui.display import format_ts_us
+
+    where = "database" if dialect == "sqlite" else "poll table (space reusable)"
+    size = ""
+    if pruned.bytes_before is not None and pruned.bytes_after is not None:
+        size = f"; {where} {pruned.bytes_before / 1e6:,.1f} MB → {pruned.bytes_after / 1e6:,.1f} MB"
+    cutoff = format_ts_us(pruned.cutoff_us) if pruned.cutoff_us is not None else "(no polls)"
+    log.event(
+        "polls_pruned",
+        f"pruned {pruned.deleted:,} polls older than {cutoff} (kept {pruned.kept_before_cutoff:,} that later "
+        f"reports need){size} in {pruned.seconds:.2f} s",
+        deleted=pruned.deleted,
+        kept_before_cutoff=pruned.kept_before_cutoff,
+        cutoff_us=pruned.cutoff_us,
+        bytes_before=pruned.bytes_before,
+        bytes_after=pruned.bytes_after,
+        seconds=round(pruned.seconds, 3),
+    )
+
+
+def reports_pruned(pruned: ReportsPruned) -> None:
+    log.event(
+        "reports_pruned",
+        f"pruned {pruned.deleted:,} reports ({pruned.files:,} files)",
+        deleted=pruned.deleted,
+        files=pruned.files,
     )
 
 

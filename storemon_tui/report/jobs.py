@@ -420,6 +420,29 @@ class ReportJobs:
         if info.file_path:
             Path(info.file_path).unlink(missing_ok=True)
 
+    def delete_all_but_newest(self, keep: int) -> tuple[int, int]:
+        """Delete every finished report but the newest ``keep`` (by creation) and their files.
+
+        Returns ``(records, files)`` deleted. Running reports stay (another
+        process may be computing one); files go after the commit.
+        """
+        with self.db.begin_write() as conn:
+            report = self._table(conn)
+            rows = conn.execute(
+                select(report.c.id, report.c.status, report.c.file_path).order_by(
+                    report.c.created_at.desc(), report.c.id
+                )
+            ).all()
+            doomed = [r for r in rows[keep:] if r.status != ReportStatus.RUNNING.value]
+            if doomed:
+                conn.execute(report.delete().where(report.c.id.in_([r.id for r in doomed])))
+        files = 0
+        for row in doomed:
+            if row.file_path and Path(row.file_path).exists():
+                Path(row.file_path).unlink(missing_ok=True)
+                files += 1
+        return len(doomed), files
+
     def mark_interrupted(self) -> int:
         """Mark reports left Running by dead processes of this host as Failed."""
         host = socket.gethostname()

@@ -89,21 +89,22 @@ class ReportSnapshot:
         self.close()
 
     def read_chunk(
-        self, first_key: int, stop_key: int, lo_us: int | None, cursor: Any = None
+        self, first_key: int, stop_key: int, lo_us: int | None, cursor: Any = None, *, polls: bool = True
     ) -> tuple[ReportInput, DatabaseOlder]:
         """Stores ``first_key … stop_key − 1`` renumbered from 0, with their polls of ``[lo_us, now]``.
 
         Also returns the chunk's look-back source, which already knows the
         stores that have no poll before ``lo_us`` (most of them, when the
         data is young): it never asks the database about those.
-        ``lo_us=None`` reads all polls at or before now. ``cursor`` may be a
+        ``lo_us=None`` reads all polls at or before now; ``polls=False``
+        none (ids, hours, zones and the look-back only). ``cursor`` may be a
         helper's (:meth:`helper`), to read in another thread.
         """
         cur = cursor if cursor is not None else self.cursor
         keys = (first_key, stop_key)
         lo = lo_us if lo_us is not None else _MIN_INT64
         read_polls = _sqlite_polls if self.dialect == "sqlite" else _postgres_polls
-        ids, polls, has_older = read_polls(cur, keys, lo, self.now_us)
+        ids, found, has_older = read_polls(cur, keys, lo, self.now_us if polls or lo == _MIN_INT64 else lo - 1)
         hours = _sqlite_hours(cur, keys) if self.dialect == "sqlite" else _generic_hours(cur, keys, self.dialect)
         cur.execute(
             _placeholders(
@@ -113,7 +114,7 @@ class ReportSnapshot:
             keys,
         )
         zones = cur.fetchall()
-        chunk = _chunk_input(first_key, stop_key, ids, polls, hours, zones)
+        chunk = _chunk_input(first_key, stop_key, ids, found, hours, zones)
         older = np.zeros(chunk.n_stores, dtype=bool)
         older[np.asarray([int(k) - first_key for k in has_older], dtype=np.int64)] = True
         return chunk, DatabaseOlder(self, first_key, older)
@@ -214,27 +215,27 @@ def load_report_input(conn: Connection, as_of_us: int | None) -> tuple[ReportInp
 # ------------------------------------------------------------------------------------ polls
 
 
-def _sqlite_polls(cur: Any, keys: tuple[int, int], lo_us: int, now_us: int) -> tuple[list[Any], Polls, list[int]]:
-    """Store ids, packed polls per store (one index seek per store), and the stores with polls before ``lo_us``."""
+def _sqlite_polls(cur: Any, keys: tuple[int, int], lo_us: int, hi_us: int) -> tuple[list[Any], Polls, list[int]]:
+    """Store ids, packed polls of ``[lo, hi]`` per store (one index seek each), the stores with polls before ``lo``."""
     rows = cur.execute(
         "SELECT s.store_key, s.store_id, (SELECT group_concat((p.ts_us - ?1) * 2 + p.active) FROM poll p"
         " WHERE p.store_key = s.store_key AND p.ts_us >= ?2 AND p.ts_us <= ?1),"
         " EXISTS (SELECT 1 FROM poll q WHERE q.store_key = s.store_key AND q.ts_us < ?2)"
         " FROM store s WHERE s.store_key >= ?3 AND s.store_key < ?4",
-        (now_us, lo_us, *keys),
+        (hi_us, lo_us, *keys),
     ).fetchall()
     store, packed = _parse_text_rows([(r[0], r[2]) for r in rows])
-    return [(r[0], r[1]) for r in rows], _unpack(store, packed, now_us), [r[0] for r in rows if r[3]]
+    return [(r[0], r[1]) for r in rows], _unpack(store, packed, hi_us), [r[0] for r in rows if r[3]]
 
 
-def _postgres_polls(cur: Any, keys: tuple[int, int], lo_us: int, now_us: int) -> tuple[list[Any], Polls, list[int]]:
+def _postgres_polls(cur: Any, keys: tuple[int, int], lo_us: int, hi_us: int) -> tuple[list[Any], Polls, list[int]]:
     cur.execute(
         "SELECT s.store_key, s.store_id, (SELECT string_agg(int8send(p.ts_us * 2 + p.active), ''::bytea"
         " ORDER BY p.ts_us) FROM poll p WHERE p.store_key = s.store_key AND p.ts_us >= %(lo)s"
         " AND p.ts_us <= %(now)s),"
         " EXISTS (SELECT 1 FROM poll q WHERE q.store_key = s.store_key AND q.ts_us < %(lo)s)"
         " FROM store s WHERE s.store_key >= %(first)s AND s.store_key < %(stop)s",
-        {"lo": lo_us, "now": now_us, "first": keys[0], "stop": keys[1]},
+        {"lo": lo_us, "now": hi_us, "first": keys[0], "stop": keys[1]},
     )
     rows = cur.fetchall()
     store, packed = _parse_binary_rows([(r[0], r[2]) for r in rows])
