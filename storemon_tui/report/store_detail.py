@@ -26,7 +26,7 @@ from storemon_tui.display import DAY_NAMES, format_time_of_day
 from storemon_tui.errors import NoPollsError, StoremonError
 from storemon_tui.report.engine import compute_report
 from storemon_tui.report.formatting import REPORT_COLUMNS, format_hours, format_minutes
-from storemon_tui.report.hours import business_intervals, normalize_local_spans, resolve_zone
+from storemon_tui.report.hours import business_intervals, evidence_mask, normalize_local_spans, resolve_zone
 from storemon_tui.report.inputs import DEFAULT_ZONE, ReportInput
 from storemon_tui.timebase import TICKS_PER_US, WEEK_US, WINDOWS_US
 
@@ -159,19 +159,15 @@ def _report_row(inp: ReportInput, rows: _StoreRows) -> dict[str, str] | None:
 def _ownership(inp: ReportInput, rows: _StoreRows, week_start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which polls are evidence, and the week cut into closed/up/down/no-data pieces.
 
-    Business intervals reach back to the first poll (all history is evidence),
-    as the engine's do. Returns ``(evidence mask, bounds, states)``.
+    All history is evidence, as in the engine: each poll is tested on its own
+    (only the dates around it are generated, so a poll from 1970 costs one
+    poll, not 50 years of dates); the timeline needs business intervals for
+    the week only. Returns ``(evidence mask, bounds, states)``.
     """
     ts, act = rows.ts, rows.active
-    lo = min(int(ts[0]), week_start) if len(ts) else week_start
-    iv = business_intervals(inp, np.array([lo], dtype=np.int64), rows.now_us + 1, np.array([True]))
-    starts, ends = iv.start_us, iv.end_us
-    if len(ts) and len(starts):
-        j = np.searchsorted(starts, ts, side="right") - 1
-        evidence = (j >= 0) & (ts < ends[np.maximum(j, 0)])
-    else:
-        evidence = np.zeros(len(ts), dtype=bool)
-    bounds, states = _segments(starts, ends, ts[evidence], act[evidence], rows.now_us)
+    evidence = evidence_mask(inp, np.zeros(len(ts), dtype=np.int64), ts)
+    iv = business_intervals(inp, np.array([week_start], dtype=np.int64), rows.now_us + 1, np.array([True]))
+    bounds, states = _segments(iv.start_us, iv.end_us, ts[evidence], act[evidence], rows.now_us)
     return evidence, bounds, states
 
 

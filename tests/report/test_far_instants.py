@@ -169,3 +169,18 @@ def test_far_instants_through_the_database(db):
     ]
     assert chunked_report(db, us("2023-01-22T00:00:00Z")).splitlines()[1:] == ["a,60.00,24.00,168.00,0.00,0.00,0.00"]
     assert datetime.fromtimestamp(us("9999-12-31T15:00:00Z") // 1_000_000, UTC).weekday() == 4  # a Friday
+
+
+def test_a_store_drill_down_with_a_1970_poll_costs_its_polls(db, occurrences):
+    # The drill-down tests each poll on its own and draws the week: 53 years of Mondays are never
+    # generated. The 1970 Monday poll is the only evidence (every later poll is on a closed
+    # Tuesday): it owns this week's Monday hour, drawn and counted down.
+    from storemon_tui.report.store_detail import load_store_detail
+
+    polls = [(us("1970-01-05T15:30:00Z"), False)] + [(us(f"2023-01-{d:02d}T16:00:00Z"), True) for d in (3, 10, 17, 24)]
+    fill(db, [("X", None, [(0, hm("09:00"), hm("10:00"))], polls)])
+    detail = load_store_detail(db, "X")
+    assert detail.evidence_polls == 1
+    assert detail.row is not None and detail.row == detail.timeline_row
+    assert detail.row["downtime_last_week"] == "1.00"
+    assert sum(occurrences) < 200
