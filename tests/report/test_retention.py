@@ -20,15 +20,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from report_db import NOW, ZONES, chunked_report, fill, random_fleet
-from report_helpers import us
-from report_reference import DAY, Zone, business, inside
 from sqlalchemy import text
 
 from storemon_tui.db import open_database
 from storemon_tui.db.database import get_data_version
 from storemon_tui.report.jobs import ReportJobs, ReportStatus
 from storemon_tui.report.retention import prune_polls, prune_reports
+from tests.report.report_db import NOW, ZONES, chunked_report, fill, random_fleet
+from tests.report.report_helpers import us
+from tests.report.report_reference import DAY, Zone, business, inside
 
 WEEK = 7 * DAY
 
