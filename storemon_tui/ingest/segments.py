@@ -60,7 +60,8 @@ Buffer = bytes | bytearray
 
 # Columns with few distinct values are read dictionary-encoded: cheaper to hold
 # and to parse once per distinct value.
-_DICTIONARY_COLUMNS = {"store_id", "status", "dayOfWeek", "start_time_local", "end_time_local", "timezone_str"}
+_DICTIONARY_COLUMNS = {"status", "dayOfWeek", "start_time_local", "end_time_local", "timezone_str"}
+"""Not ``store_id``: a fleet has too many (see :meth:`~storemon_tui.ingest.stores.StoreIds.codes`)."""
 
 
 @dataclass

@@ -219,16 +219,20 @@ def parse_store_id(text: str) -> str:
 # -- vectorized column parsers ---------------------------------------------------------
 
 
-def positions_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
+def positions_in(values: pa.Array | pa.ChunkedArray, value_set: pa.Array) -> np.ndarray:
     """Index of each value in ``value_set``, ``-1`` where absent (Arrow's ``index_in``, read without pandas)."""
     found = pc.index_in(values, value_set=value_set)
-    positions = to_numpy(found).astype(np.int64)
-    if found.null_count:
-        valid = np.unpackbits(
-            np.frombuffer(found.buffers()[0], dtype=np.uint8), count=len(found) + found.offset, bitorder="little"
-        )[found.offset :]
-        positions[valid == 0] = -1
-    return positions
+    chunks = found.chunks if isinstance(found, pa.ChunkedArray) else [found]
+    parts = []
+    for chunk in chunks:
+        positions = to_numpy(chunk).astype(np.int64)
+        if chunk.null_count:
+            valid = np.unpackbits(
+                np.frombuffer(chunk.buffers()[0], dtype=np.uint8), count=len(chunk) + chunk.offset, bitorder="little"
+            )[chunk.offset :]
+            positions[valid == 0] = -1
+        parts.append(positions)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def as_dictionary(arr: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
