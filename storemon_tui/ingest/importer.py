@@ -19,6 +19,7 @@ from storemon_tui.db.database import Database
 from storemon_tui.ingest.kinds import FileKind
 from storemon_tui.ingest.pg_writer import PostgresWriter
 from storemon_tui.ingest.poll_runs import sorted_polls
+from storemon_tui.ingest.prefetch import prefetch
 from storemon_tui.ingest.prepare import PreparedFile, ReadAhead, prepare_file
 from storemon_tui.ingest.writer import CancelCheck, ProgressCallback, SqliteWriter, Writer
 from storemon_tui.safe_text import visible
@@ -208,7 +209,12 @@ def _store_keys(writer: Writer, prepared: PreparedFile, summary: ImportSummary) 
 def _write(writer: Writer, prepared: PreparedFile, keys_of_code: np.ndarray, summary: ImportSummary) -> None:
     spool = prepared.spool
     if prepared.kind is FileKind.POLLS:
-        polls = writer.write_polls(sorted_polls(spool, keys_of_code), len(spool))
+        # The next chunk is sorted and merged in a thread while this one goes into the database.
+        chunks = prefetch(sorted_polls(spool, keys_of_code))
+        try:
+            polls = writer.write_polls(chunks, len(spool))
+        finally:
+            chunks.close()
         summary.inserted = polls.inserted
         summary.replaced = polls.written - polls.inserted
         summary.changed = polls.changed

@@ -23,16 +23,24 @@ from storemon_tui.ingest.spool import BlockSpool, read_array, temporary_file, wr
 RUN_ROWS = 5_000_000
 """Polls sorted in memory at once (~13 bytes each while spooled, ~40 while sorting)."""
 
+MERGE_ROWS = 1_000_000
+"""Rows the merge holds from all runs together (~17 bytes each, plus the step's sort)."""
+
 _FIELDS = (("keys", np.dtype(np.int64)), ("ts_us", np.dtype(np.int64)), ("active", np.dtype(np.int8)))
 
 
-def sorted_polls(spool: BlockSpool, keys_of_code: np.ndarray, run_rows: int = RUN_ROWS) -> Iterator[SortedPolls]:
+def sorted_polls(
+    spool: BlockSpool, keys_of_code: np.ndarray, run_rows: int | None = None, merge_rows: int | None = None
+) -> Iterator[SortedPolls]:
     """The spooled polls (``store``, ``ts_us``, ``active`` blocks) as store keys, in chunks in key order.
 
     ``keys_of_code`` maps the spool's store codes to database keys. Each
     chunk's ``duplicates`` counts the rows it dropped for a later row of the
-    same key, across runs too.
+    same key, across runs too. ``run_rows`` and ``merge_rows`` default to
+    :data:`RUN_ROWS` and :data:`MERGE_ROWS`.
     """
+    run_rows = RUN_ROWS if run_rows is None else run_rows
+    merge_rows = MERGE_ROWS if merge_rows is None else merge_rows
     runs = _runs(spool.block_rows(), run_rows)
     if len(runs) <= 1:
         yield _sorted_run(spool, runs[0] if runs else [], keys_of_code)
@@ -43,7 +51,7 @@ def sorted_polls(spool: BlockSpool, keys_of_code: np.ndarray, run_rows: int = RU
         for blocks in runs:
             run = _sorted_run(spool, blocks, keys_of_code)
             duplicates += run.duplicates
-            readers.append(_RunReader.store(handle, run, window=max(run_rows // len(runs), 65_536)))
+            readers.append(_RunReader.store(handle, run, window=max(merge_rows // len(runs), 1)))
             del run
         first = True
         for chunk in _merge(readers):

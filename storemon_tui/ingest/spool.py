@@ -35,8 +35,8 @@ class _Stored:
 class BlockSpool:
     """Blocks of columns in the order appended; read back in that order, as often as needed."""
 
-    def __init__(self, memory_bytes: int = MEMORY_BYTES) -> None:
-        self.memory_bytes = memory_bytes
+    def __init__(self, memory_bytes: int | None = None) -> None:
+        self.memory_bytes = MEMORY_BYTES if memory_bytes is None else memory_bytes
         self.rows = 0
         self._blocks: list[Block | _Stored] = []
         self._in_memory = 0

@@ -29,11 +29,12 @@ polls = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 30), st.integers(0,
     rows=polls,
     block_size=st.integers(1, 40),
     run_rows=st.integers(1, 120),
+    merge_rows=st.integers(1, 200),
     memory_bytes=st.sampled_from([0, 10**9]),
     wide=st.booleans(),
 )
 def test_runs_merged_from_disk_equal_one_sort(
-    rows: list[tuple[int, int, int]], block_size: int, run_rows: int, memory_bytes: int, wide: bool
+    rows: list[tuple[int, int, int]], block_size: int, run_rows: int, merge_rows: int, memory_bytes: int, wide: bool
 ) -> None:
     codes = [r[0] for r in rows]
     base = 1_600_000_000_000_000
@@ -51,7 +52,7 @@ def test_runs_merged_from_disk_equal_one_sort(
                 "active": np.array(active[start:stop], dtype=np.int8),
             }
         )
-    chunks = list(sorted_polls(spool, keys_of_code, run_rows=run_rows))
+    chunks = list(sorted_polls(spool, keys_of_code, run_rows=run_rows, merge_rows=merge_rows))
     spool.close()
     got = [
         (k, t, a)

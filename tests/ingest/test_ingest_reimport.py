@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from storemon_tui.db.browse import Pager
 from storemon_tui.ingest import FileKind, import_file, import_files
@@ -215,3 +216,43 @@ def test_sample_data_imported_twice_is_identical(db, tmp_path: Path, dump) -> No
     # re-import inserts and changes nothing, so it leaves the version alone.
     assert data_version(second) == data_version(first) + 2
     assert not list(tmp_path.glob("*.rejects.csv"))
+
+
+def test_a_file_sorted_in_runs_on_disk_writes_like_one_sorted_in_memory(
+    db, csv_file, dump, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tiny runs and an always-spilling spool force the external sort's path on both back ends:
+    many chunks reach the writer, duplicates across runs keep the last row, counts stay exact."""
+    from storemon_tui.ingest import importer, poll_runs, segments, spool
+
+    rows = [
+        f"s{i % 13},2023-01-22 {i % 24:02d}:{i % 7:02d}:00 UTC,{'active' if i % 3 else 'inactive'}" for i in range(600)
+    ]
+    path = csv_file("p.csv", POLLS + "\n".join(rows) + "\n")
+    expected: dict[tuple[str, int], int] = {}
+    for i in range(600):
+        expected[(f"s{i % 13}", T0 + ((i % 24) - 12) * H + (i % 7) * 60_000_000)] = int(i % 3 != 0)
+
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", 2048)  # ~55 rows a segment, so a spool block each
+    monkeypatch.setattr(poll_runs, "RUN_ROWS", 50)
+    monkeypatch.setattr(poll_runs, "MERGE_ROWS", 40)
+    monkeypatch.setattr(spool, "MEMORY_BYTES", 0)
+    chunks: list[int] = []
+    real_sorted_polls = poll_runs.sorted_polls
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for chunk in real_sorted_polls(*args, **kwargs):
+            chunks.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(importer, "sorted_polls", counting)
+    summary = import_file(db, path)
+
+    assert len(chunks) > 5  # really merged from many runs
+    assert (summary.rows_read, summary.inserted, summary.duplicates) == (600, len(expected), 600 - len(expected))
+    tables = dump(db)
+    ids = dict(tables["store"])
+    assert {(ids[k], ts): active for k, ts, active in tables["poll"]} == expected
+
+    again = import_file(db, path)  # the upsert path, in many chunks too
+    assert (again.inserted, again.replaced, again.changed) == (0, len(expected), 0)
