@@ -128,8 +128,8 @@ def prepare_file(
 
 
 def _release_arrow_memory() -> None:
-    """Give the segments' freed Arrow buffers back to the system (~75 MB after a 1 GB file):
-    the allocator keeps them for reuse otherwise, and the write that follows needs the room."""
+    """Give the segments' freed Arrow buffers back to the system (bench/README.md): the
+    allocator keeps them for reuse otherwise, and the write that follows needs the room."""
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()

@@ -34,6 +34,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,8 +126,10 @@ def read_segments(
         handle.seek(offset)
         pos, line, carry = offset, first_line, b""
         while True:
-            # A fresh buffer per segment (Arrow reads it in place; a row being located may still refer to it).
-            buf = bytearray(len(carry) + SEGMENT_BYTES)
+            # A fresh buffer per segment (Arrow reads it in place; a row being located may still refer to it),
+            # no larger than what is left of the file (+1, to see its end): an hourly file costs kilobytes.
+            left = max(os.fstat(handle.fileno()).st_size - pos - len(carry), 0)
+            buf = bytearray(len(carry) + min(SEGMENT_BYTES, left + 1))
             buf[: len(carry)] = carry
             size = len(carry) + handle.readinto(memoryview(buf)[len(carry) :])
             eof = size < len(buf)

@@ -42,10 +42,9 @@ class StoreIds:
         Rows are looked up among the raw spellings seen so far with Arrow's
         ``index_in`` (a hash lookup a row, no Python); only spellings never
         seen before go through :func:`~storemon_tui.ingest.values.parse_store_id`.
-        The CSV reader does not dictionary-encode this column: at 140,000
-        stores that, and unifying the chunks' dictionaries, cost 0.3 s a
-        32 MB segment, against 0.2 s for this. (A numpy hash index was tried
-        too: cache misses made it no faster.)
+        The CSV reader does not dictionary-encode this column: with a large
+        fleet that, and unifying the chunks' dictionaries, cost more than this
+        (bench/README.md; a numpy hash index was tried too: no faster).
         """
         if self._code_of_raw is not None:
             dictionary = as_dictionary(column)
