@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
@@ -27,8 +27,15 @@ from storemon_tui.db.maintenance import DataSummary
 from storemon_tui.display import format_ts_us
 from storemon_tui.report.jobs import ReportJobs
 from storemon_tui.safe_text import plain_text, visible, visible_lines
-from storemon_tui.tui.app_api import StoremonAPI
 from storemon_tui.tui.commands import StoremonCommands
+from storemon_tui.tui.messages import (
+    ClearRequested,
+    DataChanged,
+    ReportRequested,
+    SampleRequested,
+    StorePromptRequested,
+    StoreRequested,
+)
 from storemon_tui.tui.panes.data_pane import DataPane
 from storemon_tui.tui.panes.import_pane import ImportPane, PathInput
 from storemon_tui.tui.panes.reports_pane import ReportsPane
@@ -69,6 +76,9 @@ class MainScreen(Screen):
 
 
 class StoremonApp(WorkerErrors, App[None]):
+    """The panes ask for things with :mod:`~storemon_tui.tui.messages` (handled here with ``@on``);
+    the app's own workers report with the messages nested below."""
+
     CSS_PATH = "app.tcss"
     TITLE = "storemon"
     COMMANDS = App.COMMANDS | {StoremonCommands}
@@ -84,6 +94,24 @@ class StoremonApp(WorkerErrors, App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_anywhere"),
         Binding("escape", "cancel", "Cancel", key_display="Esc", id="app.cancel"),
     ]
+
+    class SummaryReady(Message):
+        def __init__(self, summary: DataSummary, startup: bool) -> None:
+            super().__init__()
+            self.summary, self.startup = summary, startup
+
+    class ClearDescribed(Message):
+        def __init__(self, tables: list[str], description: str) -> None:
+            super().__init__()
+            self.tables, self.description = tables, description
+
+    class Cleared(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class ReadyToQuit(Message):
+        """The running work was cancelled and has stopped (or stopped waiting)."""
 
     def __init__(
         self,
@@ -188,13 +216,14 @@ class StoremonApp(WorkerErrors, App[None]):
             self.jobs.mark_interrupted()
         summary = summarize(self.db)
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self.show_summary, summary, startup)
+            self.post_message(self.SummaryReady(summary, startup))
         return summary
 
-    def show_summary(self, summary: DataSummary, startup: bool = False) -> None:
-        self.summary = summary
+    @on(SummaryReady)
+    def show_summary(self, event: SummaryReady) -> None:
+        self.summary = event.summary
         with contextlib.suppress(NoMatches):  # the app is shutting down: its widgets are already gone
-            self._show_summary(summary, startup)
+            self._show_summary(event.summary, event.startup)
 
     def _show_summary(self, summary: DataSummary, startup: bool) -> None:
         self.reports_pane.data_version = summary.data_version
@@ -240,12 +269,14 @@ class StoremonApp(WorkerErrors, App[None]):
         elif not self.pane_chosen:
             self.show_pane("import", edit=True)  # typing a path is the thing to do now
 
-    def data_changed(self, *, reports_only: bool = False) -> None:
+    @on(DataChanged)
+    def data_changed(self, event: DataChanged) -> None:
         """Something was imported, cleared or computed: refresh what depends on it."""
         self.refresh_summary()
-        self.data_pane.refresh_data()
-        if not reports_only:
-            self.reports_pane.load_list()
+        with contextlib.suppress(NoMatches):  # the app is shutting down: its panes are already gone
+            self.data_pane.refresh_data()
+            if not event.reports_only:
+                self.reports_pane.load_list()
 
     # -- navigation --------------------------------------------------------------------------
 
@@ -319,22 +350,22 @@ class StoremonApp(WorkerErrors, App[None]):
     def quit_answered(self, ok: bool | None) -> None:
         if ok:
             self.notify("Cancelling, then quitting…", title="Quit")
-            self.cancel_and_exit()
+            self.import_pane.cancel()  # it rolls back; the process waits for its thread at exit
+            self.stop_report_and_quit(self.reports_pane.running_id)
 
     @work(thread=True, exit_on_error=False, group="quit", description="Quit")
-    def cancel_and_exit(self) -> None:
-        """Cancel the running work and wait until it has stopped, then exit.
-
-        An import rolls back; a report is recorded ``Cancelled`` with the time
-        it actually ran (its thread is a daemon and would otherwise die with the
-        process, leaving ``Running`` for the next start to call ``Failed``).
-        """
-        report_id = self.reports_pane.running_id
-        self.call_from_thread(self.import_pane.cancel)
+    def stop_report_and_quit(self, report_id: str | None) -> None:
+        """Cancel the running report and wait until it is recorded ``Cancelled`` with the time it
+        actually ran: its thread is a daemon and would otherwise die with the process, leaving it
+        ``Running`` for the next start to call ``Failed``."""
         if report_id not in (None, "starting"):
             self.jobs.cancel(report_id)
             self.jobs.wait(report_id, timeout=QUIT_WAIT)
-        self.call_from_thread(self.exit)
+        self.post_message(self.ReadyToQuit())
+
+    @on(ReadyToQuit)
+    def ready_to_quit(self) -> None:
+        self.exit()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc cancels running work, and shows in the footer only while there is some."""
@@ -369,6 +400,7 @@ class StoremonApp(WorkerErrors, App[None]):
             context += ", path field" if focused.id == "import-path" else ", store filter"
         return context
 
+    @on(SampleRequested)
     def action_import_sample(self) -> None:
         from storemon_tui.paths import bundled_sample_dir
 
@@ -401,42 +433,46 @@ class StoremonApp(WorkerErrors, App[None]):
         self.show_pane("data")
         self.data_pane.action_clear_all()
 
-    def show_report(self, report_id: str) -> None:
+    @on(ReportRequested)
+    def show_report(self, event: ReportRequested) -> None:
         self.show_pane("reports")
-        self.reports_pane.show_report(report_id)
+        self.reports_pane.show_report(event.report_id)
 
-    def open_store(
-        self,
-        store_id: str,
-        *,
-        as_of_us: int | None = None,
-        report_row: dict[str, str] | None = None,
-        report_label: str = "",
-    ) -> None:
+    @on(StoreRequested)
+    def open_store(self, event: StoreRequested) -> None:
         self.push_screen(
-            StoreScreen(self.db, store_id, as_of_us=as_of_us, report_row=report_row, report_label=report_label)
+            StoreScreen(
+                self.db,
+                event.store_id,
+                as_of_us=event.as_of_us,
+                report_row=event.report_row,
+                report_label=event.report_label,
+            )
         )
 
+    @on(StorePromptRequested)
     def action_open_store_prompt(self) -> None:
         def chosen(value: str | None) -> None:
             if value and value.strip():
-                self.open_store(value.strip())
+                self.post_message(StoreRequested(value.strip()))
 
         self.push_screen(PromptScreen("Open a store", "store_id:", placeholder="e.g. 8419537941919820732"), chosen)
 
     # -- clearing ----------------------------------------------------------------------------
 
-    def confirm_clear(self, tables: list[str]) -> None:
-        self.describe_clear(tables)
+    @on(ClearRequested)
+    def confirm_clear(self, event: ClearRequested) -> None:
+        self.describe_clear(event.tables)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="clear", description="Clear")
     def describe_clear(self, tables: list[str]) -> None:
         from storemon_tui.db.maintenance import describe_clear
 
-        text = describe_clear(self.db, tables)
-        self.call_from_thread(self.ask_clear, tables, text)
+        self.post_message(self.ClearDescribed(tables, describe_clear(self.db, tables)))
 
-    def ask_clear(self, tables: list[str], description: str) -> None:
+    @on(ClearDescribed)
+    def ask_clear(self, event: ClearDescribed) -> None:
+        tables, description = event.tables, event.description
         what = "everything" if len(tables) > 1 else tables[0].replace("_", " ")
         extra = ""
         if "reports" in tables:
@@ -465,12 +501,12 @@ class StoremonApp(WorkerErrors, App[None]):
         from storemon_tui.db.maintenance import clear_tables
 
         deleted = clear_tables(self.db, tables)
-        text = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in deleted.items())
-        self.call_from_thread(self.after_clear, text)
+        self.post_message(self.Cleared(", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in deleted.items())))
 
-    def after_clear(self, text: str) -> None:
-        self.notify(f"Deleted {text} row(s)", title="Clear")
-        self.data_changed()
+    @on(Cleared)
+    def after_clear(self, event: Cleared) -> None:
+        self.notify(f"Deleted {event.text} row(s)", title="Clear")
+        self.post_message(DataChanged())
 
 
 def help_sections() -> list[tuple[str, list]]:
@@ -492,10 +528,3 @@ def help_sections() -> list[tuple[str, list]]:
         ("Store screen", StoreScreen.BINDINGS),
         ("Dialogs", ConfirmScreen.BINDINGS + PromptScreen.BINDINGS + FilePickerScreen.BINDINGS),
     ]
-
-
-if TYPE_CHECKING:
-
-    def _provides_storemon_api(app: StoremonApp) -> StoremonAPI:
-        """Checked by mypy only: the app has every method the panes call through ``storemon_app``."""
-        return app

@@ -9,6 +9,7 @@ from textual.widgets import Input
 
 from storemon_tui.report.jobs import ReportJobs
 from storemon_tui.tui.app import StoremonApp
+from storemon_tui.tui.messages import ReportRequested
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from tests.tui.tui_helpers import async_test, wait_for
 
@@ -25,7 +26,7 @@ async def test_the_apps_export_through_a_symlink_keeps_the_link(sample_db, tmp_p
     app = StoremonApp(sample_db, offer_sample=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.summary is not None)
-        app.show_report(info.id)
+        app.post_message(ReportRequested(info.id))
         await wait_for(pilot, lambda: app.reports_pane.current == info.id and app.reports_pane.frame is not None)
         app.reports_pane.action_export()
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query(Input), what="prompt")
@@ -51,7 +52,7 @@ async def test_the_apps_export_to_a_fifo_asks_nothing_and_feeds_the_reader(sampl
     app = StoremonApp(sample_db, offer_sample=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.summary is not None)
-        app.show_report(info.id)
+        app.post_message(ReportRequested(info.id))
         await wait_for(pilot, lambda: app.reports_pane.current == info.id and app.reports_pane.frame is not None)
         app.reports_pane.action_export()
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query(Input), what="prompt")

@@ -12,7 +12,7 @@ from textual.widgets import Input, Label, Select
 from storemon_tui.db.browse import TABLES, Pager
 from storemon_tui.db.database import Database
 from storemon_tui.safe_text import plain_text
-from storemon_tui.tui.app_api import storemon_app
+from storemon_tui.tui.messages import ClearRequested, ReportRequested, StoreRequested
 from storemon_tui.tui.screens.dialogs import PromptScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors
 from storemon_tui.tui.widgets.row_table import RowTable, Visible
@@ -167,17 +167,17 @@ class DataPane(WorkerErrors, Vertical):
     def action_open_store(self) -> None:
         store = self.selected_store()
         if store:
-            storemon_app(self).open_store(store)
+            self.post_message(StoreRequested(store))
 
     @on(RowTable.Selected, "#data-table")
     def row_selected(self, event: RowTable.Selected) -> None:
         if self.pager.table == "reports":
-            storemon_app(self).show_report(event.row[0])
+            self.post_message(ReportRequested(event.row[0]))
         else:
             self.action_open_store()
 
     def action_clear_table(self) -> None:
-        storemon_app(self).confirm_clear([self.pager.table])
+        self.post_message(ClearRequested([self.pager.table]))
 
     def action_clear_all(self) -> None:
-        storemon_app(self).confirm_clear(list(TABLE_ORDER))
+        self.post_message(ClearRequested(list(TABLE_ORDER)))

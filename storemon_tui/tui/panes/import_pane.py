@@ -11,6 +11,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import var
 from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Input, Label, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
@@ -18,7 +20,7 @@ from textual.worker import Worker, get_current_worker
 from storemon_tui.db.database import Database
 from storemon_tui.errors import Cancelled, StoremonError
 from storemon_tui.safe_text import plain_text, visible
-from storemon_tui.tui.app_api import storemon_app
+from storemon_tui.tui.messages import DataChanged, SampleRequested
 from storemon_tui.tui.screens.dialogs import FilePickerScreen
 from storemon_tui.tui.widgets.common import PathSuggester, TextField, WorkerErrors, describe_error, expand_paths
 from storemon_tui.tui.widgets.job_progress import ProgressSnapshot
@@ -58,8 +60,15 @@ class PathInput(TextField):
             self.app.notify("Nothing to complete here · Esc leaves the field", title="Path", timeout=3)
 
 
+PreviewResults = list[tuple[Path, "Preview | StoremonError"]]
+
+
 class ImportPane(WorkerErrors, Vertical, can_focus=True):
-    """Focused itself when shown, so its keys work; ``/`` or Enter starts typing a path."""
+    """Focused itself when shown, so its keys work; ``/`` or Enter starts typing a path.
+
+    Its workers report through the messages below (posted from their thread,
+    handled here); what the app must know goes up as :mod:`~storemon_tui.tui.messages`.
+    """
 
     BINDINGS = [
         Binding("slash,enter", "edit_path", "Path", key_display="/", id="import.path"),
@@ -69,11 +78,35 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         Binding("f6", "import_sample", "Sample data", key_display="F6", id="import.sample"),
     ]
 
+    busy: var[bool] = var(False)
+    """An import is running (the progress line shows; Esc cancels it)."""
+
+    class PreviewReady(Message, bubble=False):
+        def __init__(self, text: str, paths: list[Path], results: PreviewResults) -> None:
+            super().__init__()
+            self.text, self.paths, self.results = text, paths, results
+
+    class Progress(Message, bubble=False):
+        """One file's rows written so far (``total`` 0: still reading and validating it)."""
+
+        def __init__(self, label: str, done: int, total: int, elapsed: float) -> None:
+            super().__init__()
+            self.label, self.done, self.total, self.elapsed = label, done, total, elapsed
+
+    class Finished(Message, bubble=False):
+        def __init__(self, lines: list[str], imported: int, files: int, cancelled: bool) -> None:
+            super().__init__()
+            self.lines, self.imported, self.files, self.cancelled = lines, imported, files, cancelled
+
     def __init__(self, db: Database, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.db = db
         self._preview_timer: Timer | None = None
         self._import_worker: Worker | None = None
+
+    def watch_busy(self, busy: bool) -> None:
+        self.set_class(busy, "-running")
+        self.refresh_bindings()  # the app's Esc (cancel) shows in the footer while an import runs
 
     def focus_main(self, *, edit: bool = False) -> None:
         if edit:
@@ -106,7 +139,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
 
     @property
     def running(self) -> bool:
-        return self._import_worker is not None and self._import_worker.is_running
+        return self.busy
 
     @on(Input.Changed, "#import-path")
     def path_changed(self, event: Input.Changed) -> None:
@@ -134,16 +167,18 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
 
         text = self.query_one("#import-path", Input).value
         paths = expand_paths(text)
-        results: list[tuple[Path, Preview | StoremonError]] = []
+        results: PreviewResults = []
         for path in paths[:20]:
             try:
                 results.append((path, preview_file(path, rows=5)))
             except StoremonError as exc:
                 results.append((path, exc))
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_preview, text, paths, results)
+            self.post_message(self.PreviewReady(text, paths, results))
 
-    def show_preview(self, text: str, paths: list[Path], results: list[tuple[Path, Preview | StoremonError]]) -> None:
+    @on(PreviewReady)
+    def show_preview(self, event: PreviewReady) -> None:
+        text, paths, results = event.text, event.paths, event.results
         files = self.query_one("#import-files", Static)
         table = self.query_one("#import-preview", DataTable)
         table.clear(columns=True)
@@ -187,7 +222,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         self.query_one("#import-skip", Checkbox).toggle()
 
     def action_import_sample(self) -> None:
-        storemon_app(self).action_import_sample()
+        self.post_message(SampleRequested())
 
     # -- importing -------------------------------------------------------------------------
 
@@ -206,7 +241,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             return
         skip = self.query_one("#import-skip", Checkbox).value
         self.query_one("#import-result", Static).update("")
-        self.set_class(True, "-running")
+        self.busy = True
         self.focus()  # out of the path field: keys typed now are commands, not text
         bar = self.query_one("#import-bar", ProgressBar)
         bar.update(total=None, progress=0)
@@ -214,7 +249,6 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             plain_text(f"Reading {paths[0].name}…" if len(paths) == 1 else f"Reading {len(paths)} files…")
         )
         self._import_worker = self.run_import(paths, skip)
-        self.refresh_bindings()  # Esc cancels: the footer shows it
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="import", description="Import")
     def run_import(self, paths: list[Path], skip_invalid: bool) -> None:
@@ -240,7 +274,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
                 pass  # cancelled while the next file was being read
             # Cancelled: the files not reached are listed, and none of them is read any further.
             lines += [f"– {visible(path)}: not imported (cancelled)" for path in read_ahead.write_order[reached:]]
-        self.app.call_from_thread(self.finish_import, lines, imported, len(paths), worker.is_cancelled)
+        self.post_message(self.Finished(lines, imported, len(paths), worker.is_cancelled))
 
     def _write_one(self, pending: PendingFile, position: str, worker: Worker[None]) -> tuple[bool, str] | None:
         """Write one prepared file: (imported?, result line), or ``None`` if cancelled."""
@@ -257,9 +291,9 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
                 return
             last[0] = now
             if not worker.is_cancelled:
-                self.app.call_from_thread(self.show_progress, label, done, total, now - started)
+                self.post_message(self.Progress(label, done, total, now - started))
 
-        self.app.call_from_thread(self.show_progress, label, 0, 0, 0.0)
+        self.post_message(self.Progress(label, 0, 0, 0.0))
         try:
             summary = importer.write_prepared(
                 self.db, pending.take(), progress=progress, should_cancel=lambda: worker.is_cancelled
@@ -274,8 +308,10 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             return False, f"✗ {visible(path)}: {describe_error(exc)}"
         return True, f"✓ {summary.describe()}"
 
-    def show_progress(self, label: str, done: int, total: int, elapsed: float) -> None:
+    @on(Progress)
+    def show_progress(self, event: Progress) -> None:
         """One file's writing progress (no "Esc cancels": the footer says so while an import runs)."""
+        label, done, total, elapsed = event.label, event.done, event.total, event.elapsed
         bar = self.query_one("#import-bar", ProgressBar)
         if total:
             bar.update(total=total, progress=done)
@@ -287,9 +323,10 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             bar.update(total=None)
             self.query_one("#import-progress-label", Label).update(plain_text(f"{label}: reading and validating"))
 
-    def finish_import(self, lines: list[str], imported: int, files: int, cancelled: bool) -> None:
-        self.set_class(False, "-running")
-        self.refresh_bindings()
+    @on(Finished)
+    def finish_import(self, event: Finished) -> None:
+        lines, imported, files, cancelled = event.lines, event.imported, event.files, event.cancelled
+        self.busy = False
         self.query_one("#import-result", Static).update(plain_text("\n".join(lines), lines=True))
         if cancelled:
             self.app.notify(
@@ -304,7 +341,12 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
                 severity="error",
             )
         if imported:
-            storemon_app(self).data_changed()
+            self.post_message(DataChanged())
+
+    def worker_failed(self, worker: Worker, error: BaseException) -> bool:
+        if worker.group == "import":  # died without posting Finished: nothing runs any more
+            self.busy = False
+        return False
 
     def cancel(self) -> bool:
         if self.running and self._import_worker is not None:

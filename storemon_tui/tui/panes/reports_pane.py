@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import DataTable, Input, Label, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
@@ -18,7 +19,7 @@ from storemon_tui.display import format_ts_us
 from storemon_tui.errors import StoremonError
 from storemon_tui.report.jobs import COMPUTE_FROM, ReportInfo, ReportJobs, ReportStatus, stage_of
 from storemon_tui.safe_text import plain_text
-from storemon_tui.tui.app_api import storemon_app
+from storemon_tui.tui.messages import DataChanged, StorePromptRequested, StoreRequested
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors
 from storemon_tui.tui.widgets.job_progress import BEAT, ProgressSnapshot, ProgressTracker
@@ -88,12 +89,48 @@ class ReportsPane(WorkerErrors, Vertical):
         Binding("r", "reload", "Reload", show=False, id="reports.reload"),
     ]
 
-    class Progress(Message):
+    busy: var[bool] = var(False)
+    """A report is being generated (the progress line shows; Esc cancels it)."""
+    has_view: var[bool] = var(False)
+    """A complete report is shown (its table and the fleet summary are visible)."""
+
+    # Posted by this pane's workers, from their threads, to the pane itself.
+
+    class ListLoaded(Message, bubble=False):
+        def __init__(self, reports: list[ReportInfo], select: str | None) -> None:
+            super().__init__()
+            self.reports, self.select = reports, select
+
+    class ViewLoaded(Message, bubble=False):
+        def __init__(self, info: ReportInfo, frame: ReportFrame, view: ReportView, summary: FleetSummary) -> None:
+            super().__init__()
+            self.info, self.frame, self.view, self.summary = info, frame, view, summary
+
+    class Started(Message, bubble=False):
+        def __init__(self, report_id: str | None) -> None:
+            super().__init__()
+            self.report_id = report_id
+            """None: the report could not even be recorded (the worker's error says why)."""
+
+    class Progress(Message, bubble=False):
         """The running report's progress, posted by its watching worker every beat."""
 
         def __init__(self, report_id: str, snapshot: ProgressSnapshot) -> None:
             super().__init__()
             self.report_id, self.snapshot = report_id, snapshot
+
+    class Finished(Message, bubble=False):
+        def __init__(self, info: ReportInfo) -> None:
+            super().__init__()
+            self.info = info
+
+    class Exported(Message, bubble=False):
+        def __init__(self, rows: int, path: Path) -> None:
+            super().__init__()
+            self.rows, self.path = rows, path
+
+    class Deleted(Message, bubble=False):
+        pass
 
     def __init__(self, jobs: ReportJobs, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -110,6 +147,13 @@ class ReportsPane(WorkerErrors, Vertical):
         self.progress: ProgressSnapshot | None = None
         """The running report's progress, as last shown."""
         self.data_version: int | None = None
+
+    def watch_busy(self, busy: bool) -> None:
+        self.set_class(busy, "-running")
+        self.refresh_bindings()  # the app's Esc (cancel) shows in the footer while a report runs
+
+    def watch_has_view(self, has_view: bool) -> None:
+        self.set_class(has_view, "-has-view")
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="report-list", cursor_type="row", zebra_stripes=True)
@@ -143,9 +187,11 @@ class ReportsPane(WorkerErrors, Vertical):
     def load_list(self, select: str | None = None) -> None:
         reports = self.jobs.list()
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_list, reports, select)
+            self.post_message(self.ListLoaded(reports, select))
 
-    def show_list(self, reports: list[ReportInfo], select: str | None = None) -> None:
+    @on(ListLoaded)
+    def show_list(self, event: ListLoaded) -> None:
+        reports, select = event.reports, event.select
         self.reports = {r.id: r for r in reports}
         self.order = [r.id for r in reports]
         table = self.query_one("#report-list", DataTable)
@@ -212,7 +258,7 @@ class ReportsPane(WorkerErrors, Vertical):
         self.query_one("#report-table", RowTable).show_source(None)
         self.query_one("#fleet-stats", Static).update("")
         self.query_one("#fleet-worst", DataTable).clear()
-        self.set_class(False, "-has-view")
+        self.has_view = False
 
     # -- the report view ------------------------------------------------------------------
 
@@ -229,19 +275,23 @@ class ReportsPane(WorkerErrors, Vertical):
         view = frame.view(filter=flt)
         summary = frame.summary()
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_view, info, frame, view, summary)
+            self.post_message(self.ViewLoaded(info, frame, view, summary))
 
     def worker_failed(self, worker: Worker, error: BaseException) -> bool:
         if worker.group == "view":
             self.show_empty(str(error), error=True)
+        elif worker.group == "report":  # died without posting Finished: nothing runs any more
+            self.running_id = None
+            self.busy = False
         return False
 
-    def show_view(self, info: ReportInfo, frame: ReportFrame, view: ReportView, summary: FleetSummary) -> None:
-        if info.id != self.current:
+    @on(ViewLoaded)
+    def show_view(self, event: ViewLoaded) -> None:
+        if event.info.id != self.current:
             return
-        self.frame = frame
-        self.set_class(True, "-has-view")
-        self.show_rows(view)
+        self.frame, summary = event.frame, event.summary
+        self.has_view = True
+        self.show_rows(event.view)
         up, down = summary.up_week_h, summary.down_week_h
         pct = summary.uptime_pct
         self.query_one("#fleet-stats", Static).update(
@@ -352,11 +402,13 @@ class ReportsPane(WorkerErrors, Vertical):
         if info is None or self.frame is None or event.row_key.value is None:
             return
         store = str(event.row_key.value)
-        storemon_app(self).open_store(
-            store,
-            as_of_us=info.as_of_us,
-            report_row=self.frame.row_for(store),
-            report_label=f"report {self.short_id(info.id)}",
+        self.post_message(
+            StoreRequested(
+                store,
+                as_of_us=info.as_of_us,
+                report_row=self.frame.row_for(store),
+                report_label=f"report {self.short_id(info.id)}",
+            )
         )
 
     def action_open_store(self) -> None:
@@ -368,11 +420,10 @@ class ReportsPane(WorkerErrors, Vertical):
         row = self.selected_row()
         info = self.reports.get(self.current or "")
         if row is None or info is None:
-            storemon_app(self).action_open_store_prompt()
+            self.post_message(StorePromptRequested())
             return
-        storemon_app(self).open_store(
-            row["store_id"], as_of_us=info.as_of_us, report_row=row, report_label=f"report {self.short_id(info.id)}"
-        )
+        label = f"report {self.short_id(info.id)}"
+        self.post_message(StoreRequested(row["store_id"], as_of_us=info.as_of_us, report_row=row, report_label=label))
 
     # -- generating -----------------------------------------------------------------------
 
@@ -382,8 +433,7 @@ class ReportsPane(WorkerErrors, Vertical):
             return
         self.running_id = "starting"
         self.progress = None
-        self.set_class(True, "-running")
-        self.refresh_bindings()  # Esc cancels: the footer shows it
+        self.busy = True
         self.query_one("#report-progress-label", Label).update("Starting report…")
         self.query_one("#report-bar", ProgressBar).update(total=100, progress=0)
         self.run_report(as_of_us)
@@ -412,23 +462,24 @@ class ReportsPane(WorkerErrors, Vertical):
         try:
             report_id = self.jobs.trigger(as_of_us, on_progress=tracker.update)
         except Exception:
-            self.app.call_from_thread(self.report_failed_to_start)
+            self.post_message(self.Started(None))
             raise
-        self.app.call_from_thread(self.report_started, report_id)
+        self.post_message(self.Started(report_id))
         while True:
             info = self.jobs.wait(report_id, timeout=BEAT)
             if info.done:
                 break
             self.post_message(self.Progress(report_id, tracker.snapshot()))
-        self.app.call_from_thread(self.report_finished, info)
+        self.post_message(self.Finished(info))
         return info
 
-    def report_failed_to_start(self) -> None:
-        self.running_id = None
-        self.set_class(False, "-running")
-        self.refresh_bindings()
-
-    def report_started(self, report_id: str) -> None:
+    @on(Started)
+    def report_started(self, event: Started) -> None:
+        report_id = event.report_id
+        if report_id is None:
+            self.running_id = None
+            self.busy = False
+            return
         self.running_id = report_id
         self.current = report_id
         self.query_one("#report-progress-label", Label).update("Starting")
@@ -454,10 +505,11 @@ class ReportsPane(WorkerErrors, Vertical):
     def running_status(self) -> str:
         return f"Running {self.progress.percent}%" if self.progress is not None else "Running"
 
-    def report_finished(self, info: ReportInfo) -> None:
+    @on(Finished)
+    def report_finished(self, event: Finished) -> None:
+        info = event.info
         self.running_id = None
-        self.set_class(False, "-running")
-        self.refresh_bindings()
+        self.busy = False
         self.query_one("#report-bar", ProgressBar).update(progress=100)
         if info.status is ReportStatus.COMPLETE:
             self.app.notify(f"Report {info.id[:8]}: {info.row_count:,} stores in {_duration(info)}", title="Report")
@@ -467,7 +519,7 @@ class ReportsPane(WorkerErrors, Vertical):
             self.app.notify(f"Report failed: {info.error}", title="Report", severity="error")
         self.current = None
         self.load_list(select=info.id)
-        storemon_app(self).data_changed(reports_only=True)
+        self.post_message(DataChanged(reports_only=True))
 
     def cancel(self) -> bool:
         if self.running_id and self.running_id != "starting" and self.jobs.cancel(self.running_id):
@@ -523,8 +575,11 @@ class ReportsPane(WorkerErrors, Vertical):
         from storemon_tui.report.export import write_export
 
         write_export(self.jobs.csv_bytes(report_id), path)
-        rows = self.jobs.get(report_id).row_count or 0
-        self.app.call_from_thread(self.app.notify, f"Wrote {rows:,} stores to {path}", title="Export")
+        self.post_message(self.Exported(self.jobs.get(report_id).row_count or 0, path))
+
+    @on(Exported)
+    def exported(self, event: Exported) -> None:
+        self.app.notify(f"Wrote {event.rows:,} stores to {event.path}", title="Export")
 
     def action_delete_report(self) -> None:
         info = self.reports.get(self.current or "")
@@ -544,8 +599,9 @@ class ReportsPane(WorkerErrors, Vertical):
     @work(thread=True, exit_on_error=False, group="delete", description="Delete report")
     def delete(self, report_id: str) -> None:
         self.jobs.delete(report_id)
-        self.app.call_from_thread(self.after_delete)
+        self.post_message(self.Deleted())
 
+    @on(Deleted)
     def after_delete(self) -> None:
         self.current = None
         self.load_list()
