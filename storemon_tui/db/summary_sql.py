@@ -27,12 +27,21 @@ POLL_COUNT_SQL = "SELECT count(*) FROM poll"
 LAST_IMPORT_KEY = "last_import_us"
 """``meta`` key: when the last import committed (microseconds since the epoch, UTC)."""
 
-LAST_IMPORT_SQL = f"SELECT value FROM meta WHERE key = '{LAST_IMPORT_KEY}'"
-
 STATUS_DOWN_KEY = "status_down_now"
-"""``meta`` key: open stores down at the last fleet status computed headless."""
+"""``meta`` key: how many stores were open and inactive at the last fleet status computed
+headless (a watcher's batch or ``--status`` without ``--as-of``)."""
 
-STATUS_DOWN_SQL = f"SELECT value FROM meta WHERE key = '{STATUS_DOWN_KEY}'"
+STATUS_AT_KEY = "status_at_us"
+"""``meta`` key: when that status was computed, by the machine's clock (µs since the epoch, UTC)."""
+
+STATUS_DATA_VERSION_KEY = "status_data_version"
+"""``meta`` key: the data version that status was computed from (an import since makes it old news)."""
+
+HEALTH_META_SQL = (
+    "SELECT key, value FROM meta WHERE key IN "
+    f"('{LAST_IMPORT_KEY}', '{STATUS_DOWN_KEY}', '{STATUS_AT_KEY}', '{STATUS_DATA_VERSION_KEY}', 'data_version')"
+)
+"""Every ``meta`` value the health check reads, in one query."""
 
 LAST_REPORT_SQL = "SELECT status, error FROM report WHERE status <> 'Running' ORDER BY created_at DESC LIMIT 1"
 """The most recent finished report's outcome (``Complete``, ``Failed`` or ``Cancelled``)."""

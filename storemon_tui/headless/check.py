@@ -22,10 +22,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from storemon_tui.db.summary_sql import (
-    LAST_IMPORT_SQL,
+    HEALTH_META_SQL,
+    LAST_IMPORT_KEY,
     LAST_REPORT_SQL,
     POLL_COUNT_SQL,
-    STATUS_DOWN_SQL,
+    STATUS_AT_KEY,
+    STATUS_DATA_VERSION_KEY,
+    STATUS_DOWN_KEY,
     STORES_AND_LATEST_POLL_SQL,
 )
 from storemon_tui.safe_text import echo
@@ -49,7 +52,12 @@ class Health:
     last_report_failed: str | None
     """The error of the most recent finished report, when it failed."""
     down_now: int | None
-    """Open stores down at the last fleet status the watcher (or ``--status``) computed."""
+    """Open stores down at the last fleet status the watcher (or ``--status``) computed: the status
+    of two million polls takes seconds, far over the check's budget, so it is recorded, not computed."""
+    down_now_at_us: int | None = None
+    """When that status was computed (machine clock)."""
+    down_now_current: bool = True
+    """No import (or clear) has changed the data since that status was computed."""
 
 
 def run_check(db_target: str | None, max_age_h: float | None) -> int:
@@ -89,22 +97,31 @@ def judge(health: Health, *, now_us: int, max_age_h: float) -> tuple[int, str]:
     facts = [f"{health.stores:,} stores", f"{health.polls:,} polls"]
     if poll_age is not None and not any(p.startswith("latest poll") for p in problems):
         facts.append(f"latest poll {_hours(poll_age)} ago")
+    down_age = _age_s(health.down_now_at_us, now_us)
     if health.down_now is not None:
-        facts.append(f"{health.down_now:,} stores down now")
+        facts.append(f"{health.down_now:,} open stores down ({_status_age(down_age, health.down_now_current)})")
     text = "; ".join(problems + [", ".join(facts)])
-    return code, f"STOREMON {STATE_NAMES[code]} - {text} | {_perfdata(health, poll_age, import_age, max_age_s)}"
+    ages = {"latest_poll_age": poll_age, "last_import_age": import_age, "down_now_age": down_age}
+    return code, f"STOREMON {STATE_NAMES[code]} - {text} | {_perfdata(health, ages, max_age_s)}"
 
 
-def _perfdata(health: Health, poll_age: int | None, import_age: int | None, max_age_s: float) -> str:
+def _status_age(age_s: int | None, current: bool) -> str:
+    """How old the recorded down count is, and whether data came in since: it is never passed off as live."""
+    age = "status of unknown age" if age_s is None else f"status of {_hours(age_s)} ago"
+    return age if current else f"{age}, data imported since"
+
+
+def _perfdata(health: Health, ages: dict[str, int | None], max_age_s: float) -> str:
     """``label=value[UOM];warn;crit;min`` per the plugin guidelines; ``U`` when unknown."""
     warn, crit = int(max_age_s / 2), int(max_age_s)
     return " ".join(
         [
             f"stores={health.stores}",
             f"polls={health.polls}",
-            f"latest_poll_age={_value(poll_age, 's')};{warn};{crit};0",
-            f"last_import_age={_value(import_age, 's')};;;0",
+            f"latest_poll_age={_value(ages['latest_poll_age'], 's')};{warn};{crit};0",
+            f"last_import_age={_value(ages['last_import_age'], 's')};;;0",
             f"down_now={_value(health.down_now, '')};;;0",
+            f"down_now_age={_value(ages['down_now_age'], 's')};;;0",
         ]
     )
 
@@ -141,30 +158,34 @@ def read_health(db_target: str | None) -> Health:
         try:
             # Counting polls reads every page of the table: mapped, not copied, it took half the time.
             conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
-            return _read(lambda sql: conn.execute(sql).fetchone())
+            return _read(lambda sql: conn.execute(sql).fetchall())
         finally:
             conn.close()
     try:
         with db.connect() as sa_conn:
-            return _read(lambda sql: sa_conn.exec_driver_sql(sql).fetchone())
+            return _read(lambda sql: [tuple(row) for row in sa_conn.exec_driver_sql(sql)])
     finally:
         db.dispose()
 
 
-def _read(one_row: Callable[[str], tuple | None]) -> Health:
-    def scalar(sql: str) -> int | None:
-        row = one_row(sql)
-        return None if row is None or row[0] is None else int(row[0])
+def _read(rows: Callable[[str], list[tuple]]) -> Health:
+    def one_row(sql: str) -> tuple | None:
+        found = rows(sql)
+        return found[0] if found else None
 
-    polls = scalar(POLL_COUNT_SQL) or 0
+    count = one_row(POLL_COUNT_SQL)
+    polls = int(count[0]) if count is not None else 0
     per_store = one_row(STORES_AND_LATEST_POLL_SQL) if polls else None
     stores, latest = per_store if per_store is not None else (0, None)
     report = one_row(LAST_REPORT_SQL)
+    meta = {str(key): int(value) for key, value in rows(HEALTH_META_SQL) if value is not None}
     return Health(
         stores=int(stores or 0),
         polls=polls,
         latest_poll_us=int(latest) if latest is not None else None,
-        last_import_us=scalar(LAST_IMPORT_SQL),
+        last_import_us=meta.get(LAST_IMPORT_KEY),
         last_report_failed=(report[1] or "failed") if report is not None and report[0] == "Failed" else None,
-        down_now=scalar(STATUS_DOWN_SQL),
+        down_now=meta.get(STATUS_DOWN_KEY),
+        down_now_at_us=meta.get(STATUS_AT_KEY),
+        down_now_current=meta.get(STATUS_DATA_VERSION_KEY) == meta.get("data_version"),
     )

@@ -90,6 +90,11 @@ class StatusResult:
     def __len__(self) -> int:
         return len(self.store_ids)
 
+    def down_now(self) -> int:
+        """How many stores are open now and inactive now: the state an operator is paged for
+        (``headless.alerts.is_down`` is the same rule over a status row's text)."""
+        return int(np.count_nonzero(self.open_now & (self.status_now == INACTIVE)))
+
     @property
     def silent_us(self) -> np.ndarray:
         """How long since each store's latest poll, in µs."""

@@ -4,6 +4,14 @@ With ``--export`` too, both come from one snapshot of the database: the
 status is computed in the report's own read transaction, right after it, so
 the two files describe exactly the same data (an import committing meanwhile
 is in neither). Both destinations are checked before anything is computed.
+The watcher uses the same path after each batch, with or without a status
+file (``--alert-cmd`` needs the status, not the file).
+
+A status of now (no ``--as-of``) also leaves its count of stores open and
+down in ``meta``, with when it was computed and from which data version:
+``storemon --check`` must answer in half a second, and computing the status
+of two million polls takes seconds, so the check reports that recorded
+figure and its age instead.
 """
 
 from __future__ import annotations
@@ -13,7 +21,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from storemon_tui.db.database import Database
+from storemon_tui.db.database import Database, get_data_version
+from storemon_tui.db.summary_sql import STATUS_AT_KEY, STATUS_DATA_VERSION_KEY, STATUS_DOWN_KEY, set_meta_sql
 from storemon_tui.report.export import check_export_target, export_report, write_export
 from storemon_tui.report.jobs import ProgressCallback
 from storemon_tui.report.pipeline import run_status
@@ -22,33 +31,39 @@ from storemon_tui.report.status import StatusResult, status_text
 
 @dataclass(frozen=True)
 class Written:
-    """What :func:`write_outputs` wrote: the report (if asked for) and the status."""
+    """What :func:`write_outputs` wrote: the report (if asked for) and the status (computed, written if asked for)."""
 
     report_id: str | None
     report_rows: int
     report_seconds: float
-    status_rows: int
+    status: StatusResult
     status_seconds: float
+
+    @property
+    def status_rows(self) -> int:
+        return len(self.status)
 
 
 def write_outputs(
     db: Database,
     *,
     report_target: str | None,
-    status_target: str,
+    status_target: str | None,
     as_of_us: int | None = None,
     progress: ProgressCallback | None = None,
     timings: dict[str, float] | None = None,
 ) -> Written:
-    """Write the status to ``status_target`` and, if given, the report to ``report_target`` (``-``: stdout)."""
-    status_path = check_export_target(status_target, "--status")
-    statuses: list[StatusResult] = []
+    """Compute the status and write it to ``status_target`` (``None``: no file) and, if given, the report
+    to ``report_target`` (``-``: stdout); a status of now is recorded for the health check."""
+    status_path = check_export_target(status_target, "--status") if status_target is not None else None
+    statuses: list[tuple[StatusResult, int]] = []
     status_seconds = 0.0
 
     def compute_status(conn: Connection) -> None:
         nonlocal status_seconds
         started = time.perf_counter()
-        statuses.append(run_status(conn, as_of_us, progress=None if report_target else progress, timings=timings))
+        status = run_status(conn, as_of_us, progress=None if report_target else progress, timings=timings)
+        statuses.append((status, get_data_version(conn)))
         status_seconds = time.perf_counter() - started
 
     report_id, report_rows, report_seconds = None, 0, 0.0
@@ -60,7 +75,28 @@ def write_outputs(
     else:
         with db.snapshot() as conn:
             compute_status(conn)
+    status, data_version = statuses[0]
     started = time.perf_counter()
-    write_export(status_text(statuses[0]).encode("utf-8"), status_path)
+    if status_target is not None:
+        write_export(status_text(status).encode("utf-8"), status_path)
+    if as_of_us is None:
+        record_status(db, status.down_now(), data_version)
     status_seconds += time.perf_counter() - started
-    return Written(report_id, report_rows, report_seconds, len(statuses[0]), status_seconds)
+    return Written(report_id, report_rows, report_seconds, status, status_seconds)
+
+
+def record_status(db: Database, down_now: int, data_version: int) -> None:
+    """Leave the count of stores open and down in ``meta`` for ``storemon --check``, stamped now.
+
+    A transaction of its own, after the snapshot the status was read in has
+    ended (on SQLite a write cannot commit while a read is open). It does
+    not touch the data version: the data did not change.
+    """
+    values = {
+        STATUS_DOWN_KEY: down_now,
+        STATUS_AT_KEY: time.time_ns() // 1000,
+        STATUS_DATA_VERSION_KEY: data_version,
+    }
+    with db.begin_write() as conn:
+        for key, value in values.items():
+            conn.exec_driver_sql(set_meta_sql(key, value))

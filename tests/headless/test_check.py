@@ -23,6 +23,8 @@ def health(**changes: object) -> Health:
         "last_import_us": NOW_US - 300_000_000,  # 5 minutes ago
         "last_report_failed": None,
         "down_now": 3,
+        "down_now_at_us": NOW_US - 240_000_000,  # computed 4 minutes ago
+        "down_now_current": True,
     }
     facts.update(changes)
     return Health(**facts)  # type: ignore[arg-type]
@@ -32,9 +34,19 @@ def test_ok_with_perfdata() -> None:
     code, line = judge(health(), now_us=NOW_US, max_age_h=2)
     assert code == OK
     assert line == (
-        "STOREMON OK - 14,000 stores, 1,900,000 polls, latest poll 10 min ago, 3 stores down now"
-        " | stores=14000 polls=1900000 latest_poll_age=600s;3600;7200;0 last_import_age=300s;;;0 down_now=3;;;0"
+        "STOREMON OK - 14,000 stores, 1,900,000 polls, latest poll 10 min ago, 3 open stores down (status of 4 min ago)"
+        " | stores=14000 polls=1900000 latest_poll_age=600s;3600;7200;0 last_import_age=300s;;;0"
+        " down_now=3;;;0 down_now_age=240s;;;0"
     )
+
+
+def test_the_down_count_says_how_old_it_is_and_whether_data_came_in_since() -> None:
+    # Recorded 2 h ago (7200 s), before an import of 5 min ago: shown, with both facts.
+    stale = health(down_now_at_us=NOW_US - 2 * HOUR_US, down_now_current=False)
+    code, line = judge(stale, now_us=NOW_US, max_age_h=2)
+    assert code == OK  # a figure's age is information, not a verdict
+    assert "3 open stores down (status of 2.0 h ago, data imported since) |" in line
+    assert line.endswith(" down_now=3;;;0 down_now_age=7200s;;;0")
 
 
 def test_warning_at_half_the_max_age_and_when_the_last_report_failed() -> None:
@@ -50,13 +62,12 @@ def test_warning_at_half_the_max_age_and_when_the_last_report_failed() -> None:
 
 
 def test_critical_without_polls_or_with_old_polls() -> None:
-    code, line = judge(
-        health(stores=0, polls=0, latest_poll_us=None, last_import_us=None, down_now=None), now_us=NOW_US, max_age_h=2
-    )
+    empty = health(stores=0, polls=0, latest_poll_us=None, last_import_us=None, down_now=None, down_now_at_us=None)
+    code, line = judge(empty, now_us=NOW_US, max_age_h=2)
     assert code == CRITICAL
     assert line == (
         "STOREMON CRITICAL - no polls in the database; 0 stores, 0 polls"
-        " | stores=0 polls=0 latest_poll_age=U;3600;7200;0 last_import_age=U;;;0 down_now=U;;;0"
+        " | stores=0 polls=0 latest_poll_age=U;3600;7200;0 last_import_age=U;;;0 down_now=U;;;0 down_now_age=U;;;0"
     )
     # --max-age 6: 7 h is critical, whatever else is wrong.
     code, line = judge(health(latest_poll_us=NOW_US - 7 * HOUR_US, last_report_failed="x"), now_us=NOW_US, max_age_h=6)
@@ -82,13 +93,42 @@ def test_check_on_a_real_database(cli, db_target: str, tmp_path: Path) -> None:
     assert result.stderr == ""
     assert re.fullmatch(
         r"STOREMON OK - 2 stores, 2 polls, latest poll (19|20|21) min ago"
-        r" \| stores=2 polls=2 latest_poll_age=1\d{3}s;3600;7200;0 last_import_age=\d+s;;;0 down_now=U;;;0\n",
+        r" \| stores=2 polls=2 latest_poll_age=1\d{3}s;3600;7200;0 last_import_age=\d+s;;;0"
+        r" down_now=U;;;0 down_now_age=U;;;0\n",
         result.stdout,
     ), result.stdout
     warning = cli("--db", db_target, "--check", "--max-age", "0.5")  # 20 min > 15 min
     assert warning.returncode == 1 and warning.stdout.startswith("STOREMON WARNING - latest poll 2"), warning.stdout
     critical = cli("--db", db_target, "--check", "--max-age", "0.25")
     assert critical.returncode == 2 and critical.stdout.startswith("STOREMON CRITICAL - latest poll"), critical.stdout
+
+
+def test_the_down_count_comes_from_the_last_status_of_now(cli, db_target: str, tmp_path: Path) -> None:
+    """``--status`` (no ``--as-of``) records its count of open stores down; the check shows it, aged."""
+    now = datetime.now(UTC)
+    polls = tmp_path / "polls.csv"
+    # No business hours: open all week. a is active now, b inactive (down).
+    polls.write_text(
+        "store_id,timestamp_utc,status\n"
+        f"a,{_iso(now - timedelta(minutes=20))},active\nb,{_iso(now - timedelta(minutes=50))},inactive\n"
+    )
+    assert cli("--db", db_target, "--import", polls).returncode == 0
+    as_of = (now - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M:%S")
+    assert cli("--db", db_target, "--status", tmp_path / "past.csv", "--as-of", as_of).returncode == 0
+    assert cli("--db", db_target, "--check").stdout.endswith(" down_now=U;;;0 down_now_age=U;;;0\n")  # not of now
+
+    assert cli("--db", db_target, "--status", tmp_path / "s.csv").returncode == 0
+    down_rows = [line for line in (tmp_path / "s.csv").read_text().splitlines() if ",yes,inactive," in line]
+    assert [line.split(",")[0] for line in down_rows] == ["b"]
+    result = cli("--db", db_target, "--check")
+    assert result.returncode == 0, result.stdout
+    assert ", 1 open stores down (status of 0 min ago) |" in result.stdout
+    assert re.search(r" down_now=1;;;0 down_now_age=\d{1,2}s;;;0\n$", result.stdout), result.stdout
+
+    polls.write_text(f"store_id,timestamp_utc,status\nb,{_iso(now - timedelta(minutes=10))},active\n")
+    assert cli("--db", db_target, "--import", polls).returncode == 0
+    result = cli("--db", db_target, "--check")
+    assert ", 1 open stores down (status of 0 min ago, data imported since) |" in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
