@@ -1,4 +1,4 @@
-"""The command-line flags of unattended operation: ``--watch``, ``--check``, ``--log-format``.
+"""The command-line flags of unattended operation: ``--watch``, ``--alert-cmd``, ``--check``, ``--log-format``.
 
 Kept out of ``cli.py`` (shared by several people) so that file only wires
 them in; the checks that combine them with the other flags live here too.
@@ -15,12 +15,18 @@ if TYPE_CHECKING:
 
 
 def add_unattended_arguments(parser: argparse.ArgumentParser) -> None:
-    """--watch, --check and --log-format (storemon_tui.headless)."""
+    """--watch, --alert-cmd, --check and --log-format (storemon_tui.headless)."""
     parser.add_argument(
         "--watch",
         metavar="DIR",
         help="import every CSV dropped into DIR until SIGTERM/SIGINT (moved to DIR/imported or DIR/rejected); "
-        "with --export, regenerate it after each batch",
+        "with --export and/or --status, regenerate them after each batch",
+    )
+    parser.add_argument(
+        "--alert-cmd",
+        metavar="CMD",
+        help="with --watch: after each batch, run CMD through the shell when stores went down or recovered "
+        "(one JSON object per store on stdin)",
     )
     parser.add_argument(
         "--poll",
@@ -50,13 +56,15 @@ def check_unattended_usage(parser: argparse.ArgumentParser, args: argparse.Names
     if args.watch is not None:
         if args.import_files or args.as_of is not None or args.check:
             parser.error("--watch cannot be combined with --import, --as-of or --check")
-        if args.export == "-":
-            parser.error("--watch writes --export to a file, not stdout")
-    elif args.poll:
-        parser.error("--poll only applies to --watch")
+        if args.export == "-" or args.status == "-":
+            parser.error("--watch writes --export and --status to files, not stdout")
+        if args.alert_cmd is not None and not args.alert_cmd.strip():
+            parser.error("--alert-cmd needs a command")
+    elif args.poll or args.alert_cmd is not None:
+        parser.error("--poll and --alert-cmd only apply to --watch")
     if args.check:
-        if args.import_files or args.export:
-            parser.error("--check cannot be combined with --import or --export")
+        if args.import_files or args.export or args.status:
+            parser.error("--check cannot be combined with --import, --export or --status")
         if args.max_age is not None and not args.max_age > 0:
             parser.error("--max-age must be a positive number of hours")
     elif args.max_age is not None:
@@ -71,5 +79,7 @@ def watch_options(args: argparse.Namespace) -> WatchOptions:
         db_target=args.db,
         skip_invalid=args.skip_invalid,
         export=args.export,
+        status=args.status,
+        alert_cmd=args.alert_cmd,
         force_polling=args.poll,
     )

@@ -6,8 +6,8 @@ import the files that are complete (:mod:`drop_folder`) exactly as
 kind order and read-ahead, :func:`~storemon_tui.ingest.importer.write_prepared`
 for one transaction per file — then move each to ``imported/`` or
 ``rejected/`` (:mod:`filing`). Once no file has arrived for ``batch_s``
-seconds the batch is over and the outputs (``--export``) are regenerated
-once for the whole batch.
+seconds the batch is over and the outputs (``--export``, ``--status``,
+``--alert-cmd``) are produced once for the whole batch (:mod:`batch_outputs`).
 
 It never dies on a bad file (rejected), a locked or unreachable database
 (logged, retried with back-off doubling up to 60 s, the files stay where
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from storemon_tui.errors import Cancelled, DatabaseError, StoremonError
 from storemon_tui.headless import events, filing, log
+from storemon_tui.headless.batch_outputs import BatchOutputs
 from storemon_tui.headless.drop_folder import DropFolder
 from storemon_tui.headless.folder_events import FolderEvents
 from storemon_tui.headless.folder_lock import FolderLock
@@ -58,6 +59,8 @@ class WatchOptions:
     db_target: str | None = None
     skip_invalid: bool = False
     export: str | None = None
+    status: str | None = None
+    alert_cmd: str | None = None
     force_polling: bool = False
     stable_s: float = field(default_factory=lambda: _env_seconds("STOREMON_WATCH_STABLE_S", 2.0))
     """A file written in place is taken once unchanged this long."""
@@ -162,6 +165,7 @@ class Watcher:
         self.last_arrival = 0.0
         self.batch_files = 0
         self.batch_changed = False
+        self.outputs = BatchOutputs(options.export, options.status, options.alert_cmd)
         self.outputs_written = False
         self.mode = events.mode
         self.first_seen: dict[str, float] = {}
@@ -196,15 +200,17 @@ class Watcher:
             self._finish_batch()
 
     def _log_start(self) -> None:
-        outputs = [f"report to {self.options.export}"] if self.options.export else []
+        outputs = self.outputs.describe()
         log.event(
             "watch_started",
             f"watching {self.options.folder} ({self.mode}) for files to import into {self.db.location}"
-            + (f"; after each batch: {', '.join(outputs)}" if outputs else ""),
+            + (f"; after each batch: {outputs}" if outputs else ""),
             folder=str(self.options.folder),
             db=self.db.location,
             mode=self.mode,
             export=self.options.export,
+            status=self.options.status,
+            alerts=self.outputs.alerter is not None,  # not the command: it may hold a webhook's secret
             pid=os.getpid(),
         )
         if self.events.fallback_reason and self.options.force_polling is False:
@@ -386,17 +392,15 @@ class Watcher:
         return bool(self.batch_files) and now - self.last_arrival >= self.options.batch_s
 
     def _finish_batch(self) -> None:
-        """Regenerate the outputs once for the batch, if it changed the data (or none were written yet)."""
-        if not (self.batch_changed or not self.outputs_written) or not self.options.export:
+        """Produce the outputs once for the batch, if it changed the data (or none were produced yet)."""
+        if not (self.batch_changed or not self.outputs_written) or not self.outputs:
             self._end_batch()
             return
         try:
-            self._export(self.options.export)
+            self.outputs.write(self.db)
         except DatabaseError as exc:
             self._retry_later(str(exc))
             return
-        except StoremonError as exc:
-            log.error("report_failed", f"storemon: {exc}", error=str(exc))
         self._succeeded()
         self.outputs_written = True
         self._end_batch()
@@ -404,12 +408,6 @@ class Watcher:
     def _end_batch(self) -> None:
         self.batch_files = 0
         self.batch_changed = False
-
-    def _export(self, target: str) -> None:
-        from storemon_tui.report.export import export_report
-
-        report_id, rows, seconds = export_report(self.db, target)
-        events.report_written(report_id, rows, seconds, target)
 
 
 def _move_rejects(summary: ImportSummary) -> Path | None:
