@@ -17,8 +17,9 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -28,6 +29,9 @@ StatusRows = Mapping[str, Mapping[str, str]]
 DOWN = "down"
 RECOVERED = "recovered"
 ALERT_TIMEOUT_S = 30.0
+STOP_GRACE_S = 5.0
+"""Once the watcher is asked to stop, a running command gets this long to finish (a post in flight)."""
+_SLICE_S = 0.2
 
 
 def is_down(row: Mapping[str, str]) -> bool:
@@ -67,36 +71,80 @@ class AlertResult:
     error: str = ""
 
 
-def run_alert_command(command: str, events: list[dict[str, str]], timeout_s: float = ALERT_TIMEOUT_S) -> AlertResult:
+def run_alert_command(
+    command: str,
+    events: list[dict[str, str]],
+    timeout_s: float = ALERT_TIMEOUT_S,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    stop_grace_s: float = STOP_GRACE_S,
+) -> AlertResult:
     """Run ``command`` through the shell with the events on stdin; never raises.
 
     It runs in a session of its own so that a timeout kills everything it
     started (``sh -c 'curl …'`` leaves ``curl`` holding the pipes
-    otherwise, and waiting for them would hang the watcher).
+    otherwise, and waiting for them would hang the watcher). When
+    ``should_stop`` turns true (SIGTERM), the command gets ``stop_grace_s``
+    more, not the rest of its 30 s: a service manager waits for the watcher.
+    Its stdin is an unlinked temporary file, not a pipe: the command reads
+    at its own pace, and waiting for it can be sliced (``communicate`` drops
+    the rest of its input when it is called again after a timeout).
     """
     started = time.monotonic()
+    with tempfile.TemporaryFile() as stdin:
+        stdin.write(json_lines(events))
+        stdin.seek(0)
+        try:
+            proc = subprocess.Popen(
+                command,
+                shell=True,
+                stdin=stdin,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            return AlertResult(None, time.monotonic() - started, f"cannot start: {exc.strerror or exc}")
     try:
-        proc = subprocess.Popen(
-            command,
-            shell=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        return AlertResult(None, time.monotonic() - started, f"cannot start: {exc.strerror or exc}")
-    try:
-        _, err = proc.communicate(json_lines(events), timeout=timeout_s)
-    except subprocess.TimeoutExpired:
+        err, cut_short = _communicate(proc, timeout_s, should_stop, stop_grace_s)
+    except BaseException:  # a second Ctrl-C: the command is in a session of its own, the terminal's ^C misses it
         _kill_group(proc)
-        return AlertResult(None, time.monotonic() - started, f"timed out after {timeout_s:g} s; killed")
+        raise
+    if cut_short:
+        _kill_group(proc)
+        return AlertResult(None, time.monotonic() - started, cut_short)
     seconds = time.monotonic() - started
     if proc.returncode == 0:
         return AlertResult(0, seconds)
     last = err.decode("utf-8", "replace").strip().splitlines()
     detail = f": {last[-1]}" if last else ""
     return AlertResult(proc.returncode, seconds, f"exited with status {proc.returncode}{detail}")
+
+
+def _communicate(
+    proc: subprocess.Popen[bytes],
+    timeout_s: float,
+    should_stop: Callable[[], bool] | None,
+    stop_grace_s: float,
+) -> tuple[bytes, str]:
+    """``proc.communicate()`` in slices, so that a stop request is seen at once.
+
+    Returns the command's stderr and ``""``, or ``b""`` and why it must be
+    killed (it timed out, or it outlived the grace after a stop request).
+    """
+    deadline = time.monotonic() + timeout_s
+    stop_at: float | None = None
+    while True:
+        now = time.monotonic()
+        if stop_at is None and should_stop is not None and should_stop():
+            stop_at = now + stop_grace_s
+        if stop_at is not None and now >= stop_at and stop_at < deadline:
+            return b"", f"still running {stop_grace_s:g} s after storemon was asked to stop; killed"
+        if now >= deadline:
+            return b"", f"timed out after {timeout_s:g} s; killed"
+        limit = deadline if stop_at is None else min(deadline, stop_at)
+        with suppress(subprocess.TimeoutExpired):  # a retry resumes reading stderr where it was
+            return proc.communicate(timeout=min(limit - now, _SLICE_S))[1], ""
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -113,9 +161,12 @@ class Alerter:
     again with the next batch's, which would page twice for one outage.
     """
 
-    def __init__(self, command: str, timeout_s: float = ALERT_TIMEOUT_S) -> None:
+    def __init__(
+        self, command: str, timeout_s: float = ALERT_TIMEOUT_S, should_stop: Callable[[], bool] | None = None
+    ) -> None:
         self.command = command
         self.timeout_s = timeout_s
+        self.should_stop = should_stop
         self.previous: StatusRows | None = None
 
     def after_batch(self, current: StatusRows) -> list[dict[str, str]]:
@@ -128,7 +179,7 @@ class Alerter:
             return events
         down = sum(e["event"] == DOWN for e in events)
         counts = f"{down} down, {len(events) - down} recovered"
-        result = run_alert_command(self.command, events, self.timeout_s)
+        result = run_alert_command(self.command, events, self.timeout_s, should_stop=self.should_stop)
         if result.error:
             log.error(
                 "alert_failed",

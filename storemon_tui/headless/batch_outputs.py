@@ -15,6 +15,7 @@ outputs with back-off.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from storemon_tui.errors import DatabaseError, StoremonError
@@ -30,10 +31,12 @@ if TYPE_CHECKING:
 class BatchOutputs:
     """The outputs asked for on the command line, and the alerter's memory between batches."""
 
-    def __init__(self, export: str | None, status: str | None, alert_cmd: str | None) -> None:
+    def __init__(
+        self, export: str | None, status: str | None, alert_cmd: str | None, should_stop: Callable[[], bool]
+    ) -> None:
         self.export = export
         self.status = status
-        self.alerter = Alerter(alert_cmd) if alert_cmd else None
+        self.alerter = Alerter(alert_cmd, should_stop=should_stop) if alert_cmd else None
 
     def __bool__(self) -> bool:
         return bool(self.export or self.status or self.alerter)

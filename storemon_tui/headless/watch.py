@@ -165,7 +165,7 @@ class Watcher:
         self.last_arrival = 0.0
         self.batch_files = 0
         self.batch_changed = False
-        self.outputs = BatchOutputs(options.export, options.status, options.alert_cmd)
+        self.outputs = BatchOutputs(options.export, options.status, options.alert_cmd, stop.is_set)
         self.outputs_written = False
         self.mode = events.mode
         self.first_seen: dict[str, float] = {}

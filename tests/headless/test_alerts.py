@@ -87,6 +87,23 @@ def test_a_slow_command_is_killed_with_everything_it_started(tmp_path: Path) -> 
     assert time.monotonic() - started < 20
 
 
+def test_a_stop_request_cuts_the_wait_to_the_grace(tmp_path: Path) -> None:
+    """SIGTERM while a command runs: it gets the grace, not the rest of its 30 s; a quick one finishes."""
+    out = tmp_path / "out.jsonl"
+    events = [{"event": "down", "store_id": "a"}] * 3000  # more than a pipe holds (~100 KB)
+    stop_at = time.monotonic() + 0.3
+    started = time.monotonic()
+    result = run_alert_command(
+        "sleep 60 & sleep 60", events, should_stop=lambda: time.monotonic() > stop_at, stop_grace_s=0.5
+    )
+    assert result.exit_code is None
+    assert result.error == "still running 0.5 s after storemon was asked to stop; killed"
+    assert time.monotonic() - started < 20
+    quick = run_alert_command(f"sleep 0.3; cat > '{out}'", events, should_stop=lambda: True, stop_grace_s=10)
+    assert quick == type(quick)(0, quick.seconds)
+    assert len(out.read_text().splitlines()) == 3000  # every line, through the sliced exchange
+
+
 def test_the_alerter_remembers_between_batches_and_survives_a_failing_command(tmp_path: Path, capsys) -> None:
     from storemon_tui.headless import log
     from storemon_tui.headless.alerts import Alerter

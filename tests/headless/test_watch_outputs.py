@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from storemon_tui.report.status import STATUS_COLUMNS, STATUS_HEADER
-from tests.headless.watch_helpers import POLLS_HEADER, drop
+from tests.headless.watch_helpers import POLLS_HEADER, drop, wait_until
 
 
 def polls(hour: int, **statuses: str) -> str:
@@ -108,6 +109,22 @@ def test_a_failing_alert_command_is_logged_and_the_watcher_carries_on(
     assert [(e["event"], e["store_id"]) for e in failed["events"]] == [("down", "b")]
     assert watcher.stop() == 0
     assert "status_written" not in watcher.names() and not list(tmp_path.glob("*.csv"))
+
+
+def test_sigterm_while_the_alert_command_runs_stops_within_the_grace(
+    start_watcher, drop_dir: Path, tmp_path: Path
+) -> None:
+    db, started = tmp_path / "w.sqlite3", tmp_path / "command-started"
+    watcher = start_watcher(drop_dir, db, "--alert-cmd", f"touch '{started}'; sleep 60")
+    drop(drop_dir, "first.csv", polls(10, a="inactive"))
+    wait_until(started.exists, 60, "the alert command to start")
+    asked = time.monotonic()
+    assert watcher.stop() == 0
+    assert time.monotonic() - asked < 5 + 15  # the 5 s grace, not the rest of the 30 s timeout
+    failed = next(e for e in watcher.events if e["event"] == "alert_failed")
+    assert failed["error"] == "still running 5 s after storemon was asked to stop; killed"
+    assert [(e["event"], e["store_id"]) for e in failed["events"]] == [("down", "a")]
+    assert watcher.names()[-1] == "watch_stopped"
 
 
 def test_an_unwritable_status_path_is_logged_and_the_alerts_still_go(
