@@ -80,14 +80,19 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def test_check_on_a_real_database(cli, db_target: str, tmp_path: Path) -> None:
-    now = datetime.now(UTC)
+def _import_two_stores(cli, db_target: str, tmp_path: Path, now: datetime) -> Path:
+    """a polled active 20 min ago, b inactive 50 min ago; no business hours (open all week), so b is down."""
     polls = tmp_path / "polls.csv"
     polls.write_text(
         "store_id,timestamp_utc,status\n"
         f"a,{_iso(now - timedelta(minutes=20))},active\nb,{_iso(now - timedelta(minutes=50))},inactive\n"
     )
     assert cli("--db", db_target, "--import", polls).returncode == 0
+    return polls
+
+
+def test_check_on_a_real_database(cli, db_target: str, tmp_path: Path) -> None:
+    _import_two_stores(cli, db_target, tmp_path, datetime.now(UTC))
     result = cli("--db", db_target, "--check")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
@@ -106,13 +111,7 @@ def test_check_on_a_real_database(cli, db_target: str, tmp_path: Path) -> None:
 def test_the_down_count_comes_from_the_last_status_of_now(cli, db_target: str, tmp_path: Path) -> None:
     """``--status`` (no ``--as-of``) records its count of open stores down; the check shows it, aged."""
     now = datetime.now(UTC)
-    polls = tmp_path / "polls.csv"
-    # No business hours: open all week. a is active now, b inactive (down).
-    polls.write_text(
-        "store_id,timestamp_utc,status\n"
-        f"a,{_iso(now - timedelta(minutes=20))},active\nb,{_iso(now - timedelta(minutes=50))},inactive\n"
-    )
-    assert cli("--db", db_target, "--import", polls).returncode == 0
+    polls = _import_two_stores(cli, db_target, tmp_path, now)
     as_of = (now - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M:%S")
     assert cli("--db", db_target, "--status", tmp_path / "past.csv", "--as-of", as_of).returncode == 0
     assert cli("--db", db_target, "--check").stdout.endswith(" down_now=U;;;0 down_now_age=U;;;0\n")  # not of now
