@@ -54,8 +54,8 @@ def add_unattended_arguments(parser: argparse.ArgumentParser) -> None:
 
 def check_unattended_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.watch is not None:
-        if args.import_files or args.as_of is not None or args.check:
-            parser.error("--watch cannot be combined with --import, --as-of or --check")
+        if args.import_files or args.as_of is not None or args.check or args.prune:
+            parser.error("--watch cannot be combined with --import, --as-of, --check or --prune")
         if args.export == "-" or args.status == "-":
             parser.error("--watch writes --export and --status to files, not stdout")
         if args.alert_cmd is not None and not args.alert_cmd.strip():
@@ -63,8 +63,8 @@ def check_unattended_usage(parser: argparse.ArgumentParser, args: argparse.Names
     elif args.poll or args.alert_cmd is not None:
         parser.error("--poll and --alert-cmd only apply to --watch")
     if args.check:
-        if args.import_files or args.export or args.status:
-            parser.error("--check cannot be combined with --import, --export or --status")
+        if args.import_files or args.export or args.status or args.prune:
+            parser.error("--check cannot be combined with --import, --export, --status or --prune")
         if args.max_age is not None and not args.max_age > 0:
             parser.error("--max-age must be a positive number of hours")
     elif args.max_age is not None:

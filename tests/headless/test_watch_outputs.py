@@ -149,4 +149,9 @@ def test_alert_and_status_usage_errors(cli, drop_dir: Path, tmp_path: Path) -> N
     assert run.returncode == 2 and "not stdout" in run.stderr
     run = cli("--db", db, "--watch", drop_dir, "--alert-cmd", " ")
     assert run.returncode == 2 and "--alert-cmd needs a command" in run.stderr
+    # --prune is a run of its own (from cron beside the watcher), never silently ignored.
+    run = cli("--db", db, "--watch", drop_dir, "--prune", "--keep-reports", "5")
+    assert run.returncode == 2 and "--watch cannot be combined with" in run.stderr
+    run = cli("--db", db, "--check", "--prune", "--keep-reports", "5")
+    assert run.returncode == 2 and "--check cannot be combined with" in run.stderr
     assert not db.exists()
