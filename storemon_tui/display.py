@@ -32,3 +32,17 @@ def format_time_of_day(us: int) -> str:
     minutes, secs = divmod(rest, 60)
     clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
     return f"{clock}.{micros:06d}" if micros else clock
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 file``, ``3 files``, ``1,234 rows``: a count with its noun agreeing (never ``file(s)``)."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def format_age(seconds: float) -> str:
+    """How old something is, in the largest whole unit: ``45 s``, ``17 min``, ``5 h``, ``3 d``, ``3 y``."""
+    seconds = max(seconds, 0.0)
+    for unit, size in (("y", 365.25 * 86400), ("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"

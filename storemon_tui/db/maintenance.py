@@ -14,7 +14,15 @@ from sqlalchemy import Connection, text
 
 from storemon_tui.db.database import Database, bump_data_version, get_data_version
 from storemon_tui.db.summary_sql import LATEST_POLL_SQL, STORES_WITH_POLLS_SQL
+from storemon_tui.display import counted
 
+ROW_NOUNS = {
+    "polls": ("poll", "polls"),
+    "business_hours": ("business hours row", "business hours rows"),
+    "time_zones": ("time zone", "time zones"),
+    "reports": ("report", "reports"),
+}
+"""How a count of each clearable table's rows reads (``1 poll``, ``193 time zones``)."""
 CLEARABLE = {
     "polls": "poll",
     "business_hours": "business_hours",
@@ -76,7 +84,7 @@ def describe_clear(db: Database, tables: list[str]) -> str:
         parts = []
         for name in tables:
             rows = _count(conn, CLEARABLE[name])
-            parts.append(f"{rows:,} {name.replace('_', ' ')} row(s)")
+            parts.append(counted(rows, *ROW_NOUNS[name]))
     return ", ".join(parts)
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from storemon_tui.display import counted
 from storemon_tui.errors import Cancelled, DatabaseError, StoremonError
 from storemon_tui.headless import events, filing, log
 from storemon_tui.headless.batch_outputs import BatchOutputs
@@ -182,7 +183,7 @@ class Watcher:
             "watch_stopped",
             f"stopped watching {self.options.folder}"
             + (f" ({self.stop.signal_name})" if self.stop.signal_name else "")
-            + f": {self.tally.imported} file(s) imported, {self.tally.rejected} rejected",
+            + f": {counted(self.tally.imported, 'file')} imported, {self.tally.rejected} rejected",
             folder=str(self.options.folder),
             signal=self.stop.signal_name,
             imported=self.tally.imported,

@@ -233,7 +233,7 @@ def _totals(store_id: str, bounds: np.ndarray, states: np.ndarray, now_us: int) 
 
 def _local(ts_us: int, tz: ZoneInfo) -> str:
     moment = datetime.fromtimestamp(ts_us // 1_000_000, tz=UTC).astimezone(tz)
-    return moment.strftime("%a %m-%d %H:%M:%S")
+    return moment.strftime("%a %Y-%m-%d %H:%M:%S")
 
 
 def _hours_by_day(rows: Sequence[Sequence[int]]) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 from textual import on, work
@@ -18,13 +19,14 @@ from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.notifications import SeverityLevel
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from storemon_tui.db.database import Database
 from storemon_tui.db.maintenance import DataSummary
-from storemon_tui.display import format_ts_us
+from storemon_tui.display import counted, format_age, format_ts_us
 from storemon_tui.report.jobs import ReportJobs
 from storemon_tui.safe_text import plain_text, visible, visible_lines
 from storemon_tui.tui.commands import StoremonCommands
@@ -50,12 +52,36 @@ QUIT_WAIT = 10.0
 """Seconds quitting waits for a cancelled report to stop before leaving anyway."""
 
 
+STALE_AFTER_S = 86400
+"""Data whose latest poll is older than this (by the clock) shows its age in a warning style."""
+
+
 class SummaryBar(Horizontal):
-    """The header: where the data lives and how much there is."""
+    """The header: where the data lives, how much there is and how old it is."""
+
+    stale: var[bool] = var(False)
+    """The latest poll is more than a day old: a report's "now" is not today."""
 
     def compose(self) -> ComposeResult:
         yield Label("", id="db-location")
         yield Label("", id="db-summary")
+
+    def watch_stale(self, stale: bool) -> None:
+        self.query_one("#db-summary", Label).set_class(stale, "-stale")
+
+
+def summary_text(summary: DataSummary, now_s: float) -> tuple[str, bool]:
+    """The header's data summary, and whether the data is stale.
+
+    The report's "now" is the latest poll, not the clock: the header says how
+    old that is (``data up to 2023-01-24 23:59 UTC · 3 y old``).
+    """
+    if not summary.polls or summary.latest_poll_us is None:
+        return "no polls yet · F6 imports sample data", False
+    age_s = now_s - summary.latest_poll_us / 1_000_000
+    latest = format_ts_us(summary.latest_poll_us // 60_000_000 * 60_000_000).removesuffix(":00 UTC")
+    text = f"{summary.stores:,} stores · {summary.polls:,} polls · data up to {latest} UTC · {format_age(age_s)} old"
+    return text, age_s > STALE_AFTER_S
 
 
 class MainScreen(Screen):
@@ -79,6 +105,8 @@ class StoremonApp(WorkerErrors, App[None]):
     """The panes ask for things with :mod:`~storemon_tui.tui.messages` (handled here with ``@on``);
     the app's own workers report with the messages nested below."""
 
+    clock = staticmethod(time.time)
+    """The wall clock, for the header's data age (snapshot tests pin it)."""
     CSS_PATH = "app.tcss"
     TITLE = "storemon"
     COMMANDS = App.COMMANDS | {StoremonCommands}
@@ -227,14 +255,9 @@ class StoremonApp(WorkerErrors, App[None]):
 
     def _show_summary(self, summary: DataSummary, startup: bool) -> None:
         self.reports_pane.data_version = summary.data_version
-        if summary.polls and summary.latest_poll_us is not None:
-            text = (
-                f"{summary.stores:,} stores · {summary.polls:,} polls · "
-                f"now {format_ts_us(summary.latest_poll_us // 1_000_000 * 1_000_000)}"
-            )
-        else:
-            text = "no polls yet · F6 imports sample data"
+        text, stale = summary_text(summary, self.clock())
         self.main_screen.query_one("#db-summary", Label).update(text)
+        self.main_screen.query_one(SummaryBar).stale = stale
         empty = not (summary.polls or summary.hours_rows or summary.zones)
         if startup and empty:
             if not self.pane_chosen:
@@ -498,14 +521,14 @@ class StoremonApp(WorkerErrors, App[None]):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="clear", description="Clear")
     def clear(self, tables: list[str]) -> None:
-        from storemon_tui.db.maintenance import clear_tables
+        from storemon_tui.db.maintenance import ROW_NOUNS, clear_tables
 
         deleted = clear_tables(self.db, tables)
-        self.post_message(self.Cleared(", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in deleted.items())))
+        self.post_message(self.Cleared(", ".join(counted(n, *ROW_NOUNS[t]) for t, n in deleted.items())))
 
     @on(Cleared)
     def after_clear(self, event: Cleared) -> None:
-        self.notify(f"Deleted {event.text} row(s)", title="Clear")
+        self.notify(f"Deleted {event.text}", title="Clear")
         self.post_message(DataChanged())
 
 

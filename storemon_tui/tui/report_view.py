@@ -8,6 +8,7 @@ sorted by their numeric value. pandas is imported lazily (only in workers).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,11 @@ from storemon_tui.safe_text import visible
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+
+UPTIME_PCT = "uptime_pct_last_week"
+"""A column the app adds to a report's: the week's uptime as a share of its business hours
+(empty for a store with none), rounded down to 0.1. Shown and sortable; never exported, never compared."""
+SHOWN_COLUMNS = (*REPORT_COLUMNS, UPTIME_PCT)
 
 
 @dataclass(frozen=True)
@@ -47,15 +53,19 @@ class ReportFrame:
         if tuple(self.text.columns) != REPORT_COLUMNS:
             raise ValueError(f"{path}: not a storemon report (unexpected header)")
         self.values = self.text[list(REPORT_COLUMNS[1:])].astype(float)
+        up, down = self.values["uptime_last_week"], self.values["downtime_last_week"]
+        business = up + down
+        self.values[UPTIME_PCT] = (100 * up / business).where(business > 0)  # NaN: no business hours
+        self.text[UPTIME_PCT] = self.values[UPTIME_PCT].map(_percent)
         self.id_width = _shown_width(self.text["store_id"])
         """The widest store id of the whole report as shown (escaped, in terminal cells): one width for every view."""
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return REPORT_COLUMNS
+        return SHOWN_COLUMNS
 
     def view(self, sort_column: str = "store_id", descending: bool = False, filter: str = "") -> ReportView:
-        if sort_column not in REPORT_COLUMNS:
+        if sort_column not in SHOWN_COLUMNS:
             raise ValueError(f"unknown column {sort_column!r}")
         return ReportView(self, sort_column, descending, filter.strip())
 
@@ -78,7 +88,7 @@ class ReportFrame:
         match = self.text[self.text["store_id"] == store_id]
         if match.empty:
             return None
-        return dict(zip(REPORT_COLUMNS, match.iloc[0].tolist(), strict=True))
+        return dict(zip(REPORT_COLUMNS, match.iloc[0][list(REPORT_COLUMNS)].tolist(), strict=True))
 
 
 class ReportView:
@@ -91,11 +101,11 @@ class ReportView:
     def __init__(self, frame: ReportFrame, sort_column: str, descending: bool, filter: str) -> None:
         self.frame, self.sort_column, self.descending, self.filter = frame, sort_column, descending, filter
         self._order = self._compute_order()
-        self._widths = (frame.id_width,) + (0,) * (len(REPORT_COLUMNS) - 1)
+        self._widths = (frame.id_width,) + (0,) * (len(SHOWN_COLUMNS) - 1)
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return REPORT_COLUMNS
+        return SHOWN_COLUMNS
 
     def _compute_order(self) -> np.ndarray:
         """Row positions of this view: filtered, then sorted."""
@@ -112,7 +122,7 @@ class ReportView:
             order = np.argsort(keys, kind="stable")
             return rows[order[::-1] if self.descending else order]
         keys = self.frame.values[self.sort_column].to_numpy()[rows]
-        # Stable: ties keep store_id order (the CSV is sorted by store_id).
+        # Stable: ties keep store_id order (the CSV is sorted by store_id). NaN (no uptime %) sorts last either way.
         return rows[np.argsort(-keys if self.descending else keys, kind="stable")]
 
     def total(self) -> int:
@@ -123,7 +133,14 @@ class ReportView:
         start = min(max(start, 0), self.total())
         picked = self._order[start : start + max(count, 0)]
         rows = list(self.frame.text.iloc[picked].itertuples(index=False, name=None))
-        return Page(REPORT_COLUMNS, rows, start, self.total(), widths=self._widths)
+        return Page(SHOWN_COLUMNS, rows, start, self.total(), widths=self._widths)
+
+
+def _percent(value: float) -> str:
+    """``99.9`` (rounded down: never ``100`` unless the store was up all week), ``100``; ``""`` for NaN."""
+    if value != value:
+        return ""
+    return "100" if value >= 100 else f"{math.floor(value * 10) / 10:.1f}"
 
 
 def _shown_width(ids: pd.Series) -> int:

@@ -97,7 +97,7 @@ def test_summarize_empty(db) -> None:
 def test_clear_one_table(full_db, dump) -> None:
     db, report_file = full_db
     before = dump(db)
-    assert describe_clear(db, ["polls"]) == "3 polls row(s)"
+    assert describe_clear(db, ["polls"]) == "3 polls"
     assert clear_tables(db, ["polls"]) == {"polls": 3}
     after = dump(db)
     assert after["poll"] == []
@@ -111,7 +111,7 @@ def test_clear_one_table(full_db, dump) -> None:
 def test_clear_all_keeps_reports(full_db, dump) -> None:
     db, report_file = full_db
     assert describe_clear(db, ["polls", "business_hours", "time_zones"]) == (
-        "3 polls row(s), 3 business hours row(s), 2 time zones row(s)"
+        "3 polls, 3 business hours rows, 2 time zones"
     )
     deleted = clear_all(db)
     assert deleted == {"polls": 3, "business_hours": 3, "time_zones": 2}

@@ -200,7 +200,7 @@ def test_text_log_and_polling_mode(drop_dir: Path, tmp_path: Path, cli_env) -> N
     assert lines[1] == "importing polls.csv (polls, 4 rows)"
     assert lines[2].startswith(f"{drop_dir / 'polls.csv'}: polls, 4 rows read, 4 inserted")
     assert lines[2].endswith("; moved to imported/polls.csv")
-    assert lines[-1] == f"stopped watching {drop_dir} (SIGINT): 1 file(s) imported, 0 rejected"
+    assert lines[-1] == f"stopped watching {drop_dir} (SIGINT): 1 file imported, 0 rejected"
     assert os.path.exists(db)
 
 

@@ -93,7 +93,8 @@ def stable_screen(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Paths: ``HOME`` is the test's directory, so the header shows the database as
     ``~/data/storemon.sqlite3``; the bundled sample is ``sample_data`` relative to
     the checkout (the working directory). Clock: reports are created and finish at
-    :data:`SNAPSHOT_NOW`. Ids: reports get ids ``00000001…``, ``00000002…`` in order.
+    :data:`SNAPSHOT_NOW`, and the header's data age is measured from it. Ids: reports get
+    ids ``00000001…``, ``00000002…`` in order.
     """
     from storemon_tui import paths
     from storemon_tui.report import jobs
@@ -102,6 +103,7 @@ def stable_screen(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
     monkeypatch.setattr(paths, "bundled_sample_dir", lambda: Path("sample_data"))
     monkeypatch.setattr(jobs, "_utcnow", lambda: SNAPSHOT_NOW)
+    monkeypatch.setattr(StoremonApp, "clock", staticmethod(SNAPSHOT_NOW.timestamp))
     numbers = itertools.count(1)
     ids = SimpleNamespace(token_hex=lambda nbytes: f"{next(numbers):08x}".ljust(2 * nbytes, "0"))
     monkeypatch.setattr(jobs, "secrets", ids)

@@ -335,7 +335,7 @@ async def test_clear_with_cancel_then_confirm(sample_db, start_app) -> None:
         await started(pilot)
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
-        assert "29,391 polls row(s)" in app.screen.message
+        assert "29,391 polls," in app.screen.message
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         assert count(sample_db, "poll") == 29_391
@@ -349,7 +349,7 @@ async def test_clear_with_cancel_then_confirm(sample_db, start_app) -> None:
         # Everything, including reports.
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm all")
-        assert "1,349 business hours row(s)" in app.screen.message
+        assert "1,349 business hours rows" in app.screen.message
         await pilot.press("y")
         await wait_for(pilot, lambda: count(sample_db, "business_hours") == 0, what="cleared all")
 
@@ -394,11 +394,11 @@ async def test_generate_report_until_complete(sample_db, start_app) -> None:
         table.cursor_column = 3
         await pilot.press("s")
         await wait_for(pilot, lambda: app.reports_pane.view.sort_column == "uptime_last_week")
-        assert table.labels[3] == "up 1w▲"
+        assert table.labels[3] == "up 1w\n(h)▲"  # the least uptime first
         values = [float(row[3]) for row in all_rows(app.reports_pane.view)]
         assert values == sorted(values) and len(values) == info.row_count
         await pilot.press("s")
-        await wait_for(pilot, lambda: table.labels[3] == "up 1w▼")
+        await wait_for(pilot, lambda: table.labels[3] == "up 1w\n(h)▼")
         # PgDn walks the report screen by screen (Enter on the list focuses the report's table).
         await pilot.press("enter")
         assert app.focused is table

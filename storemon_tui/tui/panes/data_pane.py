@@ -14,7 +14,7 @@ from storemon_tui.db.database import Database
 from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.messages import ClearRequested, ReportRequested, StoreRequested
 from storemon_tui.tui.screens.dialogs import PromptScreen
-from storemon_tui.tui.widgets.common import TextField, WorkerErrors
+from storemon_tui.tui.widgets.common import TextField, WorkerErrors, copy_store_id
 from storemon_tui.tui.widgets.row_table import RowTable, Visible
 
 PAGE_SIZE = 200
@@ -31,6 +31,7 @@ class DataPane(WorkerErrors, Vertical):
         Binding("slash,f", "focus_filter", "Filter", key_display="/", id="data.filter"),
         Binding("j", "jump", "Jump", id="data.jump"),
         Binding("o", "open_store", "Store", show=False, id="data.store"),
+        Binding("y", "copy_id", "Copy store id", show=False, id="data.copy"),
         Binding("c,delete", "clear_table", "Clear", id="data.clear"),
         Binding("x", "clear_all", "Clear all", show=False, id="data.clear_all"),
         Binding("r,f5", "reload", "Reload", show=False, id="data.reload"),
@@ -163,6 +164,9 @@ class DataPane(WorkerErrors, Vertical):
         if self.pager.table == "reports" or row is None:
             return None
         return row[0]
+
+    def action_copy_id(self) -> None:
+        copy_store_id(self, self.selected_store())
 
     def action_open_store(self) -> None:
         store = self.selected_store()

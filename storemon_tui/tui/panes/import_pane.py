@@ -18,11 +18,19 @@ from textual.widgets import Checkbox, DataTable, Input, Label, ProgressBar, Stat
 from textual.worker import Worker, get_current_worker
 
 from storemon_tui.db.database import Database
+from storemon_tui.display import counted
 from storemon_tui.errors import Cancelled, StoremonError
 from storemon_tui.safe_text import plain_text, visible
 from storemon_tui.tui.messages import DataChanged, SampleRequested
 from storemon_tui.tui.screens.dialogs import FilePickerScreen
-from storemon_tui.tui.widgets.common import PathSuggester, TextField, WorkerErrors, describe_error, expand_paths
+from storemon_tui.tui.widgets.common import (
+    ClearCheckbox,
+    PathSuggester,
+    TextField,
+    WorkerErrors,
+    describe_error,
+    expand_paths,
+)
 from storemon_tui.tui.widgets.job_progress import ProgressSnapshot
 
 if TYPE_CHECKING:
@@ -126,7 +134,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
                 suggester=PathSuggester(),
                 id="import-path",
             )
-            yield Checkbox("Skip invalid rows", id="import-skip")
+            yield ClearCheckbox("Skip invalid rows", id="import-skip")
         yield Static(HINT, id="import-files", markup=False)
         yield DataTable(id="import-preview", cursor_type="none", show_cursor=False)
         with Horizontal(id="import-progress"):
@@ -199,7 +207,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
                 lines.append(f"✓ {visible(path.name)}: {kind}, {_size(result.size_bytes)}{extra}")
                 shown = shown or result
         if len(paths) > len(results):
-            lines.append(f"… and {len(paths) - len(results)} more file(s)")
+            lines.append(f"… and {counted(len(paths) - len(results), 'more file')}")
         files.update(plain_text("\n".join(lines), lines=True))
         if shown is not None:
             table.add_columns(*(plain_text(name) for name in shown.header))
@@ -330,13 +338,15 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         self.query_one("#import-result", Static).update(plain_text("\n".join(lines), lines=True))
         if cancelled:
             self.app.notify(
-                f"Import cancelled; {imported} of {files} file(s) imported before", title="Import", severity="warning"
+                f"Import cancelled; {imported} of {counted(files, 'file')} imported before",
+                title="Import",
+                severity="warning",
             )
         elif imported == files:
-            self.app.notify(f"Imported {imported} file(s)", title="Import")
+            self.app.notify(f"Imported {counted(imported, 'file')}", title="Import")
         else:
             self.app.notify(
-                f"{files - imported} of {files} file(s) not imported; see the Import pane",
+                f"{files - imported} of {counted(files, 'file')} not imported; see the Import pane",
                 title="Import",
                 severity="error",
             )

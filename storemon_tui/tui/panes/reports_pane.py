@@ -17,11 +17,13 @@ from textual.worker import Worker, get_current_worker
 from storemon_tui.atomic_write import resolve_target
 from storemon_tui.display import format_ts_us
 from storemon_tui.errors import StoremonError
+from storemon_tui.report.formatting import REPORT_COLUMNS
 from storemon_tui.report.jobs import COMPUTE_FROM, ReportInfo, ReportJobs, ReportStatus, stage_of
 from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.messages import DataChanged, StorePromptRequested, StoreRequested
+from storemon_tui.tui.report_view import SHOWN_COLUMNS, UPTIME_PCT
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
-from storemon_tui.tui.widgets.common import TextField, WorkerErrors
+from storemon_tui.tui.widgets.common import TextField, WorkerErrors, copy_store_id
 from storemon_tui.tui.widgets.job_progress import BEAT, ProgressSnapshot, ProgressTracker
 from storemon_tui.tui.widgets.row_table import RowTable
 
@@ -29,17 +31,26 @@ if TYPE_CHECKING:
     from storemon_tui.tui.report_view import FleetSummary, ReportFrame, ReportView
 
 COLUMN_LABELS = {
-    "uptime_last_hour": "up 1h",
-    "uptime_last_day": "up 1d",
-    "uptime_last_week": "up 1w",
-    "downtime_last_hour": "dn 1h",
-    "downtime_last_day": "dn 1d",
-    "downtime_last_week": "dn 1w",
+    "uptime_last_hour": "up 1h\n(min)",
+    "uptime_last_day": "up 1d\n(h)",
+    "uptime_last_week": "up 1w\n(h)",
+    "downtime_last_hour": "dn 1h\n(min)",
+    "downtime_last_day": "dn 1d\n(h)",
+    "downtime_last_week": "dn 1w\n(h)",
+    UPTIME_PCT: "up %\n1w",
 }
-"""Short headers so the table fits 80 columns; the hour is in minutes, day and week in hours."""
-VALUE_WIDTH = 7
-"""Width of a number column: ``168.00`` (or a header with its sort arrow, ``up 1w▼``) plus one space.
-With no cell padding, a 36-character UUID id (+1) and six such columns take 79 columns."""
+"""Short two-line headers, the unit on the second line (where the sort arrow goes too)."""
+COLUMN_WIDTHS = {
+    "uptime_last_week": 7,
+    "downtime_last_week": 7,
+    UPTIME_PCT: 5,
+}
+"""Number columns are right-aligned with no cell padding: each is one wider than its widest value
+(``168.00`` for the week's hours, ``99.9`` for the %, ``60.00`` for the rest, width 6) so values never
+touch. A 36-character UUID id and these seven columns take 79 columns (80 less the scroll bar)."""
+VALUE_WIDTH = 6
+WORST_FIRST = {name: name.startswith("downtime") for name in SHOWN_COLUMNS[1:]}
+"""A number column's first sort puts the worst stores first: most downtime, least uptime."""
 
 
 def _duration(info: ReportInfo) -> str:
@@ -85,6 +96,7 @@ class ReportsPane(WorkerErrors, Vertical):
         Binding("s", "sort", "Sort", id="reports.sort"),
         Binding("slash,f", "focus_filter", "Filter", key_display="/", id="reports.filter"),
         Binding("o", "open_store", "Store", id="reports.store"),
+        Binding("y", "copy_id", "Copy store id", show=False, id="reports.copy"),
         Binding("d", "delete_report", "Delete report", show=False, id="reports.delete"),
         Binding("r", "reload", "Reload", show=False, id="reports.reload"),
     ]
@@ -312,10 +324,10 @@ class ReportsPane(WorkerErrors, Vertical):
         labels = []
         for name in view.columns:
             short = COLUMN_LABELS.get(name, name)
-            if name == view.sort_column:
+            if name == view.sort_column:  # the arrow ends the label's last line (the unit's)
                 short += ("" if name in COLUMN_LABELS else " ") + ("▼" if view.descending else "▲")
             labels.append(short)
-        widths = [view.frame.id_width + 1] + [VALUE_WIDTH] * (len(labels) - 1)
+        widths = [view.frame.id_width] + [COLUMN_WIDTHS.get(name, VALUE_WIDTH) for name in view.columns[1:]]
         self.query_one("#report-table", RowTable).show_source(
             view, labels=labels, widths=widths, right=frozenset(range(1, len(labels)))
         )
@@ -370,11 +382,12 @@ class ReportsPane(WorkerErrors, Vertical):
         self.query_one("#report-filter", Input).focus()
 
     def sort_by(self, column_index: int) -> None:
-        """Sort by a column; the same column again reverses the order."""
+        """Sort by a column, worst stores first (:data:`WORST_FIRST`); the same column again reverses the order."""
         if self.view is None:
             return
         column = self.view.columns[min(column_index, len(self.view.columns) - 1)]
-        descending = not self.view.descending if column == self.view.sort_column else False
+        same = column == self.view.sort_column
+        descending = not self.view.descending if same else WORST_FIRST.get(column, False)
         self.change_view(sort_column=column, descending=descending)
 
     def action_sort(self) -> None:
@@ -390,7 +403,7 @@ class ReportsPane(WorkerErrors, Vertical):
         row = self.query_one("#report-table", RowTable).cursor_data
         if self.frame is None or row is None:
             return None
-        return dict(zip(self.frame.columns, row, strict=True))
+        return dict(zip(REPORT_COLUMNS, row[: len(REPORT_COLUMNS)], strict=True))
 
     @on(RowTable.Selected, "#report-table")
     def cell_selected(self, event: RowTable.Selected) -> None:
@@ -410,6 +423,17 @@ class ReportsPane(WorkerErrors, Vertical):
                 report_label=f"report {self.short_id(info.id)}",
             )
         )
+
+    def action_copy_id(self) -> None:
+        worst = self.query_one("#fleet-worst", DataTable)
+        if self.app.focused is worst:
+            store = (
+                str(worst.coordinate_to_cell_key(worst.cursor_coordinate).row_key.value) if worst.row_count else None
+            )
+        else:
+            row = self.selected_row()
+            store = row["store_id"] if row is not None else None
+        copy_store_id(self, store)
 
     def action_open_store(self) -> None:
         if self.app.focused is self.query_one("#fleet-worst", DataTable):

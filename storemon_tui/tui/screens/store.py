@@ -14,6 +14,7 @@ from storemon_tui.db.database import Database
 from storemon_tui.display import DAY_NAMES, format_ts_us
 from storemon_tui.report.store_detail import StoreDetail, load_store_detail
 from storemon_tui.safe_text import plain_text
+from storemon_tui.tui.widgets.common import copy_store_id
 from storemon_tui.tui.widgets.timeline import Timeline
 
 
@@ -22,6 +23,7 @@ class StoreScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q,backspace", "close", "Back", key_display="Esc", id="store.back"),
         Binding("r,f5", "reload", "Reload", id="store.reload"),
+        Binding("y", "copy_id", "Copy id", id="store.copy"),
         Binding("question_mark,f1", "app.help", "Help", key_display="?", id="store.help"),
     ]
 
@@ -49,7 +51,6 @@ class StoreScreen(Screen[None]):
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one("#store-polls", DataTable).add_columns("local time", "status")
         self.load()
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="store")
@@ -75,15 +76,25 @@ class StoreScreen(Screen[None]):
         hours += [f"{DAY_NAMES[i]} {text}" for i, text in enumerate(d_hours)]
         self.query_one("#store-hours", Static).update("\n".join(hours))
         self.query_one("#store-totals", Static).update(self.totals_text(d))
-        table = self.query_one("#store-polls", DataTable)
-        table.clear()
-        for local, status, evidence in d.latest:
-            table.add_row(local[4:15], status if evidence else f"({status})")
+        self.show_polls(d)
         self.query_one(Timeline).set_data(d.days, d.slots)
 
+    def show_polls(self, d: StoreDetail) -> None:
+        """The latest polls in local time: the header carries the year (the values too if they span two)."""
+        table = self.query_one("#store-polls", DataTable)
+        table.clear(columns=True)
+        years = {local[4:8] for local, _, _ in d.latest}
+        one_year = len(years) == 1
+        # Fixed widths: a DataTable widens auto-width columns to their rows only once it is idle,
+        # so a screen drawn before that (a busy machine) showed header-wide columns.
+        table.add_column(f"{years.pop()} local" if one_year else "local time", width=11 if one_year else 16)
+        table.add_column("status", width=len("(inactive)"))
+        for local, status, evidence in d.latest:
+            table.add_row(local[9:20] if one_year else local[4:20], status if evidence else f"({status})")
+
     def totals_text(self, d: StoreDetail) -> str:
-        as_of = format_ts_us(d.now_us // 1_000_000 * 1_000_000).removesuffix(" UTC")
-        lines = [f"[b]as of {as_of[5:]}[/b]"]
+        as_of = format_ts_us(d.now_us // 1_000_000 * 1_000_000)
+        lines = [f"[b]as of {as_of[:10]}[/b]", f"[b]{as_of[11:]}[/b]"]  # 2023-01-25 / 18:12:56 UTC
         if d.row is None:
             return "\n".join([*lines, "no polls at or before", "now: not in the report"])
         r = d.row
@@ -99,6 +110,9 @@ class StoreScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_copy_id(self) -> None:
+        copy_store_id(self, self.store_id)
 
     def action_reload(self) -> None:
         self.load()

@@ -10,11 +10,13 @@ from pathlib import Path
 from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
+from textual.content import Content
 from textual.keys import _character_to_key, key_to_character
 from textual.message import Message
 from textual.message_pump import MessagePump
+from textual.style import Style as VisualStyle
 from textual.suggester import Suggester
-from textual.widgets import Input
+from textual.widgets import Checkbox, Input
 from textual.worker import Worker, WorkerState
 
 from storemon_tui.errors import Cancelled, StoremonError
@@ -58,6 +60,33 @@ class WorkerErrors(MessagePump):
 
     def worker_cancelled(self, worker: Worker) -> None:
         pass
+
+
+def copy_store_id(node: MessagePump, store_id: str | None) -> None:
+    """``y``: the selected store's id to the terminal's clipboard (OSC 52, as lazygit and k9s do)."""
+    if not store_id:
+        node.app.notify("No store selected", title="Copy", severity="warning")
+        return
+    node.app.copy_to_clipboard(store_id)
+    node.app.notify(f"Copied store id {store_id}", title="Copy", timeout=3)
+
+
+class ClearCheckbox(Checkbox):
+    """A checkbox whose off state shows: ``▐ ▌`` off, ``▐✓▌`` on.
+
+    Textual's draws an ``X`` either way and tells the states apart by colour
+    only (black on dark blue when off; identical under ``NO_COLOR``).
+    """
+
+    @property
+    def _button(self) -> Content:
+        button_style = self.get_visual_style("toggle--button")
+        side_style = VisualStyle(foreground=button_style.background, background=self.background_colors[1])
+        return Content.assemble(
+            (self.BUTTON_LEFT, side_style),
+            ("✓" if self.value else " ", button_style),
+            (self.BUTTON_RIGHT, side_style),
+        )
 
 
 class PlainInput(Input):

@@ -9,7 +9,8 @@ from textual.widget import Widget
 
 from storemon_tui.report.store_detail import CLOSED, DOWN, NO_DATA, OUTSIDE, SLOT_MINUTES, SLOTS_PER_DAY, UP, day_label
 
-LABEL_WIDTH = 10
+LABEL_WIDTH = 11
+"""``Wed 01-18`` and a space; the corner above says ``2023 local``."""
 CELL_MINUTES = (5, 10, 15, 20, 30, 60)
 PARTLY = 5
 """A cell state only (not a slot state): open time both up and down in the cell."""
@@ -93,7 +94,9 @@ class Timeline(Widget):
             for i, ch in enumerate(label):
                 if pos + i < len(axis):
                     axis[pos + i] = ch
-        text = Text(" " * LABEL_WIDTH + "".join(axis) + "\n", style=axis_style)
+        # The rows are local days: the corner says so, and which year their dates are in.
+        corner = f"{self.days[0].year} local"
+        text = Text(f"{corner:<{LABEL_WIDTH}}" + "".join(axis) + "\n", style=axis_style)
         for day, row in zip(self.days, cells, strict=True):
             text.append(f"{day_label(day):<{LABEL_WIDTH}}", style=axis_style)
             for state in row.tolist():
