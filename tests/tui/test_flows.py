@@ -335,7 +335,7 @@ async def test_clear_with_cancel_then_confirm(sample_db, start_app) -> None:
         await started(pilot)
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
-        assert "29,391 polls," in app.screen.message
+        assert "deletes 29,391 polls." in app.screen.message
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         assert count(sample_db, "poll") == 29_391
