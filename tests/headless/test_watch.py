@@ -136,6 +136,77 @@ def test_sigterm_during_a_large_import_leaves_all_or_nothing(start_watcher, drop
         assert polls == rows and (drop_dir / "imported" / "big.csv").is_file()
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_sigterm_in_the_middle_of_writing_a_file_rolls_all_of_it_back(
+    start_watcher, drop_dir: Path, db_target: str, cli, dump, pg_admin
+) -> None:
+    """Stopped for certain in mid-write: a trigger on ``poll`` waits for a lock the test holds.
+
+    The file's new stores are inserted, its polls copied into the stage and the
+    existing polls it changes updated when the trigger (after that UPDATE)
+    waits; the test sees the watcher waiting, sends SIGTERM, lets it go on:
+    the next cancellation point rolls everything back.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from storemon_tui.db import open_database
+
+    name = f"storemon_stall_{os.getpid()}_{time.monotonic_ns()}"
+    target = make_url(db_target).update_query_dict({"application_name": name}).render_as_string(False)
+    before_file = drop_dir.parent / "before.csv"
+    before_file.write_text(POLLS_HEADER + poll_rows(10, start_hour=10))
+    assert cli("--db", db_target, "--import", before_file).returncode == 0
+    stall_key = int.from_bytes(os.urandom(7), "big")  # the server is shared: a lock no one else takes
+    schema_engine = create_engine(db_target, isolation_level="AUTOCOMMIT")
+    with schema_engine.connect() as conn:
+        conn.execute(
+            text(
+                "CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$$ BEGIN PERFORM pg_advisory_xact_lock({stall_key}); RETURN NULL; END $$"
+            )
+        )
+        conn.execute(text("CREATE TRIGGER stall AFTER UPDATE ON poll FOR EACH STATEMENT EXECUTE FUNCTION stall()"))
+    schema_engine.dispose()
+    database = open_database(db_target)
+    before = dump(database)
+
+    watcher = start_watcher(drop_dir, target)
+    with pg_admin.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": stall_key})
+        try:
+            # The same 10 polls turned inactive (an UPDATE), and 200 new stores.
+            drop(
+                drop_dir,
+                "polls.csv",
+                POLLS_HEADER + poll_rows(10, start_hour=10, status="inactive") + poll_rows(200, store="n"),
+            )
+            wait_until(
+                lambda: (
+                    holder.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :n "
+                            "AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                        ),
+                        {"n": name},
+                    ).scalar()
+                    == 1
+                ),
+                60,
+                "the watcher to wait in the trigger",
+            )
+            watcher.proc.send_signal(signal.SIGTERM)
+        finally:
+            holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": stall_key})
+        assert watcher.stop() == 0
+    names = watcher.names()
+    assert "import_cancelled" in names and "file_imported" not in names, names
+    assert dump(database) == before  # no store, no poll change, no data version bump
+    database.dispose()
+    assert (drop_dir / "polls.csv").is_file() and not (drop_dir / "imported").exists()
+
+
 def test_a_second_watcher_on_the_folder_is_refused(start_watcher, drop_dir: Path, tmp_path: Path, cli_env) -> None:
     db = tmp_path / "w.sqlite3"
     watcher = start_watcher(drop_dir, db)
