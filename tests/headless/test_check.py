@@ -176,3 +176,34 @@ def test_the_check_line_quotes_names_escaped(tmp_path: Path, capsys: pytest.Capt
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     assert "gone\\x1b]0;t\\x07.sqlite3" in out
+
+
+def test_the_check_seeks_each_store_once(tmp_path: Path) -> None:
+    """SQLite flattened the per-store query into the outer one and sought every store twice
+    (once for ``count``, once for ``max``): two correlated subqueries in the plan."""
+    from storemon_tui.db import open_database
+    from storemon_tui.db.summary_sql import STORES_AND_LATEST_POLL_SQL
+
+    path = tmp_path / "plan.sqlite3"
+    open_database(str(path)).dispose()  # the real schema
+    with sqlite3.connect(path) as conn:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + STORES_AND_LATEST_POLL_SQL)]
+    assert sum("CORRELATED SCALAR SUBQUERY" in step for step in plan) == 1, plan
+
+
+def test_the_check_loads_no_library_it_does_not_need(cli, tmp_path: Path) -> None:
+    """The whole process must stay under 0.5 s: numpy, pandas, Arrow, SQLAlchemy, SQLModel, Textual,
+    Rich or even ``logging`` would each cost a large part of that, and the check needs none of them."""
+    import subprocess
+    import sys
+
+    _import_two_stores(cli, str(tmp_path / "c.sqlite3"), tmp_path, datetime.now(UTC))
+    code = (
+        "import sys\n"
+        "from storemon_tui.cli import main\n"
+        f"code = main(['--db', {str(tmp_path / 'c.sqlite3')!r}, '--check'])\n"
+        "heavy = {'numpy', 'pandas', 'pyarrow', 'sqlalchemy', 'sqlmodel', 'pydantic', 'textual', 'rich', 'logging'}\n"
+        "print(code, sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.splitlines()[-1] == "0 []", result.stdout + result.stderr
