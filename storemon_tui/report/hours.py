@@ -185,27 +185,42 @@ def local_to_utc(zone_name: str, local_us: np.ndarray, check: Callable[[], None]
     so the cost follows the number of distinct dates, not their span.
     """
     local_us = np.asarray(local_us, dtype=np.int64)
+    return _zones_to_utc([resolve_zone(zone_name)], np.zeros(len(local_us), dtype=np.int64), local_us, check)
+
+
+def _zones_to_utc(
+    names: list[str], zone: np.ndarray, local_us: np.ndarray, check: Callable[[], None] | None
+) -> np.ndarray:
+    """Map local times, each in zone ``names[zone[k]]``, to UTC: one table lookup per (zone, block) present."""
     out = np.empty(len(local_us), dtype=np.int64)
-    if local_us.size == 0:
+    if len(local_us) == 0:
         return out
-    name = resolve_zone(zone_name)
     block = local_us // (_BLOCK_DAYS * DAY_US)
-    order = np.argsort(block, kind="stable")
-    heads = np.flatnonzero(np.append(True, np.diff(block[order]) != 0))
-    for first, stop in zip(heads, np.append(heads[1:], len(order)), strict=True):
+    b0 = int(block.min())
+    key = zone * (int(block.max()) - b0 + 1) + (block - b0)
+    order = np.argsort(key, kind="stable")
+    heads = np.flatnonzero(np.append(True, np.diff(key[order]) != 0))
+    for first, stop in zip(heads.tolist(), np.append(heads[1:], len(order)).tolist(), strict=True):
         if check is not None:
             check()
         sel = order[first:stop]
         b = int(block[sel[0]])
         lo_s = (b * _BLOCK_DAYS - 3) * 86_400
         hi_s = ((b + 1) * _BLOCK_DAYS + 3) * 86_400
-        t_us, off_us = zone_table(name, lo_s, hi_s)
+        t_us, off_us = zone_table(names[int(zone[sel[0]])], lo_s, hi_s)
         out[sel] = map_local_to_utc(t_us, off_us, local_us[sel])
     return out
 
 
 def store_zone_ids(inp: ReportInput) -> tuple[np.ndarray, list[str]]:
-    """Per store index, an index into the returned list of resolved zone names."""
+    """Per store index, an index into the returned list of resolved zone names (worked out once per input)."""
+    cached = inp.memo.get("store_zone_ids")
+    if cached is None:
+        cached = inp.memo["store_zone_ids"] = _store_zone_ids(inp)
+    return cached
+
+
+def _store_zone_ids(inp: ReportInput) -> tuple[np.ndarray, list[str]]:
     names: list[str] = [DEFAULT_ZONE]
     lookup: dict[object, int] = {}
     per_store = np.zeros(inp.n_stores, dtype=np.int64)
@@ -305,22 +320,14 @@ def _local_occurrences(inp: ReportInput, ranges: Ranges) -> _Occurrences:
 def _occurrences_to_utc(
     inp: ReportInput, occ: _Occurrences, check: Callable[[], None] | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Map each occurrence's endpoints to UTC in its store's zone, one zone at a time."""
-    total = len(occ.store)
-    utc_start = np.empty(total, dtype=np.int64)
-    utc_end = np.empty(total, dtype=np.int64)
-    if total == 0:
-        return utc_start, utc_end
+    """Map each occurrence's endpoints to UTC in its store's zone."""
     zone_of_store, zone_names = store_zone_ids(inp)
-    occ_zone = zone_of_store[occ.store]
-    order = np.argsort(occ_zone, kind="stable")
-    bounds = np.searchsorted(occ_zone[order], np.arange(len(zone_names) + 1))
-    for z, name in enumerate(zone_names):
-        sel = order[bounds[z] : bounds[z + 1]]
-        if len(sel):
-            both = local_to_utc(name, np.concatenate([occ.local_start[sel], occ.local_end[sel]]), check)
-            utc_start[sel], utc_end[sel] = both[: len(sel)], both[len(sel) :]
-    return utc_start, utc_end
+    zone = zone_of_store[occ.store]
+    n = len(occ.store)
+    both = _zones_to_utc(
+        zone_names, np.concatenate([zone, zone]), np.concatenate([occ.local_start, occ.local_end]), check
+    )
+    return both[:n], both[n:]
 
 
 def evidence_mask(

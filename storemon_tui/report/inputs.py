@@ -7,8 +7,10 @@ fast at scale. Stores are addressed by a dense integer index (the database's
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -112,6 +114,11 @@ class ReportInput:
     @property
     def n_stores(self) -> int:
         return len(self.store_ids)
+
+    @functools.cached_property
+    def memo(self) -> dict[str, Any]:
+        """Values derived from this input, worked out once (e.g. each store's resolved zone)."""
+        return {}
 
     def polls_up_to(self, now_us: int) -> Polls:
         """The polls at or before ``now_us``, normalized (sorted, one per key: the last record wins)."""
