@@ -313,6 +313,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--reference", action="store_true", help="first time bench/reference_loader.py (bare polls load) as a yardstick"
     )
+    parser.add_argument(
+        "--series",
+        action="store_true",
+        help="the scale series instead: 14k x 1 week, 14k x 4 weeks (and its last 8 days), the hourly increment",
+    )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help="with --series: also 14k x SCALE stores x 1 week (e.g. 10: 140k, ~19 M polls)",
+    )
     args = parser.parse_args(argv)
     if args.end.tzinfo is None:
         args.end = args.end.replace(tzinfo=UTC)
@@ -332,6 +343,10 @@ def warm_bytecode(python: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.series:
+        import series  # bench/series.py, beside this script
+
+        return series.run_series(args)
     files = ensure_data(args)
     describe_input(files)
     db = reset_database(args)
