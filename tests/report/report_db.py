@@ -7,6 +7,14 @@ computing, and need exact control over keys, instants and history.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 from sqlalchemy import text
 
@@ -98,3 +106,49 @@ def _random_hours(rng: np.random.Generator) -> list[tuple[int, int, int]]:
 def hourly(rng: np.random.Generator, lo: int, hi: int) -> dict[int, bool]:
     ts = np.arange(lo, hi, HOUR) + rng.integers(0, HOUR // 2)
     return {int(t): bool(rng.random() < 0.85) for t in ts}
+
+
+# ------------------------------------------------------------------ situations around a read
+
+
+def set_chunking(monkeypatch, first_stores: int, target_polls: int, readers: int) -> None:
+    """How the report pipeline cuts and reads chunks, for one test."""
+    from storemon_tui.report import pipeline
+
+    monkeypatch.setattr(pipeline, "FIRST_CHUNK_STORES", first_stores)
+    monkeypatch.setattr(pipeline, "TARGET_CHUNK_POLLS", target_polls)
+    monkeypatch.setattr(pipeline, "READERS", readers)
+
+
+@contextmanager
+def snapshot_while_a_writer_commits(db: Database, sqlite_path: Path) -> Iterator[tuple[Any, list[BaseException]]]:
+    """A read snapshot of ``db`` while another connection is committing: it holds SQLite's pending lock.
+
+    A writer at COMMIT allows no new readers and waits for the snapshot's
+    shared lock: a reader that waited for it in turn would deadlock both for
+    the busy timeout. Yields the snapshot's connection and the writer's
+    errors, which stay empty when it commits once the snapshot has ended.
+    """
+    errors: list[BaseException] = []
+    committing = threading.Event()
+
+    def commit_a_write() -> None:
+        raw = sqlite3.connect(sqlite_path, timeout=20, isolation_level=None)
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            raw.execute("UPDATE meta SET value = value WHERE key = 'data_version'")
+            committing.set()
+            raw.execute("COMMIT")  # waits (holding PENDING) until the snapshot ends
+        except BaseException as exc:  # reported by the caller's assertion
+            errors.append(exc)
+        finally:
+            raw.close()
+
+    writer = threading.Thread(target=commit_a_write)
+    with db.snapshot() as conn:
+        conn.exec_driver_sql("SELECT count(*) FROM poll").scalar()  # the snapshot's shared lock
+        writer.start()
+        assert committing.wait(10)
+        time.sleep(0.3)  # the writer is now inside COMMIT, holding PENDING
+        yield conn, errors
+    writer.join(20)

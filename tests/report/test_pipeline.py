@@ -9,7 +9,6 @@ stores that need it, a few older polls.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 
@@ -22,18 +21,28 @@ from sqlalchemy import text
 from storemon_tui.db import open_database
 from storemon_tui.report import pipeline
 from storemon_tui.report.engine import read_start
+from storemon_tui.report.formatting import report_text
 from storemon_tui.report.source import DatabaseOlder, ReportSnapshot
-from tests.report.report_db import NOW, YEAR, ZONES, Store, chunked_report, fill, hourly, random_fleet, whole_report
+from tests.report.report_db import (
+    NOW,
+    YEAR,
+    ZONES,
+    Store,
+    chunked_report,
+    fill,
+    hourly,
+    random_fleet,
+    set_chunking,
+    snapshot_while_a_writer_commits,
+    whole_report,
+)
 from tests.report.report_helpers import hm, us
 from tests.report.report_reference import DAY, Zone, business, inside
 
 
 @pytest.fixture(params=[(1024, 300_000, 2), (3, 40, 2), (2, 10, 0)], ids=["default", "small-chunks", "no-helpers"])
 def chunking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    first, target, readers = request.param
-    monkeypatch.setattr(pipeline, "FIRST_CHUNK_STORES", first)
-    monkeypatch.setattr(pipeline, "TARGET_CHUNK_POLLS", target)
-    monkeypatch.setattr(pipeline, "READERS", readers)
+    set_chunking(monkeypatch, *request.param)
 
 
 @pytest.mark.usefixtures("chunking")
@@ -88,36 +97,13 @@ def test_a_report_with_helpers_refused_by_a_committing_writer_still_reads_everyt
     30 s busy timeout, and then the report or the import fails); the report reads alone."""
     fill(db, random_fleet(4, n=16))
     expected = whole_report(db)
-    committing = threading.Event()
-    writer_error: list[BaseException] = []
-
-    def commit_a_write() -> None:
-        raw = sqlite3.connect(tmp_path / "t.sqlite3", timeout=20, isolation_level=None)
-        try:
-            raw.execute("BEGIN IMMEDIATE")
-            raw.execute("UPDATE meta SET value = value WHERE key = 'data_version'")
-            committing.set()
-            raw.execute("COMMIT")  # waits (holding PENDING) until the report's snapshot ends
-        except BaseException as exc:  # reported by the assertion below
-            writer_error.append(exc)
-        finally:
-            raw.close()
-
-    with db.snapshot() as conn:
-        conn.exec_driver_sql("SELECT count(*) FROM poll").scalar()  # the snapshot's shared lock
-        writer = threading.Thread(target=commit_a_write)
-        writer.start()
-        assert committing.wait(10)
-        time.sleep(0.3)  # the writer is now inside COMMIT, holding PENDING
+    with snapshot_while_a_writer_commits(db, tmp_path / "t.sqlite3") as (conn, writer_errors):
         started = time.monotonic()
         with ReportSnapshot(conn, None) as snap, snap.helper() as helper:
             assert helper is None
-        from storemon_tui.report.formatting import report_text
-
         got = report_text(pipeline.run_report(conn, None))
         assert time.monotonic() - started < 10
-    writer.join(20)
-    assert not writer_error
+    assert not writer_errors
     assert got == expected
 
 

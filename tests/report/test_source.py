@@ -261,34 +261,15 @@ def test_sqlite_read_does_not_deadlock_with_a_committing_writer(sqlite_db, tmp_p
     """A writer at COMMIT holds SQLite's pending lock (no new readers) and waits for the
     report's shared lock: the report's second connection must not wait for it too
     (it used to, for the 30 s busy timeout, and then the report or the import failed)."""
-    import sqlite3
     import threading
     import time
+
+    from tests.report.report_db import snapshot_while_a_writer_commits
 
     _fill(sqlite_db)
     with sqlite_db.connect() as conn:
         expected = report_lines(compute_report(*load_report_input(conn, None)))
-    writer_error: list[BaseException] = []
-
-    def commit_a_write() -> None:
-        raw = sqlite3.connect(tmp_path / "x.sqlite3", timeout=20, isolation_level=None)
-        try:
-            raw.execute("BEGIN IMMEDIATE")
-            raw.execute("UPDATE meta SET value = value WHERE key = 'data_version'")
-            committing.set()
-            raw.execute("COMMIT")  # waits (holding PENDING) until the report's snapshot ends
-        except BaseException as exc:  # reported by the assertion below
-            writer_error.append(exc)
-        finally:
-            raw.close()
-
-    committing = threading.Event()
-    with sqlite_db.snapshot() as conn:
-        conn.exec_driver_sql("SELECT count(*) FROM poll").scalar()  # the snapshot's shared lock
-        writer = threading.Thread(target=commit_a_write)
-        writer.start()
-        assert committing.wait(10)
-        time.sleep(0.3)  # the writer is now inside COMMIT, holding PENDING
+    with snapshot_while_a_writer_commits(sqlite_db, tmp_path / "x.sqlite3") as (conn, writer_errors):
         result: list = []
         reader = threading.Thread(target=lambda: result.append(load_report_input(conn, None)))
         started = time.monotonic()
@@ -296,6 +277,5 @@ def test_sqlite_read_does_not_deadlock_with_a_committing_writer(sqlite_db, tmp_p
         reader.join(10)
         assert not reader.is_alive(), "the report read waited for a committing writer"
         assert time.monotonic() - started < 5
-    writer.join(20)
-    assert not writer_error
+    assert not writer_errors
     assert report_lines(compute_report(*result[0])) == expected

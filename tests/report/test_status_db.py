@@ -18,7 +18,7 @@ from storemon_tui.report import pipeline
 from storemon_tui.report.source import DatabaseOlder, load_report_input
 from storemon_tui.report.status import STATUS_HEADER, compute_status, status_text
 from storemon_tui.report.status_export import write_outputs
-from tests.report.report_db import NOW, fill, random_fleet
+from tests.report.report_db import NOW, fill, random_fleet, set_chunking
 from tests.report.report_helpers import us
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,10 +41,7 @@ def memory_status(db, as_of_us: int | None = None) -> str:
 @pytest.mark.parametrize("chunking", [(1024, 300_000, 2), (3, 40, 2), (2, 10, 0)], ids=["default", "small", "alone"])
 @pytest.mark.parametrize("seed", [6, 7])
 def test_status_from_chunks_equals_the_whole_history_in_memory(db, monkeypatch, chunking, seed):
-    first, target, readers = chunking
-    monkeypatch.setattr(pipeline, "FIRST_CHUNK_STORES", first)
-    monkeypatch.setattr(pipeline, "TARGET_CHUNK_POLLS", target)
-    monkeypatch.setattr(pipeline, "READERS", readers)
+    set_chunking(monkeypatch, *chunking)
     fill(db, random_fleet(seed))
     for as_of in (None, NOW, NOW - 3 * DAY + 17, NOW + 30 * DAY, us("2123-06-01T00:00:00Z")):
         expected = memory_status(db, as_of)
