@@ -33,7 +33,7 @@ engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,12 +126,10 @@ def compute_report(
     timer = StageTimer(STAGES)
     report(0.0)
     check()
-    starts = range(0, inp.n_stores, max(1, chunk_stores))
+    count, chunks = memory_chunks(inp, chunk_stores)
     results = []
-    for index, first in enumerate(starts):
-        chunk = inp if len(starts) == 1 else inp.stores_slice(first, first + chunk_stores)
-        share = _share(report, index, len(starts))
-        results.append(compute_chunk(chunk, now_us, timer=timer, check=check, progress=share))
+    for index, chunk in enumerate(chunks):
+        results.append(compute_chunk(chunk, now_us, timer=timer, check=check, progress=_share(report, index, count)))
     check()
     with timer.stage("output"):
         result = ReportResult.from_chunks(results, now_us)
@@ -139,6 +137,15 @@ def compute_report(
         timings.update(timer.seconds)
     report(1.0)
     return result
+
+
+def memory_chunks(inp: ReportInput, chunk_stores: int) -> tuple[int, Iterator[ReportInput]]:
+    """How many chunks of ``chunk_stores`` stores the input makes, and the chunks, one at a time."""
+    size = max(1, chunk_stores)
+    starts = range(0, inp.n_stores, size)
+    if len(starts) <= 1:
+        return 1, iter([inp])
+    return len(starts), (inp.stores_slice(first, first + size) for first in starts)
 
 
 def _share(report: Progress, index: int, count: int) -> Progress:

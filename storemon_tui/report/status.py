@@ -35,6 +35,7 @@ from storemon_tui.report.engine import (
     CHUNK_STORES,
     LOOKBACK_US,
     STAGES,
+    memory_chunks,
     ownership,
     polls_inside,
     read_start,
@@ -142,13 +143,12 @@ def compute_status(
     """The status table at ``now_us`` of an input held in memory (all history), per the spec."""
     check, report = cancel_check(should_cancel), clamped_progress(progress)
     timer = StageTimer(STAGES)
-    starts = range(0, inp.n_stores, max(1, chunk_stores))
+    count, chunks = memory_chunks(inp, chunk_stores)
     parts = []
-    for index, first in enumerate(starts):
+    for index, chunk in enumerate(chunks):
         check()
-        chunk = inp if len(starts) == 1 else inp.stores_slice(first, first + chunk_stores)
         parts.append(status_chunk(chunk, int(now_us), timer=timer, check=check))
-        report((index + 1) / len(starts))
+        report((index + 1) / count)
     return StatusResult.from_chunks(parts, int(now_us))
 
 

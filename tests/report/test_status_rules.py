@@ -198,3 +198,22 @@ def test_store_ids_are_sorted_and_quoted_like_the_report():
     polls = [(sid, "2023-01-20T00:00:00Z", "active") for sid in ("b", "a,1", "0012", "12")]
     text = status_text(compute_status(make_input(polls=polls), us("2023-01-21T00:00:00Z")))
     assert [line.split(",")[0] for line in text.splitlines()[1:]] == ["0012", "12", '"a', "b"]
+
+
+@pytest.mark.parametrize("chunk_stores", [0, 1, 2])
+def test_the_status_does_not_depend_on_the_chunk_size(chunk_stores):
+    # Three stores, one chunk or several: the same rows (0 counts as chunks of one store; it
+    # used to make empty chunks and drop every store).
+    inp = make_input(
+        polls=[(s, f"2023-01-23T{h}:00:00Z", st) for s in "ABC" for h, st in (("15", "active"), ("16", "inactive"))],
+        hours=[("A", 0, "09:00", "12:00")],
+        zones=NY,
+    )
+    now = us("2023-01-23T17:30:00Z")
+    whole = status_text(compute_status(inp, now))
+    assert len(whole.splitlines()) == 4
+    assert status_text(compute_status(inp, now, chunk_stores=chunk_stores)) == whole
+
+
+def test_an_empty_input_has_an_empty_status():
+    assert status_text(compute_status(ReportInput.from_records([]), us("2023-01-23T17:30:00Z"))) == STATUS_HEADER + "\n"
