@@ -274,14 +274,15 @@ def report_stage(result: StageResult) -> None:
 
 def print_table(results: list[StageResult], extra: dict[str, str]) -> None:
     """The compact summary: one row per stage."""
-    print("\n" + "-" * 64)
-    print(f"{'stage':<12} {'exit':>4} {'wall s':>9} {'rows/s':>12} {'peak RSS MB':>12}")
+    width = max([12, *(len(r.name) for r in results)])
+    print("\n" + "-" * (width + 52))
+    print(f"{'stage':<{width}} {'exit':>4} {'wall s':>9} {'rows/s':>12} {'peak RSS MB':>12}")
     for r in results:
         rate = f"{r.rows_per_s:,.0f}" if r.rows_per_s else "-"
-        print(f"{r.name:<12} {r.returncode:>4} {r.wall_s:>9.2f} {rate:>12} {r.max_rss_mb:>12,.0f}")
+        print(f"{r.name:<{width}} {r.returncode:>4} {r.wall_s:>9.2f} {rate:>12} {r.max_rss_mb:>12,.0f}")
     for key, value in extra.items():
         print(f"{key}: {value}")
-    print("-" * 64)
+    print("-" * (width + 52))
 
 
 # ------------------------------------------------------------------------ main
@@ -316,7 +317,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--series",
         action="store_true",
-        help="the scale series instead: 14k x 1 week, 14k x 4 weeks (and its last 8 days), the hourly increment",
+        help="the scale series instead: 14k x 1 week, 14k x 4 weeks (and its last 8 days), the hourly increment"
+        " (with --stores N: N instead of 14k, a quick end-to-end check)",
     )
     parser.add_argument(
         "--scale",
