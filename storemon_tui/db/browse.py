@@ -60,7 +60,7 @@ class TableSpec:
     """SQL expressions of the keyset, in order."""
     formatters: tuple[Any, ...]
     base_table: str = ""
-    """The table counted (without joins, so counting 2 M polls stays ~30 ms)."""
+    """The table counted (without joins, so the count stays cheap at millions of polls; bench/README.md)."""
     widths: tuple[int | str, ...] = ()
     """Per column, the widest display value: a fixed number, or a query for the widest
     value of a free-text column (store ids, zone names)."""

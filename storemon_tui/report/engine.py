@@ -114,7 +114,7 @@ def compute_report(
     """Compute the report at ``now_us`` per the contract, from an input held in memory.
 
     ``progress`` receives fractions in ``[0, 1]``; ``should_cancel`` is polled
-    between stages (each well under 0.5 s at full scale) and a true answer
+    between stages (each short enough at full scale for a prompt cancel) and a true answer
     raises :class:`~storemon_tui.errors.Cancelled`. ``timings``, if given, is
     filled with seconds per stage (keys of :data:`STAGES`, summed over
     chunks, plus ``output``). The stores are computed ``chunk_stores`` at a

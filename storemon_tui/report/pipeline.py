@@ -34,13 +34,14 @@ from storemon_tui.report.status import StatusResult, status_chunk, status_read_s
 from storemon_tui.report.timing import Check, Progress, StageTimer, cancel_check, clamped_progress
 
 TARGET_CHUNK_POLLS = 300_000
-"""Polls per chunk: a few tens of MB of arrays while it computes."""
+"""Polls per chunk: small enough that a chunk's arrays stay a small part of the memory budget
+while it computes, large enough that per-chunk overhead does not show (bench/README.md)."""
 FIRST_CHUNK_STORES = 1024
 """Stores in the first chunks, before the polls per store are known."""
 MAX_CHUNK_STORES = 65_536
 READERS = 2
-_Part = TypeVar("_Part")
 """Helper connections reading ahead (the machine this was tuned on has two cores)."""
+_Part = TypeVar("_Part")
 
 
 @dataclass(frozen=True)
