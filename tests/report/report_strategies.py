@@ -1,4 +1,5 @@
-"""Hypothesis strategies for engine tests: a few stores around DST changes, with random hours and polls.
+"""Hypothesis strategies for engine tests: a few stores around DST changes, with random hours and polls;
+a few stores whose history reaches years back (:func:`histories`).
 
 A uniquely named plain module (not a conftest) so test files can import it.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from storemon_tui.report import ReportInput
+from tests.report.report_db import NOW, YEAR
+from tests.report.report_db import ZONES as FLEET_ZONES
 from tests.report.report_helpers import us
 from tests.report.report_reference import DAY, HOUR, US
 
@@ -83,3 +86,41 @@ def build(stores) -> ReportInput:
         {sid: z for sid, z, _r, _p in stores if z is not None},
         [sid for sid, *_ in stores],
     )
+
+
+@st.composite
+def histories(draw):
+    """A few stores with recent polls (up to ``report_db.NOW``) and, before them, history reaching years back."""
+    zone = draw(st.sampled_from(FLEET_ZONES))
+    stores = []
+    for i in range(draw(st.integers(1, 4))):
+        rows = draw(
+            st.one_of(
+                st.just([]),
+                st.lists(
+                    st.tuples(st.integers(0, 6), st.integers(0, 95), st.integers(0, 96)).map(
+                        lambda r: (r[0], r[1] * 15 * MINUTE, r[2] * 15 * MINUTE)
+                    ),
+                    min_size=1,
+                    max_size=4,
+                ),
+            )
+        )
+        recent = draw(
+            st.lists(
+                st.integers(-10 * 96, 0).map(lambda q: q * 15 * MINUTE - 7),
+                min_size=int(i == 0),
+                max_size=30,
+                unique=True,
+            )
+        )
+        old = draw(
+            st.lists(
+                st.one_of(st.integers(-5 * YEAR, -8 * DAY), st.integers(-60 * DAY, -8 * DAY)),
+                max_size=25,
+                unique=True,
+            )
+        )
+        polls = sorted((NOW + o, draw(st.booleans())) for o in {*recent, *old})
+        stores.append((f"s{i}", zone if i % 2 else draw(st.sampled_from(FLEET_ZONES)), rows, polls))
+    return stores

@@ -15,7 +15,6 @@ import time
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import text
 
 from storemon_tui.db import open_database
@@ -26,7 +25,6 @@ from storemon_tui.report.source import DatabaseOlder, ReportSnapshot
 from tests.report.report_db import (
     NOW,
     YEAR,
-    ZONES,
     Store,
     chunked_report,
     fill,
@@ -38,6 +36,7 @@ from tests.report.report_db import (
 )
 from tests.report.report_helpers import hm, us
 from tests.report.report_reference import DAY, Zone, business, inside
+from tests.report.report_strategies import histories
 
 
 @pytest.fixture(params=[(1024, 300_000, 2), (3, 40, 2), (2, 10, 0)], ids=["default", "small-chunks", "no-helpers"])
@@ -142,47 +141,6 @@ def test_an_import_committed_while_a_report_reads_is_not_in_it(db, db_target, mo
 
 
 # ----------------------------------------------------- years of extra history change nothing
-
-
-MINUTE = 60_000_000
-
-
-@st.composite
-def histories(draw):
-    """A few stores with recent polls and, before them, random history reaching years back."""
-    zone = draw(st.sampled_from(ZONES))
-    stores = []
-    for i in range(draw(st.integers(1, 4))):
-        rows = draw(
-            st.one_of(
-                st.just([]),
-                st.lists(
-                    st.tuples(st.integers(0, 6), st.integers(0, 95), st.integers(0, 96)).map(
-                        lambda r: (r[0], r[1] * 15 * MINUTE, r[2] * 15 * MINUTE)
-                    ),
-                    min_size=1,
-                    max_size=4,
-                ),
-            )
-        )
-        recent = draw(
-            st.lists(
-                st.integers(-10 * 96, 0).map(lambda q: q * 15 * MINUTE - 7),
-                min_size=int(i == 0),
-                max_size=30,
-                unique=True,
-            )
-        )
-        old = draw(
-            st.lists(
-                st.one_of(st.integers(-5 * YEAR, -8 * DAY), st.integers(-60 * DAY, -8 * DAY)),
-                max_size=25,
-                unique=True,
-            )
-        )
-        polls = sorted((NOW + o, draw(st.booleans())) for o in {*recent, *old})
-        stores.append((f"s{i}", zone if i % 2 else draw(st.sampled_from(ZONES)), rows, polls))
-    return stores
 
 
 def trimmed(stores: list[Store], now: int) -> list[Store]:

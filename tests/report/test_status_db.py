@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from sqlalchemy import text
 
 from storemon_tui.db import open_database
@@ -20,6 +21,8 @@ from storemon_tui.report.status import STATUS_HEADER, compute_status, status_tex
 from storemon_tui.report.status_export import write_outputs
 from tests.report.report_db import NOW, fill, random_fleet, set_chunking
 from tests.report.report_helpers import us
+from tests.report.report_strategies import histories, scenario
+from tests.report.status_reference import store_status
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = sorted((REPO / "sample_data").glob("*.csv"))
@@ -156,3 +159,37 @@ def test_status_of_an_empty_fleet_window(db):
     # as-of before every poll: a header and no rows (the CLI's own rule for that is not the engine's).
     fill(db, random_fleet(9, n=6))
     assert db_status(db, us("1960-01-01T00:00:00Z")) == STATUS_HEADER + "\n"
+
+
+# --------------------------------------------- hypothesis: the database path, against the reference
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(case=scenario())
+def test_status_through_the_database_matches_the_reference(db, monkeypatch, case):
+    # Stores around DST changes, history up to 60 days back, polls after now too; read two
+    # stores a chunk without helpers, so since and the previous week come from index seeks.
+    set_chunking(monkeypatch, 2, 10, 0)
+    now, stores = case
+    assume(any(polls for *_, polls in stores))  # a database without polls is a clear error, not a status
+    fill(db, stores, clear=True)
+    refs = {sid: store_status(zone, rows, polls, now) for sid, zone, rows, polls in stores}
+    expected = [STATUS_HEADER] + [",".join((sid, *row)) for sid, row in sorted(refs.items()) if row is not None]
+    assert db_status(db, now).splitlines() == expected
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(stores=histories())
+def test_status_through_the_database_with_years_of_history(db, monkeypatch, stores):
+    # History reaching five years back (too long for the slow reference): the status read in
+    # small chunks, looking back by index seeks, equals the whole history in memory.
+    set_chunking(monkeypatch, 2, 10, 0)
+    fill(db, stores, clear=True)
+    for as_of in (NOW, NOW - 9 * DAY + 13):
+        assert db_status(db, as_of) == memory_status(db, as_of), as_of
