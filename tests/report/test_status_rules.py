@@ -217,3 +217,22 @@ def test_the_status_does_not_depend_on_the_chunk_size(chunk_stores):
 
 def test_an_empty_input_has_an_empty_status():
     assert status_text(compute_status(ReportInput.from_records([]), us("2023-01-23T17:30:00Z"))) == STATUS_HEADER + "\n"
+
+
+def test_instants_are_truncated_to_the_second_even_on_half_microseconds():
+    # 24×7. inactive 10:00:00.000001Z, active 10:00:01.999998Z: since = their midpoint
+    # 10:00:00.9999995 → written 10:00:00 (truncated, not rounded to 10:00:01); the last poll
+    # 10:00:01.999998 → 10:00:01. now 11:30Z: run = 1 h 29 min 59.0000005 s = 1.4997… h → 1.50;
+    # silent = 1 h 29 min 58.000002 s = 1.4994… h → 1.50; week: the active poll owns since → now,
+    # 5399.0000005 s of 604 800 s = 0.8926… % → 0.89. No poll a week earlier → empty.
+    polls = [("S", "2023-01-24T10:00:00.000001Z", "inactive"), ("S", "2023-01-24T10:00:01.999998Z", "active")]
+    assert row(make_input(polls=polls), "2023-01-24T11:30:00Z")["S"] == (
+        "yes",
+        "active",
+        "2023-01-24 10:00:00",
+        "1.50",
+        "2023-01-24 10:00:01",
+        "1.50",
+        "0.89",
+        "",
+    )
