@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="import_files",
         nargs="+",
         metavar="FILE",
-        help="import polls, business-hours and/or time-zone CSVs (kind detected from the header)",
+        help="import polls, business-hours and/or time-zone CSVs (kind detected from the header); "
+        "a directory means its CSV files, a quoted glob its matches, as in the app",
     )
     parser.add_argument(
         "--skip-invalid",
@@ -176,9 +177,12 @@ def _run_headless(args: argparse.Namespace) -> int:
         if args.import_files:
             with _CtrlCFlag() as interrupted:
                 from storemon_tui.ingest.prepare import ReadAhead
+                from storemon_tui.paths import import_arguments
 
                 with ReadAhead(
-                    args.import_files, skip_invalid=args.skip_invalid, should_cancel=interrupted.is_set
+                    import_arguments(args.import_files),
+                    skip_invalid=args.skip_invalid,
+                    should_cancel=interrupted.is_set,
                 ) as files:
                     # The files are being read in the background already, while the
                     # database opens and (when new) gets its schema.

@@ -7,6 +7,7 @@ the app, the headless CLI and cron jobs all agree without configuration.
 
 from __future__ import annotations
 
+import glob
 import os
 from pathlib import Path
 
@@ -50,3 +51,34 @@ def bundled_sample_dir() -> Path | None:
         if all((candidate / name).is_file() for name in SAMPLE_FILES):
             return candidate
     return None
+
+
+def expand_paths(text: str) -> list[Path]:
+    """A file, a directory (its CSVs) or a glob → the CSV files to import, in order.
+
+    The app's path field and ``storemon --import`` both take what a user types
+    here, so a folder or a quoted glob works in either.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    expanded = os.path.expanduser(text)
+    if any(ch in expanded for ch in "*?["):
+        return [Path(p) for p in sorted(glob.glob(expanded)) if os.path.isfile(p)]
+    path = Path(expanded)
+    if path.is_dir():
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.is_file()
+            and p.suffix.lower() == ".csv"
+            and not p.name.startswith(".")
+            and not p.name.endswith(".rejects.csv")
+        )
+    return [path]
+
+
+def import_arguments(arguments: list[str]) -> list[Path]:
+    """``--import`` arguments → files: each expanded as :func:`expand_paths`; one that names no file
+    (an empty folder, a glob matching nothing) stays as given, so its import fails saying which."""
+    return [path for argument in arguments for path in (expand_paths(argument) or [Path(argument)])]

@@ -173,6 +173,12 @@ class Pager:
         self._widths = None
         self._store_keys = None
 
+    def store_keys(self, conn: Connection | None = None) -> list[int] | None:
+        """The stores the filter shows (``None``: no filter applies). One home for what a filter
+        matches, so clearing "the rows shown" deletes exactly those."""
+        with _maybe(self.db, conn) as c:
+            return self._filter_keys(c)
+
     def _filter_keys(self, conn: Connection) -> list[int] | None:
         if not self.filtered:
             return None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
+from storemon_tui.db.browse import Pager
 from storemon_tui.db.database import Database, bump_data_version, get_data_version
 from storemon_tui.db.summary_sql import LATEST_POLL_SQL, STORES_WITH_POLLS_SQL
 from storemon_tui.display import counted
@@ -119,3 +120,59 @@ def clear_all(db: Database, *, keep_reports: bool = True) -> dict[str, int]:
     """Delete all data; reports are kept unless ``keep_reports`` is false."""
     tables = ["polls", "business_hours", "time_zones"] + ([] if keep_reports else ["reports"])
     return clear_tables(db, tables)
+
+
+@dataclass(frozen=True)
+class FilteredRows:
+    """The rows of one table that the Data pane's store filter shows."""
+
+    table: str
+    store_filter: str
+    rows: int
+    stores: int
+    exact: bool
+    """The filter is one store's whole id (else: the ids starting with it)."""
+
+    def describe(self) -> str:
+        """``164 polls of store 1031…``, ``2 time zones of the 2 stores whose id starts with '10'``."""
+        what = counted(self.rows, *ROW_NOUNS[self.table])
+        if self.exact:
+            return f"{what} of store {self.store_filter}"
+        return f"{what} of the {counted(self.stores, 'store')} whose id starts with {self.store_filter!r}"
+
+
+def describe_filtered(db: Database, table: str, store_filter: str) -> FilteredRows | None:
+    """What :func:`clear_filtered` would delete (``None``: the filter does not apply to ``table``)."""
+    pager = Pager(db, table, store_filter=store_filter)
+    with db.connect() as conn:
+        keys = pager.store_keys(conn)
+        if keys is None:
+            return None
+        rows = pager.total(conn)
+        exact = conn.execute(text("SELECT 1 FROM store WHERE store_id = :s"), {"s": store_filter.strip()}).first()
+    return FilteredRows(table, store_filter.strip(), rows, len(keys), exact is not None)
+
+
+def clear_filtered(db: Database, table: str, store_filter: str) -> int:
+    """Delete the rows of ``table`` that ``store_filter`` shows in the Data pane; returns how many.
+
+    The stores are matched as the pane matches them (:meth:`Pager.store_keys`), in
+    the deleting transaction, so what is deleted is what the filter shows now.
+    """
+    pager = Pager(db, table, store_filter=store_filter)
+    if not pager.filtered:
+        raise ValueError(f"no store filter applies to {table!r}")
+    with db.begin_write() as conn:
+        keys = pager.store_keys(conn) or []
+        deleted = 0
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join(f":k{i}" for i in range(len(chunk)))
+            result = conn.execute(
+                text(f"DELETE FROM {CLEARABLE[table]} WHERE store_key IN ({marks})"),
+                {f"k{i}": key for i, key in enumerate(chunk)},
+            )
+            deleted += max(result.rowcount, 0)
+        if deleted:
+            bump_data_version(conn)
+    return deleted

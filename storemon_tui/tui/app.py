@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
@@ -26,12 +27,12 @@ from textual.worker import get_current_worker
 
 from storemon_tui.db.database import Database
 from storemon_tui.db.maintenance import DataSummary
-from storemon_tui.display import counted, format_age, format_ts_us
+from storemon_tui.display import format_age, format_ts_us
 from storemon_tui.report.jobs import ReportJobs
 from storemon_tui.safe_text import plain_text, visible, visible_lines
-from storemon_tui.tui.commands import StoremonCommands
+from storemon_tui.tui.clearing import ClearFlow
+from storemon_tui.tui.commands import StoreCommands, StoremonCommands, without_duplicates
 from storemon_tui.tui.messages import (
-    ClearRequested,
     DataChanged,
     ReportRequested,
     SampleRequested,
@@ -101,7 +102,7 @@ class MainScreen(Screen):
         return bindings
 
 
-class StoremonApp(WorkerErrors, App[None]):
+class StoremonApp(ClearFlow, WorkerErrors, App[None]):
     """The panes ask for things with :mod:`~storemon_tui.tui.messages` (handled here with ``@on``);
     the app's own workers report with the messages nested below."""
 
@@ -109,7 +110,7 @@ class StoremonApp(WorkerErrors, App[None]):
     """The wall clock, for the header's data age (snapshot tests pin it)."""
     CSS_PATH = "app.tcss"
     TITLE = "storemon"
-    COMMANDS = App.COMMANDS | {StoremonCommands}
+    COMMANDS = App.COMMANDS | {StoremonCommands, StoreCommands}
     BINDINGS = [
         Binding("1", "show_pane('import')", "Import pane", show=False, id="app.import"),
         Binding("2", "show_pane('data')", "Data pane", show=False, id="app.data"),
@@ -127,16 +128,6 @@ class StoremonApp(WorkerErrors, App[None]):
         def __init__(self, summary: DataSummary, startup: bool) -> None:
             super().__init__()
             self.summary, self.startup = summary, startup
-
-    class ClearDescribed(Message):
-        def __init__(self, tables: list[str], description: str) -> None:
-            super().__init__()
-            self.tables, self.description = tables, description
-
-    class Cleared(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
 
     class ReadyToQuit(Message):
         """The running work was cancelled and has stopped (or stopped waiting)."""
@@ -157,6 +148,10 @@ class StoremonApp(WorkerErrors, App[None]):
         self._focus_target: str | None = None
         self.pane_chosen = False
         """The user picked a pane (1/2/3, a click, the palette): start-up no longer picks one."""
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette entries, less those ours replace (its Quit would skip the quit question)."""
+        return without_duplicates(super().get_system_commands(screen))
 
     def get_default_screen(self) -> Screen:
         return MainScreen(id="_default")
@@ -480,56 +475,6 @@ class StoremonApp(WorkerErrors, App[None]):
                 self.post_message(StoreRequested(value.strip()))
 
         self.push_screen(PromptScreen("Open a store", "store_id:", placeholder="e.g. 8419537941919820732"), chosen)
-
-    # -- clearing ----------------------------------------------------------------------------
-
-    @on(ClearRequested)
-    def confirm_clear(self, event: ClearRequested) -> None:
-        self.describe_clear(event.tables)
-
-    @work(thread=True, exit_on_error=False, exclusive=True, group="clear", description="Clear")
-    def describe_clear(self, tables: list[str]) -> None:
-        from storemon_tui.db.maintenance import describe_clear
-
-        self.post_message(self.ClearDescribed(tables, describe_clear(self.db, tables)))
-
-    @on(ClearDescribed)
-    def ask_clear(self, event: ClearDescribed) -> None:
-        tables, description = event.tables, event.description
-        what = "everything" if len(tables) > 1 else tables[0].replace("_", " ")
-        extra = ""
-        if "reports" in tables:
-            extra = "\nReport CSV files are deleted with their records."
-        if set(tables) & {"polls", "business_hours", "time_zones"}:
-            extra += "\nExisting reports will be marked stale."
-        self.push_screen(
-            ConfirmScreen(
-                f"Clear {what}?",
-                f"This permanently deletes {description}.{extra}\n\nThis cannot be undone.",
-                yes="Delete",
-                no="Cancel",
-                danger=True,
-            ),
-            lambda ok: self._clear_if(ok, tables),
-        )
-
-    def _clear_if(self, confirmed: bool | None, tables: list[str]) -> None:
-        if confirmed:
-            self.clear(tables)
-        else:
-            self.notify("Nothing was deleted", title="Clear")
-
-    @work(thread=True, exit_on_error=False, exclusive=True, group="clear", description="Clear")
-    def clear(self, tables: list[str]) -> None:
-        from storemon_tui.db.maintenance import ROW_NOUNS, clear_tables
-
-        deleted = clear_tables(self.db, tables)
-        self.post_message(self.Cleared(", ".join(counted(n, *ROW_NOUNS[t]) for t, n in deleted.items())))
-
-    @on(Cleared)
-    def after_clear(self, event: Cleared) -> None:
-        self.notify(f"Deleted {event.text}", title="Clear")
-        self.post_message(DataChanged())
 
 
 def help_sections() -> list[tuple[str, list]]:

@@ -41,11 +41,15 @@ class ReportRequested(Message):
 
 
 class ClearRequested(Message):
-    """Delete every row of these tables, after a confirmation that says what goes."""
+    """Delete rows of these tables, after a dialog that says what goes.
 
-    def __init__(self, tables: list[str]) -> None:
+    With a ``store_filter`` (one table, filtered in the Data pane) the dialog
+    offers just the rows the filter shows, as well as the whole table.
+    """
+
+    def __init__(self, tables: list[str], *, store_filter: str = "") -> None:
         super().__init__()
-        self.tables = tables
+        self.tables, self.store_filter = tables, store_filter
 
 
 class SampleRequested(Message):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rich.cells import cell_len
 
 from storemon_tui.paging import Page
-from storemon_tui.report.formatting import REPORT_COLUMNS
+from storemon_tui.report.formatting import REPORT_COLUMNS, REPORT_HEADER, csv_field
 from storemon_tui.safe_text import visible
 
 if TYPE_CHECKING:
@@ -127,6 +127,15 @@ class ReportView:
 
     def total(self) -> int:
         return len(self._order)
+
+    def csv_bytes(self) -> bytes:
+        """The report's CSV with just this view's stores, in the report's order (by store_id), values
+        as written: what the filtered view exports."""
+        import numpy as np
+
+        rows = self.frame.text.iloc[np.sort(self._order)][list(REPORT_COLUMNS)].itertuples(index=False, name=None)
+        lines = [REPORT_HEADER, *(",".join([csv_field(row[0]), *row[1:]]) for row in rows)]
+        return ("\n".join(lines) + "\n").encode("utf-8")
 
     def window(self, start: int, count: int, near: Page | None = None) -> Page:
         """Rows ``start`` … ``start + count - 1`` of this order (in memory: ``near`` is not needed)."""

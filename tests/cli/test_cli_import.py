@@ -211,3 +211,21 @@ def test_ctrl_c_at_any_moment_of_an_import_exits_130_cleanly(tmp_path: Path, sta
                 if "poll" in tables:
                     assert conn.execute("SELECT count(*) FROM poll").fetchone()[0] in (0, rows)
                     assert conn.execute("SELECT count(*) FROM store_timezone").fetchone()[0] in (0, 500)
+
+
+def test_import_takes_a_directory_or_a_quoted_glob_as_the_app_does(invoke, tmp_path: Path) -> None:
+    """``--import DIR`` and ``--import 'dir/*.csv'`` (no shell expanding it) import the CSV files there."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "polls.csv").write_text(POLLS + "0012,2023-01-22 12:00:00 UTC,active\n")
+    (folder / "zones.csv").write_text("store_id,timezone_str\n0012,America/Chicago\n")
+    (folder / "notes.txt").write_text("not a CSV\n")
+    code, out, err = invoke("--db", tmp_path / "dir.sqlite3", "--import", folder)
+    assert code == 0, err
+    assert [line.split(":")[0] for line in err.splitlines()] == [str(folder / "zones.csv"), str(folder / "polls.csv")]
+    code, out, err = invoke("--db", tmp_path / "glob.sqlite3", "--import", str(folder / "p*.csv"))
+    assert code == 0, err
+    assert [line.split(":")[0] for line in err.splitlines()] == [str(folder / "polls.csv")]
+    # A glob matching nothing still fails, naming it.
+    code, out, err = invoke("--db", tmp_path / "none.sqlite3", "--import", str(folder / "x*.csv"))
+    assert code != 0 and "x*.csv" in err

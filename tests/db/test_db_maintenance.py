@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from storemon_tui.db import get_data_version
-from storemon_tui.db.maintenance import clear_all, clear_tables, describe_clear, summarize
+from storemon_tui.db.browse import Pager
+from storemon_tui.db.maintenance import (
+    clear_all,
+    clear_filtered,
+    clear_tables,
+    describe_clear,
+    describe_filtered,
+    summarize,
+)
 from storemon_tui.db.models import Report
 from storemon_tui.ingest import InvalidRowsError, import_file
 
@@ -154,3 +162,36 @@ def test_reimport_after_clear_all(full_db, csv_file, dump) -> None:
     tables = dump(db)
     assert [sid for _, sid in tables["store"]] == ["b"]
     assert tables["poll"] == [(tables["store"][0][0], T0, 1)]
+
+
+def shown_stores(db, table: str) -> list[str]:
+    return sorted({row[0] for row in Pager(db, table).first(100).rows})
+
+
+def test_clear_filtered_deletes_just_the_rows_the_filter_shows(full_db, dump, csv_file) -> None:
+    db, _ = full_db
+    more = (
+        "ab1,2023-01-22 09:00:00 UTC,active\nab2,2023-01-22 09:00:00 UTC,active\nab2,2023-01-22 08:00:00 UTC,active\n"
+    )
+    import_file(db, csv_file("p2.csv", POLLS + more))  # data version 4
+    before = dump(db)
+    # "a" is a whole id: just store a's 2 polls, not those of ab1, ab2 (nor b).
+    exact = describe_filtered(db, "polls", " a ")
+    assert exact is not None and exact.describe() == "2 polls of store a"
+    assert clear_filtered(db, "polls", " a ") == 2
+    assert shown_stores(db, "polls") == ["ab1", "ab2", "b"]
+    assert dump(db)["business_hours"] == before["business_hours"]  # other tables untouched, a's hours too
+    assert version(db) == 5
+    # "ab" is no id: the ids starting with it, as the Data pane shows them.
+    prefix = describe_filtered(db, "polls", "ab")
+    assert prefix is not None and prefix.describe() == "3 polls of the 2 stores whose id starts with 'ab'"
+    assert clear_filtered(db, "polls", "ab") == 3
+    assert shown_stores(db, "polls") == ["b"]
+    assert describe_filtered(db, "time_zones", "d").describe() == "1 time zone of store d"
+    # Nothing shown, nothing deleted, no new data version.
+    assert describe_filtered(db, "polls", "x").describe() == "0 polls of the 0 stores whose id starts with 'x'"
+    assert clear_filtered(db, "time_zones", "x") == 0
+    assert version(db) == 6
+    assert describe_filtered(db, "reports", "a") is None  # reports have no store column
+    with pytest.raises(ValueError, match="no store filter"):
+        clear_filtered(db, "reports", "a")

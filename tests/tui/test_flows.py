@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input
 from storemon_tui.db.browse import Pager
 from storemon_tui.errors import Cancelled
 from storemon_tui.report.jobs import ReportJobs, ReportStatus
-from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from storemon_tui.tui.screens.dialogs import ClearScreen, ConfirmScreen, PromptScreen
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
 from storemon_tui.tui.widgets.row_table import RowTable
@@ -334,14 +334,15 @@ async def test_clear_with_cancel_then_confirm(sample_db, start_app) -> None:
         app = pilot.app
         await started(pilot)
         await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
-        assert "deletes 29,391 polls." in app.screen.message
+        await wait_for(pilot, lambda: isinstance(app.screen, ClearScreen), what="clear dialog")
+        assert "holds 29,391 polls." in app.screen.message
+        assert list(app.screen.options) == ["all", "prune"]  # no filter: no "just the filtered rows"
         await pilot.press("n")
-        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await wait_for(pilot, lambda: not isinstance(app.screen, ClearScreen))
         assert count(sample_db, "poll") == 29_391
         await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
-        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, ClearScreen), what="clear dialog")
+        await pilot.press("a")
         await wait_for(pilot, lambda: app.summary is not None and app.summary.polls == 0, what="cleared")
         assert count(sample_db, "poll") == 0
         assert count(sample_db, "business_hours") == 1_349

@@ -131,3 +131,165 @@ async def test_report_headers_carry_units_a_week_uptime_column_and_sort_worst_fi
         # The report row handed to the store screen is the report's own (no uptime % in it).
         assert tuple(app.reports_pane.selected_row()) == REPORT_COLUMNS
         assert info.row_count == len(app.reports_pane.view.frame.text)
+
+
+@async_test
+async def test_the_footer_shows_the_keys_of_the_open_dialog(sample_db, start_app) -> None:
+    from textual.widgets._footer import FooterKey
+
+    from storemon_tui.tui.screens.dialogs import ClearScreen, PromptScreen
+
+    def footer_keys(app) -> list[str]:
+        return [key.description for key in app.screen.query(FooterKey)]
+
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
+        assert "Table" in footer_keys(app)  # the Data pane's
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ClearScreen), what="clear dialog")
+        await wait_for(pilot, lambda: footer_keys(app), what="dialog footer")
+        # Only the choices offered (no filter: no "Filtered rows"; polls: no "Keep N reports").
+        assert footer_keys(app) == ["Whole table", "Keep N days", "Cancel"]
+        await pilot.press("n", "j")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="jump prompt")
+        await wait_for(pilot, lambda: footer_keys(app), what="prompt footer")
+        assert footer_keys(app)[0] == "Cancel" and "Table" not in footer_keys(app)
+
+
+@async_test
+async def test_clear_with_a_filter_offers_just_the_filtered_stores_rows(sample_db, start_app) -> None:
+    from storemon_tui.db.browse import Pager
+    from storemon_tui.tui.screens.dialogs import ClearScreen
+    from tests.tui.tui_helpers import count
+
+    store = "10311121533259807379"
+    polls = Pager(sample_db, "polls", store_filter=store).total()
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
+        await pilot.press("slash", *store, "enter")
+        await wait_for(pilot, lambda: f"store_id '{store}' · rows 1–" in label_text(app, "#data-status"))
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ClearScreen), what="clear dialog")
+        assert app.screen.options["store"] == f"Delete the {polls} polls of store {store}"
+        assert app.screen.options["all"] == "Delete all 29,391 polls"
+        await pilot.press("s")
+        await wait_for(pilot, lambda: count(sample_db, "poll") == 29_391 - polls, what="the store's polls deleted")
+        assert Pager(sample_db, "polls", store_filter=store).total() == 0
+        await wait_for(pilot, lambda: label_text(app, "#data-status") == f"Polls · no rows match '{store}'")
+        assert count(sample_db, "business_hours") == 1_349  # the store's hours stay
+
+
+@async_test
+async def test_clear_offers_retention_keep_days_and_keep_reports(sample_db, start_app, data_dir) -> None:
+    from storemon_tui.report.jobs import ReportJobs
+    from storemon_tui.report.retention import prune_polls
+    from storemon_tui.tui.screens.dialogs import ClearScreen, PromptScreen
+    from tests.tui.tui_helpers import count
+
+    jobs = ReportJobs(sample_db)
+    older, newest = jobs.run(), jobs.run()
+    # What --prune --keep-days 2 deletes, measured on a copy of the same database.
+    import shutil
+
+    from storemon_tui.db import open_database
+
+    shutil.copy(data_dir / "storemon.sqlite3", data_dir / "copy.sqlite3")
+    copy = open_database(str(data_dir / "copy.sqlite3"))
+    expected = prune_polls(copy, 2).deleted
+    copy.dispose()
+    assert expected > 0
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ClearScreen), what="clear dialog")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="keep days")
+        await pilot.press("backspace", "backspace", "2", "enter")
+        await wait_for(pilot, lambda: count(sample_db, "poll") == 29_391 - expected, what="pruned polls")
+        # The reports table: keep the newest N reports.
+        await pilot.press("t", "t", "t")
+        await wait_for(pilot, lambda: label_text(app, "#data-status").startswith("Reports · rows"), what="reports")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ClearScreen), what="clear dialog")
+        assert list(app.screen.options) == ["all", "keep_reports"]
+        await pilot.press("k")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="keep reports")
+        await pilot.press("backspace", "backspace", "backspace", "1", "enter")
+        await wait_for(pilot, lambda: [r.id for r in jobs.list()] == [newest.id], what="older report deleted")
+        assert not (jobs.directory / f"{older.id}.csv").exists()
+
+
+@async_test
+async def test_export_says_what_it_writes_all_or_the_filtered_stores(sample_db, start_app, tmp_path) -> None:
+    from pathlib import Path
+
+    from textual.widgets import Input
+
+    from storemon_tui.report.jobs import ReportJobs
+    from storemon_tui.tui.screens.dialogs import ExportScreen, PromptScreen
+
+    info = ReportJobs(sample_db).run()
+    whole = ReportJobs(sample_db).csv_bytes(info.id).decode().splitlines()
+    expected = [whole[0], *(line for line in whole[1:] if line.startswith("10"))]
+    assert 1 < len(expected) - 1 < info.row_count
+
+    async def prompt(pilot) -> Input:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, PromptScreen), what="path prompt")
+        return pilot.app.screen.query_one(Input)
+
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.reports_pane.frame is not None, what="report view")
+        # No filter: straight to the path, shown absolute, the title says "all stores".
+        await pilot.press("e")
+        field = await prompt(pilot)
+        assert Path(field.value).is_absolute() and field.value == str(Path.cwd() / f"storemon-report-{info.id[:8]}.csv")
+        assert app.screen.title_text.endswith(": all stores")
+        await pilot.press("escape")
+        # With a filter: all, or just the stores shown.
+        await pilot.press("slash", "1", "0", "enter")
+        await wait_for(pilot, lambda: app.reports_pane.view.filter == "10", what="filtered")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen), what="export scope")
+        shown = f"the {len(expected) - 1} stores the filter '10' shows"
+        assert app.screen.options == {"filtered": f"Just {shown}", "all": f"All {info.row_count} stores"}
+        await pilot.press("f")
+        field = await prompt(pilot)
+        assert field.value.endswith("-filtered.csv") and Path(field.value).is_absolute()
+        target = tmp_path / "some.csv"
+        field.value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: target.exists(), what="export written")
+        assert target.read_text().splitlines() == expected  # the report's own lines, in its order
+
+
+@async_test
+async def test_the_palette_shows_keys_hides_duplicates_and_finds_stores_by_prefix(sample_db, start_app) -> None:
+    from textual.command import CommandList, CommandPalette
+
+    async with start_app(sample_db) as pilot:
+        app = pilot.app
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Quit" not in titles and "Keys" not in titles  # ours: the quit that asks, and the help
+        assert "Theme" in titles
+
+        def hits() -> list[str]:
+            found = app.screen.query(CommandList)
+            if not found:
+                return []
+            options = found.first()
+            return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        await pilot.press(*"generate report")
+        await wait_for(pilot, lambda: any("Reports: generate report" in hit for hit in hits()), what="hit")
+        generate = next(hit for hit in hits() if "Reports: generate report" in hit)
+        assert generate.splitlines()[0].endswith("  g"), generate  # its key
+        # The first characters of a store id: the stores they start; Enter opens the first.
+        await pilot.press(*["backspace"] * len("generate report"), *"1031")
+        await wait_for(pilot, lambda: any("Store 10311121533259807379" in hit for hit in hits()), what="store hit")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, StoreScreen), what="store screen")
+        assert app.screen.store_id == "10311121533259807379"

@@ -181,7 +181,8 @@ class DataPane(WorkerErrors, Vertical):
             self.action_open_store()
 
     def action_clear_table(self) -> None:
-        self.post_message(ClearRequested([self.pager.table]))
+        flt = self.pager.store_filter.strip() if self.pager.filtered else ""
+        self.post_message(ClearRequested([self.pager.table], store_filter=flt))
 
     def action_clear_all(self) -> None:
         self.post_message(ClearRequested(list(TABLE_ORDER)))

@@ -20,6 +20,7 @@ from textual.worker import Worker, get_current_worker
 from storemon_tui.db.database import Database
 from storemon_tui.display import counted
 from storemon_tui.errors import Cancelled, StoremonError
+from storemon_tui.paths import expand_paths
 from storemon_tui.safe_text import plain_text, visible
 from storemon_tui.tui.messages import DataChanged, SampleRequested
 from storemon_tui.tui.screens.dialogs import FilePickerScreen
@@ -29,7 +30,6 @@ from storemon_tui.tui.widgets.common import (
     TextField,
     WorkerErrors,
     describe_error,
-    expand_paths,
 )
 from storemon_tui.tui.widgets.job_progress import ProgressSnapshot
 

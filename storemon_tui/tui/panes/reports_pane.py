@@ -15,14 +15,14 @@ from textual.widgets import DataTable, Input, Label, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
 from storemon_tui.atomic_write import resolve_target
-from storemon_tui.display import format_ts_us
+from storemon_tui.display import counted, format_ts_us
 from storemon_tui.errors import StoremonError
 from storemon_tui.report.formatting import REPORT_COLUMNS
 from storemon_tui.report.jobs import COMPUTE_FROM, ReportInfo, ReportJobs, ReportStatus, stage_of
 from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.messages import DataChanged, StorePromptRequested, StoreRequested
 from storemon_tui.tui.report_view import SHOWN_COLUMNS, UPTIME_PCT
-from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from storemon_tui.tui.screens.dialogs import ConfirmScreen, ExportScreen, PromptScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors, copy_store_id
 from storemon_tui.tui.widgets.job_progress import BEAT, ProgressSnapshot, ProgressTracker
 from storemon_tui.tui.widgets.row_table import RowTable
@@ -137,9 +137,9 @@ class ReportsPane(WorkerErrors, Vertical):
             self.info = info
 
     class Exported(Message, bubble=False):
-        def __init__(self, rows: int, path: Path) -> None:
+        def __init__(self, rows: int, path: Path, filter: str = "") -> None:
             super().__init__()
-            self.rows, self.path = rows, path
+            self.rows, self.path, self.filter = rows, path, filter
 
     class Deleted(Message, bubble=False):
         pass
@@ -561,15 +561,38 @@ class ReportsPane(WorkerErrors, Vertical):
         return info
 
     def action_export(self) -> None:
+        """Export the report: all its stores, or (with a filter active) just the stores shown."""
         info = self.current_complete()
         if info is None:
             return
-        default = str(Path.cwd() / f"storemon-report-{info.id[:8]}.csv")
+        view, stores = self.view, info.row_count or 0
+        if view is None or not view.filter or view.total() == stores:
+            self.ask_export_path(info, None)
+            return
+        shown = f"the {counted(view.total(), 'store')} the filter {view.filter!r} shows"
+        self.app.push_screen(
+            ExportScreen(
+                f"Export report {self.short_id(info.id)}",
+                f"Write all {counted(stores, 'store')} of the report, or just {shown}?",
+                {"filtered": f"Just {shown}", "all": f"All {counted(stores, 'store')}"},
+            ),
+            lambda scope: self.ask_export_path(info, view if scope == "filtered" else None) if scope else None,
+        )
+
+    def ask_export_path(self, info: ReportInfo, view: ReportView | None) -> None:
+        """Where to write (the default shown absolute); ``view``: just its stores, else the whole report."""
+        suffix = "-filtered" if view is not None else ""
+        default = str(Path.cwd().absolute() / f"storemon-report-{info.id[:8]}{suffix}.csv")
+        what = f"{counted(view.total(), 'store')} (filter {view.filter!r})" if view is not None else "all stores"
+
+        def overwrite(ok: bool | None, path: Path) -> None:
+            if ok:
+                self.export(info.id, path, view)
 
         def chosen(value: str | None) -> None:
             if not value:
                 return
-            path = Path(value.strip()).expanduser()
+            path = Path(value.strip()).expanduser().absolute()
             try:
                 target = resolve_target(path)
             except OSError as exc:  # checked in the dialog, but the file system may have changed since
@@ -583,27 +606,29 @@ class ReportsPane(WorkerErrors, Vertical):
                         yes="Overwrite",
                         danger=True,
                     ),
-                    lambda ok: self._export_if(ok, info.id, path),
+                    lambda ok: overwrite(ok, path),
                 )
             else:
-                self.export(info.id, path)
+                self.export(info.id, path, view)
 
-        self.app.push_screen(PromptScreen("Export report", "Write the CSV to:", default, check=export_problem), chosen)
-
-    def _export_if(self, confirmed: bool | None, report_id: str, path: Path) -> None:
-        if confirmed:
-            self.export(report_id, path)
+        title = f"Export report {self.short_id(info.id)}: {what}"
+        self.app.push_screen(PromptScreen(title, "Write the CSV to:", default, check=export_problem), chosen)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="export", description="Export")
-    def export(self, report_id: str, path: Path) -> None:
+    def export(self, report_id: str, path: Path, view: ReportView | None = None) -> None:
         from storemon_tui.report.export import write_export
 
-        write_export(self.jobs.csv_bytes(report_id), path)
-        self.post_message(self.Exported(self.jobs.get(report_id).row_count or 0, path))
+        if view is None:
+            write_export(self.jobs.csv_bytes(report_id), path)
+            self.post_message(self.Exported(self.jobs.get(report_id).row_count or 0, path))
+        else:
+            write_export(view.csv_bytes(), path)
+            self.post_message(self.Exported(view.total(), path, view.filter))
 
     @on(Exported)
     def exported(self, event: Exported) -> None:
-        self.app.notify(f"Wrote {event.rows:,} stores to {event.path}", title="Export")
+        which = f" (filter {event.filter!r})" if event.filter else ""
+        self.app.notify(f"Wrote {counted(event.rows, 'store')}{which} to {event.path}", title="Export")
 
     def action_delete_report(self) -> None:
         info = self.reports.get(self.current or "")

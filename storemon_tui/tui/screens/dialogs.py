@@ -1,4 +1,7 @@
-"""Small modal dialogs: confirm, prompt for a value, pick a CSV file."""
+"""Small modal dialogs: confirm, prompt for a value, pick a CSV file.
+
+Each has a footer of its own: the keys shown are the dialog's, not those of
+the pane behind it (which do nothing while the dialog is up)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DirectoryTree, Input, Label, Static
+from textual.widgets import Button, DirectoryTree, Footer, Input, Label, Static
+from textual.widgets._button import ButtonVariant
 
 from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.widgets.common import PlainInput
@@ -36,6 +40,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="error" if self.danger else "primary")
                 yield Button(f"{self.no} (n)", id="no")
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#no" if self.danger else "#yes", Button).focus()
@@ -46,6 +51,73 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Choose one of a few named options, each with its key (a subclass's ``BINDINGS`` and ``KEYS``).
+
+    Only the ``options`` given are offered (their keys show in the footer); the
+    answer is the chosen option's name, or None (``n``/Esc). Options in
+    ``DANGER`` are drawn as destructive.
+    """
+
+    KEYS: dict[str, str] = {}
+    DANGER: frozenset[str] = frozenset()
+
+    def __init__(self, title: str, message: str, options: dict[str, str]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text, self.message, self.options = title, message, options
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(plain_text(self.title_text), classes="dialog-title")
+            yield Static(plain_text(self.message, lines=True), classes="dialog-body")
+            with Vertical(classes="dialog-choices"):
+                for name, label in self.options.items():
+                    variant: ButtonVariant = "error" if name in self.DANGER else "default"
+                    yield Button(f"{label} ({self.KEYS[name]})", id=f"choice-{name}", variant=variant, compact=True)
+                yield Button("Cancel (n)", id="choice-cancel", compact=True)
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#choice-cancel", Button).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "choose" or parameters[0] == "" or parameters[0] in self.options
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        name = (event.button.id or "").removeprefix("choice-")
+        self.dismiss(name if name in self.options else None)
+
+    def action_choose(self, name: str) -> None:
+        self.dismiss(name or None)
+
+
+class ClearScreen(ChoiceScreen):
+    """What to clear from one table: the rows the store filter shows, the whole table, or
+    (the retention of ``storemon --prune``) polls older than N days or all but the newest N reports."""
+
+    BINDINGS = [
+        Binding("s", "choose('store')", "Filtered rows", id="clear.store"),
+        Binding("a", "choose('all')", "Whole table", id="clear.all"),
+        Binding("p", "choose('prune')", "Keep N days", id="clear.prune"),
+        Binding("k", "choose('keep_reports')", "Keep N reports", id="clear.keep_reports"),
+        Binding("n,escape", "choose('')", "Cancel", key_display="n/Esc", id="clear.cancel"),
+    ]
+    KEYS = {"store": "s", "all": "a", "prune": "p", "keep_reports": "k"}
+    DANGER = frozenset({"store", "all"})
+
+
+class ExportScreen(ChoiceScreen):
+    """Export all of a report or just the stores its filter shows."""
+
+    BINDINGS = [
+        Binding("f", "choose('filtered')", "Filtered stores", id="export.filtered"),
+        Binding("a", "choose('all')", "All stores", id="export.all"),
+        Binding("n,escape", "choose('')", "Cancel", key_display="n/Esc", id="export.cancel"),
+    ]
+    KEYS = {"filtered": "f", "all": "a"}
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -79,6 +151,7 @@ class PromptScreen(ModalScreen[str | None]):
             yield PlainInput(self.value, placeholder=self.placeholder, restrict=self.restrict, id="prompt-input")
             yield Static("", id="prompt-error", classes="dialog-error", markup=False)
             yield Label("Enter to accept · Esc to cancel", classes="dialog-hint")
+        yield Footer(show_command_palette=False)
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
@@ -128,6 +201,7 @@ class FilePickerScreen(ModalScreen[Path | None]):
             yield Label(plain_text(self.start), id="picker-root", classes="dialog-hint")
             yield CsvTree(self.start, id="picker-tree")
             yield Label("Enter opens/chooses · u parent · d this dir · Esc cancel", classes="dialog-hint")
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(CsvTree).focus()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 import os
 import string
-from pathlib import Path
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -181,24 +180,3 @@ class PathSuggester(Suggester):
             home = os.path.expanduser("~")
             common = "~" + common[len(home) :] if common.startswith(home) else common
         return common if common != value else None
-
-
-def expand_paths(text: str) -> list[Path]:
-    """A file, a directory (its CSVs) or a glob → the CSV files to import, in order."""
-    text = text.strip()
-    if not text:
-        return []
-    expanded = os.path.expanduser(text)
-    if any(ch in expanded for ch in "*?["):
-        return [Path(p) for p in sorted(glob.glob(expanded)) if os.path.isfile(p)]
-    path = Path(expanded)
-    if path.is_dir():
-        return sorted(
-            p
-            for p in path.iterdir()
-            if p.is_file()
-            and p.suffix.lower() == ".csv"
-            and not p.name.startswith(".")
-            and not p.name.endswith(".rejects.csv")
-        )
-    return [path]
