@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -33,6 +33,8 @@ ProgressCallback = Callable[[int, int], None]
 Rows = Sequence[Sequence] | np.ndarray
 """Rows for :meth:`Writer.insert_rows`: tuples, or a 2-D integer array."""
 CancelCheck = Callable[[], bool]
+PollMode = Literal["insert", "new", "changed"]
+"""How :class:`SqliteWriter` offers polls: plain insert, new keys only, or changed statuses only."""
 
 
 @dataclass
@@ -129,8 +131,8 @@ class Writer:
     def fetch_all(self, sql: str) -> list[tuple]:
         """Rows of a parameterless query through the raw DB-API cursor.
 
-        Tens of thousands of store rows as the driver's own tuples cost
-        ~5 ms a read; through SQLAlchemy's result machinery, ~25 ms.
+        The driver's own tuples cost a fraction of SQLAlchemy's result
+        machinery (bench/README.md).
         """
         cursor = self.conn.cursor()
         try:
@@ -228,8 +230,8 @@ class SqliteWriter(Writer):
     def insert_rows(self, table: str, columns: tuple[str, ...], rows: Rows, on_conflict: str = "") -> None:
         """Multi-row ``VALUES`` through the raw ``sqlite3`` cursor.
 
-        One statement per ~250 rows instead of one per row: 91 000 hours rows
-        took 0.28 s through a single-row ``executemany``, ~0.05 s like this.
+        One statement per ~250 rows instead of one per row: several times
+        faster than a single-row ``executemany`` (bench/README.md).
         The row count keeps each statement under 999 parameters, the limit of
         older SQLite builds.
         """
@@ -289,37 +291,42 @@ class SqliteWriter(Writer):
             cursor.close()
 
     rows_per_statement = 500
-    """Measured: larger statements are no faster, and stay far under SQLite's variable limit."""
+    """Larger statements measured no faster (bench/README.md); this stays far under SQLite's variable limit."""
 
     def write_polls(self, chunks: Iterable[SortedPolls], total: int) -> PollWrite:
         """Into an empty table (a first import) plain INSERTs: the chunks are unique and in key
-        order, and this transaction holds the write lock. Otherwise an upsert per chunk, with the
-        chunk's key ranges counted before and after to tell inserted rows from replaced ones
-        (counting the whole table took a second at 19 M polls, for a 10,000-row file)."""
+        order, and this transaction holds the write lock. Otherwise each chunk is inserted with
+        ``DO NOTHING`` on conflict (the changes are the new polls) and, only when some keys
+        existed, offered again as an update of the polls whose status differs (the changes are the
+        changed polls). Both passes seek each poll's key: nothing is counted or scanned, so an
+        hourly file costs the same whatever the table holds."""
         result = PollWrite()
         fresh = not self.has_rows("poll")
         cursor = self.conn.cursor()
         try:
             for polls in chunks:
-                before = 0 if fresh else self._count_in_ranges(polls)
-                changes_before = self.conn.total_changes
-                self._insert_polls(
-                    cursor, polls, upsert=not fresh, done=result.written + result.duplicates, total=total
-                )
-                changes = self.conn.total_changes - changes_before
-                inserted = len(polls) if fresh else self._count_in_ranges(polls) - before
+                done = result.written + result.duplicates
+                inserted = self._changes(cursor, polls, "insert" if fresh else "new", done, total)
+                if inserted < len(polls):  # some keys existed: update those whose status differs
+                    result.changed += self._changes(cursor, polls, "changed", done, total)
                 result.inserted += inserted
-                result.changed += changes - inserted
                 result.add_chunk(polls)
         finally:
             cursor.close()
         return result
 
-    def _insert_polls(self, cursor: Any, polls: SortedPolls, *, upsert: bool, done: int, total: int) -> None:
+    def _changes(self, cursor: Any, polls: SortedPolls, mode: PollMode, done: int, total: int) -> int:
+        """Rows :meth:`_insert_polls` changed (SQLite counts neither ignored rows nor updates
+        whose ``WHERE`` was false)."""
+        before = self.conn.total_changes
+        self._insert_polls(cursor, polls, mode=mode, done=done, total=total)
+        return int(self.conn.total_changes - before)
+
+    def _insert_polls(self, cursor: Any, polls: SortedPolls, *, mode: PollMode, done: int, total: int) -> None:
         count = len(polls)
         packing = polls.packing
         per = self.rows_per_statement
-        full_sql = self._insert_sql(per, packing, upsert=upsert)  # ~1 ms to build: once, not per batch
+        full_sql = self._insert_sql(per, packing, mode)  # built once, not per batch
         batch = max(self.batch_rows * 10, per)
         for start in range(0, count, batch):
             self.check_cancel()
@@ -337,43 +344,23 @@ class SqliteWriter(Writer):
             if whole:
                 cursor.executemany(full_sql, (params[i * width : (i + per) * width] for i in range(0, whole, per)))
             if rows > whole:
-                cursor.execute(self._insert_sql(rows - whole, packing, upsert=upsert), params[whole * width :])
-            self.progress(min(done + stop, total), total)
-
-    def _count_in_ranges(self, polls: SortedPolls) -> int:
-        """Polls in the table within each of the chunk's stores' time ranges (index range scans)."""
-        keys, ts_us = polls.keys, polls.ts_us
-        if len(keys) == 0:
-            return 0
-        firsts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-        lasts = np.r_[firsts[1:] - 1, len(keys) - 1]
-        ranges = np.column_stack((keys[firsts], ts_us[firsts], ts_us[lasts]))
-        cursor = self.conn.cursor()
-        try:
-            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS storemon_poll_ranges (k INTEGER, lo INTEGER, hi INTEGER)")
-            cursor.execute("DELETE FROM storemon_poll_ranges")
-            cursor.executemany("INSERT INTO storemon_poll_ranges VALUES (?, ?, ?)", ranges.tolist())
-            cursor.execute(
-                "SELECT coalesce(sum("
-                "(SELECT count(*) FROM poll WHERE store_key = r.k AND ts_us BETWEEN r.lo AND r.hi)"
-                "), 0) FROM storemon_poll_ranges r"
-            )
-            return int(cursor.fetchone()[0])
-        finally:
-            cursor.close()
+                cursor.execute(self._insert_sql(rows - whole, packing, mode), params[whole * width :])
+            if mode != "changed":  # the second pass goes over rows already counted
+                self.progress(min(done + stop, total), total)
 
     @staticmethod
-    def _insert_sql(rows: int, packing: PollPacking | None, *, upsert: bool) -> str:
-        """Multi-row insert or upsert; with a packing, one parameter per row (binding
-        Python ints dominates a bulk insert through ``sqlite3``: ~25 % faster)."""
+    def _insert_sql(rows: int, packing: PollPacking | None, mode: PollMode) -> str:
+        """Multi-row insert (``mode`` ``"insert"``), insert of new keys only (``"new"``) or update
+        of existing keys whose status differs (``"changed"``); with a packing, one parameter per
+        row (binding Python ints dominates a bulk insert through ``sqlite3``: bench/README.md)."""
         if packing is None:
             values = ",".join(["(?,?,?)"] * rows)
         else:
             values = ",".join(packing.row_sql(i + 1) for i in range(rows))
-        conflict = (
-            " ON CONFLICT (store_key, ts_us) DO UPDATE SET active = excluded.active"
-            " WHERE poll.active <> excluded.active"
-            if upsert
-            else ""
-        )
+        conflict = {
+            "insert": "",
+            "new": " ON CONFLICT (store_key, ts_us) DO NOTHING",
+            "changed": " ON CONFLICT (store_key, ts_us) DO UPDATE SET active = excluded.active"
+            " WHERE poll.active <> excluded.active",
+        }[mode]
         return f"INSERT INTO poll (store_key, ts_us, active) VALUES {values}{conflict}"
