@@ -1,7 +1,7 @@
 """Moving data between numpy, Python and Arrow without ``pa.array`` or ``to_numpy``.
 
-Why: both of those import pandas the first time they run (0.5–1.3 s on this
-machine), which a headless import never needs. Building arrays from their
+Why: both of those import pandas the first time they run (a large share of a
+headless import's start-up: bench/README.md), which a headless import never needs. Building arrays from their
 buffers costs nothing extra. No ``pyarrow.compute`` here either, so the
 reader can use these before validation has loaded it.
 """
@@ -15,7 +15,7 @@ import pyarrow as pa
 def to_numpy(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A null-free fixed-width Arrow array as numpy, without importing pandas.
 
-    ``pyarrow``'s own ``to_numpy`` imports pandas (~0.4 s) the first time it is
+    ``pyarrow``'s own ``to_numpy`` imports pandas (bench/README.md) the first time it is
     called, which the headless import path would otherwise pay on every run.
     """
     if isinstance(arr, pa.ChunkedArray):
@@ -32,7 +32,7 @@ def int64_array(values: np.ndarray) -> pa.Array:
 
 
 def string_array(texts: list[str]) -> pa.Array:
-    """Python strings as an Arrow string array, without ``pa.array`` (which imports pandas, ~0.5 s)."""
+    """Python strings as an Arrow string array, without ``pa.array`` (which imports pandas)."""
     encoded = [text.encode("utf-8") for text in texts]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
     np.cumsum([len(b) for b in encoded], out=offsets[1:])

@@ -2,7 +2,7 @@
 
 The binary COPY stream is built with a numpy structured array (big-endian
 fields laid out exactly as PostgreSQL's binary format wants), so two million
-polls become one 50 MB buffer without a Python loop. The merge into ``poll``
+polls become one buffer without a Python loop. The merge into ``poll``
 uses the same ``ON CONFLICT`` semantics as SQLite, in primary-key order so
 concurrent writers touch rows in the same order.
 
@@ -105,8 +105,7 @@ class PostgresWriter(Writer):
     def insert_rows(self, table: str, columns: tuple[str, ...], rows: Rows, on_conflict: str = "") -> None:
         """COPY into a staging table shaped like the target, then one ``INSERT … SELECT``.
 
-        psycopg's executemany costs ~60 µs a row here (1.5 s for 25 000 hours
-        rows); COPY costs ~1 µs.
+        psycopg's executemany costs tens of times more a row than COPY (bench/README.md).
         """
         names = ", ".join(columns)
         stage = f"stage_{table}"
@@ -126,7 +125,7 @@ class PostgresWriter(Writer):
     def write_polls(self, chunks: Iterable[SortedPolls], total: int) -> PollWrite:
         """Load polls: straight COPY into an empty table, else COPY into a stage and merge once.
 
-        ``INSERT … ON CONFLICT`` measured ~3× slower than an ``UPDATE … FROM``
+        ``INSERT … ON CONFLICT`` measured slower (bench/README.md) than an ``UPDATE … FROM``
         of changed rows plus an anti-join ``INSERT`` of new ones; the two
         statements are safe together because every writer holds the import lock.
         The chunks arrive unique and in key order, so the stage is too.
@@ -135,7 +134,7 @@ class PostgresWriter(Writer):
         with self.conn.cursor() as cursor:
             if not self.has_rows("poll"):
                 # An empty table: COPY without the primary key and build it once at the end
-                # (sorted input), 1.8 s instead of 4.8 s for two million polls. The
+                # (sorted input; bench/README.md has the figures). The
                 # constraint keeps its name, and DDL is transactional: a rollback restores it.
                 cursor.execute("ALTER TABLE poll DROP CONSTRAINT poll_pkey")
                 self._copy_chunks(cursor, "poll", chunks, result, total)

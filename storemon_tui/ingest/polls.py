@@ -3,8 +3,8 @@
 A poll is identified by ``(store, timestamp)`` and the row read last wins.
 Sorting two million polls is the costliest step after the database write,
 so when a file's keys and times fit, each poll is packed into one int64
-(:class:`PollPacking`) and the *values* are sorted — ~3× faster than an
-argsort plus gathers — and the SQLite writer binds those same integers
+(:class:`PollPacking`) and the *values* are sorted — several times faster
+than an argsort plus gathers (bench/README.md) — and the SQLite writer binds those same integers
 directly. Files with duplicate keys (rare) take the argsort path, which can
 tell rows apart by their position in the file.
 """

@@ -250,8 +250,8 @@ parsed (~4 bytes of memory per byte of CSV) plus the spool's memory part."""
 
 READ_AHEAD_FILES = 3
 """Files :class:`ReadAhead` reads at once: one drop of zones, hours and polls.
-More threads only compete for two cores (2,000 small hourly files read ~2x
-slower 80 at a time than one at a time)."""
+More threads only compete for two cores (many small hourly files read slower
+many at a time than one at a time: bench/README.md)."""
 
 WRITE_ORDER = {None: 0, FileKind.ZONES: 1, FileKind.HOURS: 2, FileKind.POLLS: 3}
 """Files that cannot be read report first; then zones, hours, polls (big files last)."""
@@ -277,7 +277,7 @@ class ReadAhead:
     one's. The three kinds write different tables, so the order between
     kinds changes nothing in the data, but it lets the small zones and
     hours files be written while a large polls file is still being parsed
-    instead of after it (~0.25 s of a fresh import at full scale). The
+    instead of after it (bench/README.md). The
     order is fixed rather than "whichever is ready first" so the same
     command always writes the same way (store keys, summary lines).
     Files whose header cannot be read come first: they write nothing.

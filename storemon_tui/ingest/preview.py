@@ -1,6 +1,6 @@
 """A quick look at a CSV before importing it: its kind and first rows.
 
-Reads only the start of the file, so previewing a 130 MB polls export is
+Reads only the start of the file, so previewing a polls export of any size is
 instant; problems (unknown header, not UTF-8, …) come back as the same
 :class:`~storemon_tui.ingest.problems.FileError` the import would raise.
 """

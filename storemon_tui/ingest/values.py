@@ -181,7 +181,7 @@ def canonical_zones() -> frozenset[str]:
     rules everywhere). Never the host's own zoneinfo directory, whose
     ``localtime``, ``posixrules``, ``posix/…`` and ``right/…`` depend on
     the machine. (Not ``zoneinfo.available_timezones()`` either: it opens
-    ~600 files, up to 1 s while other threads hold the GIL.)
+    hundreds of files, slow while other threads hold the GIL: bench/README.md.)
     """
     text = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip()) - NOT_A_ZONE
@@ -279,7 +279,7 @@ def _timestamp_shape(chunk: pa.Array) -> tuple[bool, bool]:
     values without seconds (``2023-01-22 12:00Z``), which the scalar parser
     refuses, so both paths accept the same texts only with this check. (Plain
     numpy, too, because pyarrow compute calls with Python scalar arguments
-    import pandas, ~0.4 s of start-up for every headless import.)
+    import pandas, start-up every headless import would pay.)
     """
     n = len(chunk)
     if n == 0:
@@ -301,8 +301,8 @@ def _timestamp_shape(chunk: pa.Array) -> tuple[bool, bool]:
 
 SLICE_ROWS = 65_536
 """Timestamps are converted in slices of this many rows, on all cores; a slice
-with a bad value falls back to the scalar parser alone (~0.3 s, not the whole
-column's ~10 s for two million rows)."""
+with a bad value falls back to the scalar parser alone, not the whole column
+(bench/README.md)."""
 
 
 def timestamps_us(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -336,7 +336,7 @@ def _slice_timestamps_us(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         if not full:
             raise pa.ArrowInvalid("not YYYY-MM-DD HH:MM:SS")
         if utc:
-            # The usual export format: cutting the suffix is 4x cheaper than replacing it.
+            # The usual export format: cutting the suffix is cheaper than replacing it (bench/README.md).
             cast = pc.utf8_slice_codeunits(chunk, 0, -4).cast(pa.timestamp("us"))
         else:
             zoned = pc.replace_substring(chunk, " UTC", "Z")
@@ -363,7 +363,7 @@ def _usable_cpus() -> int:
 def _map_chunks(function: Callable[[pa.Array], T], chunks: list[pa.Array]) -> list[T]:
     """``function`` over Arrow chunks on all cores (Arrow kernels and numpy release the GIL).
 
-    Two million timestamps: 0.11 s on two cores instead of 0.2–0.4 s on one.
+    Measured in bench/README.md.
     """
     workers = min(len(chunks), _usable_cpus())
     if workers <= 1:
