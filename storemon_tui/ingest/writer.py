@@ -33,6 +33,9 @@ ProgressCallback = Callable[[int, int], None]
 Rows = Sequence[Sequence] | np.ndarray
 """Rows for :meth:`Writer.insert_rows`: tuples, or a 2-D integer array."""
 CancelCheck = Callable[[], bool]
+WHOLE_STORE_TABLE_SHARE = 2
+"""A file's store ids are looked up one by one unless this many times their number
+reaches the store table's size; then reading the whole table is cheaper."""
 PollMode = Literal["insert", "new", "changed"]
 """How :class:`SqliteWriter` offers polls: plain insert, new keys only, or changed statuses only."""
 
@@ -109,12 +112,23 @@ class Writer:
         """
         if not store_ids:
             return np.zeros(0, dtype=np.int64)
-        known = dict(self.find_store_keys(store_ids))
+        known = dict(self._known_store_keys(store_ids))
         new = sorted(sid for sid in set(store_ids) if sid not in known)
         if new:
             self.insert_rows("store", ("store_id",), [(sid,) for sid in new], "ON CONFLICT (store_id) DO NOTHING")
-            known.update(self.find_store_keys(new))
+            known.update(self._known_store_keys(new))
         return np.array([known[sid] for sid in store_ids], dtype=np.int64)
+
+    def _known_store_keys(self, store_ids: list[str]) -> list[tuple[str, int]]:
+        """Keys of those of ``store_ids`` that exist: looked up one by one, or, when they are a
+        large share of the fleet (a first import, a full re-import), the whole table read
+        once, which is then cheaper (bench/README.md). Either way the cost follows the file."""
+        largest = self.fetch_all("SELECT max(store_key) FROM store")[0][0]  # one seek; >= the stores
+        if largest is None:
+            return []
+        if len(store_ids) * WHOLE_STORE_TABLE_SHARE >= largest:
+            return self.fetch_all("SELECT store_id, store_key FROM store")
+        return self.find_store_keys(store_ids)
 
     def find_store_keys(self, store_ids: list[str]) -> list[tuple[str, int]]:
         """``(store_id, store_key)`` of those of ``store_ids`` that exist."""
@@ -197,6 +211,7 @@ class Writer:
     def upsert_zones(self, blocks: Iterable[tuple[np.ndarray, np.ndarray]], total: int) -> ZoneWrite:
         """Set each store's zone from blocks of ``(keys, zones)``: the last row of a store wins."""
         result = ZoneWrite()
+        had_rows = self.has_rows("store_timezone")  # a first import looks nothing up
         seen: set[int] = set()
         done = 0
         for keys, zones in blocks:
@@ -207,7 +222,7 @@ class Writer:
             again = [key for key in keys_taken if key in seen]
             result.duplicates += len(keys) - len(take) + len(again)
             fresh = [key for key in keys_taken if key not in seen]
-            replaced = len(self.existing_keys("store_timezone", fresh))
+            replaced = len(self.existing_keys("store_timezone", fresh)) if had_rows else 0
             result.replaced += replaced
             result.inserted += len(fresh) - replaced
             seen.update(fresh)
