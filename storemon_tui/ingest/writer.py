@@ -36,8 +36,8 @@ CancelCheck = Callable[[], bool]
 WHOLE_STORE_TABLE_SHARE = 2
 """A file's store ids are looked up one by one unless this many times their number
 reaches the store table's size; then reading the whole table is cheaper."""
-PollMode = Literal["insert", "new", "changed"]
-"""How :class:`SqliteWriter` offers polls: plain insert, new keys only, or changed statuses only."""
+PollMode = Literal["insert", "upsert"]
+"""How :class:`SqliteWriter` writes polls: plain inserts (empty table) or an upsert."""
 
 
 @dataclass
@@ -237,6 +237,10 @@ class Writer:
         return result
 
 
+_CHANGED_TRIGGER = "storemon_poll_status_changed"
+_CHANGED_FUNCTION = "storemon_count_status_change"
+
+
 class SqliteWriter(Writer):
     """SQLite: multi-row ``VALUES`` through the raw cursor for polls."""
 
@@ -310,32 +314,47 @@ class SqliteWriter(Writer):
 
     def write_polls(self, chunks: Iterable[SortedPolls], total: int) -> PollWrite:
         """Into an empty table (a first import) plain INSERTs: the chunks are unique and in key
-        order, and this transaction holds the write lock. Otherwise each chunk is inserted with
-        ``DO NOTHING`` on conflict (the changes are the new polls) and, only when some keys
-        existed, offered again as an update of the polls whose status differs (the changes are the
-        changed polls). Both passes seek each poll's key: nothing is counted or scanned, so an
-        hourly file costs the same whatever the table holds."""
+        order, and this transaction holds the write lock. Otherwise one upsert pass, which seeks
+        each poll's key: nothing is counted or scanned, so an hourly file costs the same whatever
+        the table holds. Changed statuses are counted by a temporary trigger on this connection
+        (see :meth:`_count_status_changes`); inserted polls are the other changes."""
         result = PollWrite()
-        fresh = not self.has_rows("poll")
+        mode: PollMode = "insert" if not self.has_rows("poll") else "upsert"
         cursor = self.conn.cursor()
+        changed = self._count_status_changes(cursor) if mode == "upsert" else [0]
         try:
             for polls in chunks:
-                done = result.written + result.duplicates
-                inserted = self._changes(cursor, polls, "insert" if fresh else "new", done, total)
-                if inserted < len(polls):  # some keys existed: update those whose status differs
-                    result.changed += self._changes(cursor, polls, "changed", done, total)
-                result.inserted += inserted
+                before, changed_before = self.conn.total_changes, changed[0]
+                self._insert_polls(cursor, polls, mode=mode, done=result.written + result.duplicates, total=total)
+                updated = changed[0] - changed_before
+                result.inserted += self.conn.total_changes - before - updated
+                result.changed += updated
                 result.add_chunk(polls)
+            if mode == "upsert":  # on an error the rollback removes it (temporary DDL is transactional too)
+                cursor.execute(f"DROP TRIGGER temp.{_CHANGED_TRIGGER}")
         finally:
             cursor.close()
         return result
 
-    def _changes(self, cursor: Any, polls: SortedPolls, mode: PollMode, done: int, total: int) -> int:
-        """Rows :meth:`_insert_polls` changed (SQLite counts neither ignored rows nor updates
-        whose ``WHERE`` was false)."""
-        before = self.conn.total_changes
-        self._insert_polls(cursor, polls, mode=mode, done=done, total=total)
-        return int(self.conn.total_changes - before)
+    def _count_status_changes(self, cursor: Any) -> list[int]:
+        """A counter of the polls whose status the upsert changes: ``[n]``, kept up to date.
+
+        SQLite counts inserted and updated rows together; an ``AFTER UPDATE``
+        trigger calling a Python function (a ``SELECT``, so itself no change)
+        counts the updates alone, at a cost per *changed* poll only (a
+        re-import changes few). Temporary: it lives in this connection only.
+        """
+        counter = [0]
+
+        def changed() -> None:
+            counter[0] += 1
+
+        self.conn.create_function(_CHANGED_FUNCTION, 0, changed)
+        cursor.execute(
+            f"CREATE TEMP TRIGGER IF NOT EXISTS {_CHANGED_TRIGGER} AFTER UPDATE OF active ON main.poll "
+            f"BEGIN SELECT {_CHANGED_FUNCTION}(); END"
+        )
+        return counter
 
     def _insert_polls(self, cursor: Any, polls: SortedPolls, *, mode: PollMode, done: int, total: int) -> None:
         count = len(polls)
@@ -360,22 +379,21 @@ class SqliteWriter(Writer):
                 cursor.executemany(full_sql, (params[i * width : (i + per) * width] for i in range(0, whole, per)))
             if rows > whole:
                 cursor.execute(self._insert_sql(rows - whole, packing, mode), params[whole * width :])
-            if mode != "changed":  # the second pass goes over rows already counted
-                self.progress(min(done + stop, total), total)
+            self.progress(min(done + stop, total), total)
 
     @staticmethod
     def _insert_sql(rows: int, packing: PollPacking | None, mode: PollMode) -> str:
-        """Multi-row insert (``mode`` ``"insert"``), insert of new keys only (``"new"``) or update
-        of existing keys whose status differs (``"changed"``); with a packing, one parameter per
-        row (binding Python ints dominates a bulk insert through ``sqlite3``: bench/README.md)."""
+        """Multi-row insert (``mode`` ``"insert"``) or upsert that changes only differing statuses
+        (``"upsert"``); with a packing, one parameter per row (binding Python ints dominates a bulk
+        insert through ``sqlite3``: bench/README.md)."""
         if packing is None:
             values = ",".join(["(?,?,?)"] * rows)
         else:
             values = ",".join(packing.row_sql(i + 1) for i in range(rows))
-        conflict = {
-            "insert": "",
-            "new": " ON CONFLICT (store_key, ts_us) DO NOTHING",
-            "changed": " ON CONFLICT (store_key, ts_us) DO UPDATE SET active = excluded.active"
-            " WHERE poll.active <> excluded.active",
-        }[mode]
+        conflict = (
+            " ON CONFLICT (store_key, ts_us) DO UPDATE SET active = excluded.active"
+            " WHERE poll.active <> excluded.active"
+            if mode == "upsert"
+            else ""
+        )
         return f"INSERT INTO poll (store_key, ts_us, active) VALUES {values}{conflict}"
