@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storemon_tui.db import sqlite_file
+from storemon_tui.db.identity import SCHEMA_VERSION, Contents, parse_version, schema_complete
 from storemon_tui.errors import DatabaseError
 from storemon_tui.paths import default_db_path
 
@@ -30,8 +32,6 @@ if TYPE_CHECKING:
 
 DB_ENV_VAR = "STOREMON_DB"
 
-SCHEMA_VERSION = 1
-"""Bumped with every schema change; a later version migrates older databases."""
 
 BUMP_DATA_VERSION_SQL = {
     "sqlite": "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'data_version'",
@@ -140,7 +140,7 @@ class Database:
         try:
             yield
         except Exception as exc:
-            if not isinstance(exc, self._operational_errors()):
+            if not isinstance(exc, self._operational_errors()) and not _damaged(exc):
                 raise
             raise DatabaseError(_one_line(exc, self.location)) from exc
 
@@ -220,6 +220,18 @@ class Database:
             self._engine.dispose()
 
 
+_SQLITE_DAMAGE = (11, 26)
+"""SQLITE_CORRUPT ("database disk image is malformed", e.g. a truncated file) and SQLITE_NOTADB ("file is not a
+database"): sqlite3 raises them as a plain ``DatabaseError``, beside programming errors that must stay tracebacks."""
+
+
+def _damaged(exc: BaseException) -> bool:
+    """The SQLite file is not a database or is damaged (directly, or wrapped by SQLAlchemy)."""
+    cause = getattr(exc, "orig", exc)
+    code = getattr(cause, "sqlite_errorcode", None)
+    return isinstance(cause, sqlite3.DatabaseError) and code is not None and code & 0xFF in _SQLITE_DAMAGE
+
+
 def _one_line(exc: Exception, location: str) -> str:
     detail = str(getattr(exc, "orig", exc) or exc).strip().splitlines()
     first = detail[0] if detail else type(exc).__name__
@@ -245,6 +257,8 @@ def open_database(
     if target is None or str(target) == "":
         target = os.environ.get(DB_ENV_VAR) or default_db_path()
     raw = str(target)
+    if raw == ":memory:":
+        raise DatabaseError("--db :memory:: storemon keeps its data in a file; give an SQLite file path")
     if "://" in raw:
         db = _database_for_url(raw)
     else:
@@ -280,11 +294,24 @@ def _database_for_url(url: str) -> Database:
 
 
 def _check_sqlite_path(path: str) -> None:
+    """Refuse, before anything is created, a path that cannot hold an SQLite database.
+
+    SQLite would open ``/dev/null`` or a FIFO and then create ``PATH-journal``
+    beside it (``/dev/null-journal``); a directory fails later and less clearly.
+    """
     parent = Path(path).parent
     if not parent.is_dir():
         raise DatabaseError(f"database {path}: directory {parent} does not exist")
-    if Path(path).is_dir():
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"database {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
         raise DatabaseError(f"database {path}: is a directory")
+    if not stat.S_ISREG(mode):
+        raise DatabaseError(f"database {path}: is not a regular file; an SQLite database is a file")
 
 
 def ensure_schema(db: Database, should_cancel: Callable[[], bool] | None = None) -> None:
@@ -303,15 +330,21 @@ def ensure_schema(db: Database, should_cancel: Callable[[], bool] | None = None)
 
 
 def _ensure_sqlite_schema(db: Database, path: str, should_cancel: Callable[[], bool] | None) -> None:
-    """The SQLite case, through ``sqlite3`` alone (no SQLAlchemy)."""
+    """The SQLite case, through ``sqlite3`` alone (no SQLAlchemy).
+
+    The file is first only read, on a connection left as SQLite opens it:
+    storemon's own settings (``journal_mode`` is stored in the file) are
+    applied only once the file is known to be storemon's or empty.
+    """
     with db._readable_errors():
+        if schema_complete(db.location, sqlite_file.read_contents(path)):
+            return
         conn = sqlite_file.connect(path)
         try:
-            if _check_not_newer(db, sqlite_file.stored_schema_version(conn)) == SCHEMA_VERSION:
-                return
             with sqlite_file.transaction(conn, should_cancel):
-                if _check_not_newer(db, sqlite_file.stored_schema_version(conn)) is None:
-                    sqlite_file.create_schema(conn, SCHEMA_VERSION)
+                contents = sqlite_file.contents(conn)  # again, under the write lock: another creator may have won
+                if not schema_complete(db.location, contents):
+                    sqlite_file.create_schema(conn, SCHEMA_VERSION if contents.version is None else None)
         finally:
             conn.close()
 
@@ -320,12 +353,15 @@ def _ensure_server_schema(db: Database) -> None:
     """The PostgreSQL case: an advisory lock serializes concurrent creators."""
     with db._readable_errors():
         with db.engine.connect() as conn:
-            if _check_not_newer(db, _stored_schema_version(conn)) == SCHEMA_VERSION:
+            if schema_complete(db.location, _server_contents(conn, db.location)):
                 return
         with db.begin_write() as conn:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7231001)")
+            contents = _server_contents(conn, db.location)
+            if schema_complete(db.location, contents):
+                return
             _create_tables(conn)
-            if _check_not_newer(db, _stored_schema_version(conn)) is None:
+            if contents.version is None:
                 conn.exec_driver_sql(
                     "INSERT INTO meta (key, value) VALUES ('schema_version', %(v)s), ('data_version', '0')",
                     {"v": str(SCHEMA_VERSION)},
@@ -341,23 +377,27 @@ def _create_tables(conn: Connection) -> None:
     SQLModel.metadata.create_all(conn)
 
 
-def _stored_schema_version(conn: Connection) -> int | None:
-    from sqlalchemy import inspect
+_SERVER_TABLES_SQL = (
+    "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+)
+"""Every table and view of the schema storemon would create its tables in, readable or not."""
+_SERVER_META_COLUMNS_SQL = (
+    "SELECT a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = current_schema() AND c.relname = 'meta' AND a.attnum > 0 AND NOT a.attisdropped"
+)
 
-    if not inspect(conn).has_table("meta"):
-        return None
-    value = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar()
-    return int(value) if value is not None else None
 
-
-def _check_not_newer(db: Database, current: int | None) -> int | None:
-    """``current``, unless it is newer than this storemon understands."""
-    if current is not None and current > SCHEMA_VERSION:
-        raise DatabaseError(
-            f"database {db.location} has schema version {current}, newer than this storemon "
-            f"understands ({SCHEMA_VERSION}); upgrade storemon"
-        )
-    return current
+def _server_contents(conn: Connection, location: str) -> Contents:
+    """The current schema's tables and storemon's schema version (without reading a foreign table)."""
+    if conn.exec_driver_sql("SELECT current_schema()").scalar() is None:
+        raise DatabaseError(f"database {location}: no schema to create tables in (check search_path)")
+    tables = frozenset(str(name) for name in conn.exec_driver_sql(_SERVER_TABLES_SQL).scalars())
+    version = None
+    if "meta" in tables and {"key", "value"} <= set(conn.exec_driver_sql(_SERVER_META_COLUMNS_SQL).scalars()):
+        version = parse_version(conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar())
+    return Contents(tables, version)
 
 
 def get_data_version(conn: Connection) -> int:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from storemon_tui.db import sqlite_ddl
+from storemon_tui.db.identity import Contents, parse_version
 from storemon_tui.errors import Cancelled
 
 BUSY_TIMEOUT_S = float(os.environ.get("STOREMON_BUSY_TIMEOUT_S") or 30)
@@ -126,20 +127,40 @@ def write_transaction(path: str, should_cancel: Callable[[], bool] | None = None
         conn.close()
 
 
-def stored_schema_version(conn: sqlite3.Connection) -> int | None:
-    """The version recorded in ``meta``, or ``None`` for a database storemon has not finished creating."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is None:
-        return None
-    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row is not None else None
+def contents(conn: sqlite3.Connection) -> Contents:
+    """The file's tables and views (``sqlite_*`` aside) and storemon's schema version, if ``meta`` is storemon's."""
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    )
+    tables = frozenset(str(name) for (name,) in rows)
+    version = None
+    if "meta" in tables and {"key", "value"} <= {str(column[1]) for column in conn.execute("PRAGMA table_info(meta)")}:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = parse_version(row[0]) if row is not None else None
+    return Contents(tables, version)
 
 
-def create_schema(conn: sqlite3.Connection, version: int) -> None:
-    """Create every missing table and index (inside the caller's transaction) and record ``version``.
+def read_contents(path: str) -> Contents:
+    """:func:`contents` of the file at ``path`` on a connection with SQLite's defaults, which writes nothing.
+
+    (A missing file is created empty, as any first open of a new database would.)
+    """
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        return contents(conn)
+    finally:
+        conn.close()
+
+
+def create_schema(conn: sqlite3.Connection, version: int | None) -> None:
+    """Create every missing table and index (inside the caller's transaction) and record ``version`` (if given).
 
     Runs the SQL rendered from the models (:mod:`storemon_tui.db.sqlite_ddl`),
     which also spares a first import loading SQLModel and pydantic.
     """
     for statement in sqlite_ddl.statements():
         conn.execute(statement)
-    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?), ('data_version', '0')", (str(version),))
+    if version is not None:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?), ('data_version', '0')", (str(version),)
+        )

@@ -75,20 +75,6 @@ def test_a_newer_schema_is_refused_with_one_line(db_target: str) -> None:
         open_database(db_target)
 
 
-def test_sqlite_half_created_schema_is_completed(tmp_path: Path) -> None:
-    """A database with some tables but no version (e.g. made by hand) gets the missing ones."""
-    path = tmp_path / "half.sqlite"
-    con = sqlite3.connect(path)
-    con.execute(
-        "CREATE TABLE store (store_key INTEGER NOT NULL, store_id TEXT NOT NULL,"
-        " PRIMARY KEY (store_key), UNIQUE (store_id))"
-    )
-    con.commit()
-    con.close()
-    open_database(path).dispose()
-    assert {"poll", "business_hours", "store_timezone", "report", "meta", "store"} <= set(sqlite_schema(path))
-
-
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
 def test_opening_sqlite_never_loads_the_orm(tmp_path: Path, existing: bool) -> None:
     """A headless import's start-up: opening a new or an existing SQLite database loads no SQLAlchemy, SQLModel or
