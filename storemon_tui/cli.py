@@ -131,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--prune needs --keep-days N and/or --keep-reports N")
     if args.export == "-" and args.status == "-":
         parser.error("--export - and --status - cannot both write to stdout")
+    # An empty --as-of (e.g. `--as-of "$T"` with T unset in cron) is a usage error, not "latest".
+    args.as_of_us = _parse_as_of(parser, args.as_of) if args.as_of is not None else None
     if args.skip_invalid and not (args.import_files or args.watch):
         parser.error("--skip-invalid only applies to --import")
     if args.check:
@@ -146,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_watch(watch_options(args))
         if not headless:
+            if not _on_a_terminal():
+                parser.exit(EXIT_USAGE, f"{parser.prog}: {NO_TERMINAL}\n")
             return _run_app(args.db)
         return _run_headless(args)
     except KeyboardInterrupt:
@@ -169,8 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_headless(args: argparse.Namespace) -> int:
     from storemon_tui.headless import log
 
-    # An empty --as-of (e.g. `--as-of "$T"` with T unset in cron) is an error, not "latest".
-    as_of_us = _parse_as_of(args.as_of) if args.as_of is not None else None
+    as_of_us: int | None = args.as_of_us
     db = None
     try:
         code = EXIT_OK
@@ -256,13 +259,24 @@ class _CtrlCFlag:
             signal.signal(signal.SIGINT, self.previous if self.previous is not None else signal.default_int_handler)
 
 
-def _parse_as_of(text: str) -> int:
-    from storemon_tui.ingest.values import parse_timestamp_us
+def _parse_as_of(parser: argparse.ArgumentParser, text: str) -> int:
+    from storemon_tui.report.as_of import parse_as_of
 
     try:
-        return parse_timestamp_us(text)
+        return parse_as_of(text)
     except ValueError as exc:
-        raise StoremonError(f"--as-of {text!r}: {exc}") from None
+        parser.error(f"--as-of {text!r}: {exc}")
+
+
+NO_TERMINAL = (
+    "the app needs a terminal (stdin and stdout); in scripts and cron use --import FILE ... "
+    "and/or --export PATH (see storemon --help)"
+)
+
+
+def _on_a_terminal() -> bool:
+    """The app draws on stdout and reads keys from stdin: without a terminal it would hang writing escape codes."""
+    return all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout))
 
 
 def _import(db: Database, files: ReadAhead, interrupted: threading.Event) -> int:

@@ -13,15 +13,17 @@ from pathlib import Path
 
 import platformdirs
 
+from storemon_tui.errors import StoremonError
+
 APP_NAME = "storemon"
+DATA_DIR_ENV_VAR = "STOREMON_DATA_DIR"
 
 
 def data_dir() -> Path:
     """The directory holding the default database and the ``reports/`` folder."""
-    override = os.environ.get("STOREMON_DATA_DIR")
+    override = os.environ.get(DATA_DIR_ENV_VAR)
     path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _directory(path, f"{DATA_DIR_ENV_VAR} {path}" if override else f"data directory {path}")
 
 
 def default_db_path() -> Path:
@@ -32,7 +34,17 @@ def default_db_path() -> Path:
 def reports_dir() -> Path:
     """Finished report CSVs, one ``<id>.csv`` per report."""
     path = data_dir() / "reports"
-    path.mkdir(parents=True, exist_ok=True)
+    return _directory(path, f"reports directory {path}")
+
+
+def _directory(path: Path, what: str) -> Path:
+    """``path``, made if missing; one clear line if it is a file (``/dev/null``) or cannot be made."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise StoremonError(f"{what}: is not a directory") from None
+    except OSError as exc:
+        raise StoremonError(f"{what}: cannot be made ({exc.strerror or exc})") from None
     return path
 
 

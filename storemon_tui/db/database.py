@@ -13,6 +13,7 @@ functions that need it, for the same reason.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import stat
 import sys
@@ -52,10 +53,18 @@ def describe_url(url: str) -> str:
     """A human-readable location with any password hidden."""
     from sqlalchemy.engine import make_url
 
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ValueError:
+        return _without_password(url)
     if parsed.get_backend_name() == "sqlite":
         return parsed.database or ":memory:"
     return parsed.render_as_string(hide_password=True)
+
+
+def _without_password(url: str) -> str:
+    """``url`` with the text between ``user:`` and ``@`` hidden, for a URL too malformed to parse."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _sqlite_connect_listener(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -140,7 +149,7 @@ class Database:
         try:
             yield
         except Exception as exc:
-            if not isinstance(exc, self._operational_errors()) and not _damaged(exc):
+            if not isinstance(exc, self._operational_errors()) and not _damaged(exc) and not _connecting(exc):
                 raise
             raise DatabaseError(_one_line(exc, self.location)) from exc
 
@@ -225,6 +234,13 @@ _SQLITE_DAMAGE = (11, 26)
 database"): sqlite3 raises them as a plain ``DatabaseError``, beside programming errors that must stay tracebacks."""
 
 
+def _connecting(exc: BaseException) -> bool:
+    """Raised while connecting (SQLAlchemy records no statement), e.g. psycopg's "invalid connection option"
+    for a misspelt option in the URL: a problem with the URL or the server, never a bug in a query."""
+    dbapi_error = getattr(sys.modules.get("sqlalchemy.exc"), "DBAPIError", None)
+    return dbapi_error is not None and isinstance(exc, dbapi_error) and exc.statement is None
+
+
 def _damaged(exc: BaseException) -> bool:
     """The SQLite file is not a database or is damaged (directly, or wrapped by SQLAlchemy)."""
     cause = getattr(exc, "orig", exc)
@@ -278,6 +294,8 @@ def _database_for_url(url: str) -> Database:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise DatabaseError(f"--db {url!r} is neither a file path nor a database URL") from exc
+    except ValueError:  # e.g. a port that is not a number
+        raise DatabaseError(f"--db {_without_password(url)}: malformed database URL (is the port a number?)") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):

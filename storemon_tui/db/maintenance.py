@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from storemon_tui.db.browse import Pager
 from storemon_tui.db.database import Database, bump_data_version, get_data_version
-from storemon_tui.db.summary_sql import LATEST_POLL_SQL, STORES_WITH_POLLS_SQL
+from storemon_tui.db.summary_sql import EARLIEST_POLL_SQL, LATEST_POLL_SQL, STORES_WITH_POLLS_SQL
 from storemon_tui.display import counted
 
 ROW_NOUNS = {
@@ -52,6 +52,12 @@ def latest_poll_us(conn: Connection) -> int | None:
     See :data:`~storemon_tui.db.summary_sql.LATEST_POLL_SQL` for why it seeks per store.
     """
     value = conn.execute(text(LATEST_POLL_SQL)).scalar()
+    return int(value) if value is not None else None
+
+
+def earliest_poll_us(conn: Connection) -> int | None:
+    """The oldest poll's timestamp (one seek per store, like :func:`latest_poll_us`)."""
+    value = conn.execute(text(EARLIEST_POLL_SQL)).scalar()
     return int(value) if value is not None else None
 
 

@@ -11,6 +11,9 @@ LATEST_POLL_SQL = "SELECT max((SELECT max(p.ts_us) FROM poll p WHERE p.store_key
 """The newest poll's timestamp: one primary-key seek per store instead of a full scan
 (several times faster; bench/README.md): ``poll`` is ordered by (store, time), not time."""
 
+EARLIEST_POLL_SQL = "SELECT min((SELECT min(p.ts_us) FROM poll p WHERE p.store_key = s.store_key)) FROM store s"
+"""The oldest poll's timestamp, the same way (a report as of an earlier instant has nothing to report)."""
+
 STORES_WITH_POLLS_SQL = (
     "SELECT count(*) FROM store s WHERE EXISTS (SELECT 1 FROM poll p WHERE p.store_key = s.store_key)"
 )

@@ -29,7 +29,8 @@ from sqlalchemy.engine import RowMapping
 
 from storemon_tui.atomic_write import write_atomically
 from storemon_tui.db.database import Database, get_data_version
-from storemon_tui.db.maintenance import latest_poll_us
+from storemon_tui.db.maintenance import earliest_poll_us, latest_poll_us
+from storemon_tui.display import format_ts_us
 from storemon_tui.errors import Cancelled, NoPollsError, StoremonError
 from storemon_tui.paths import reports_dir
 
@@ -130,6 +131,17 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _check_polls_before(conn: Connection, as_of_us: int) -> None:
+    """A report as of an instant before every poll would be empty: say so instead of writing one."""
+    earliest = earliest_poll_us(conn)
+    if earliest is None:
+        raise NoPollsError()
+    if earliest > as_of_us:
+        raise StoremonError(
+            f"no polls at or before {format_ts_us(as_of_us)} (the first is at {format_ts_us(earliest)})"
+        )
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -220,6 +232,8 @@ class ReportJobs:
                 as_of_us = latest_poll_us(conn)
                 if as_of_us is None:
                     raise NoPollsError()
+            else:
+                _check_polls_before(conn, as_of_us)
             report = self._table(conn)
             # Only this process's own running reports are shared: a Running record of
             # another process (another host, or one that died) may never finish, and

@@ -188,8 +188,9 @@ def test_unparsable_as_of(invoke, db_target: str, csv_file, tmp_path: Path, valu
     polls = csv_file("p.csv", POLLS + "a,2023-01-25 10:00:00 UTC,active\n")
     assert invoke("--db", db_target, "--import", polls)[0] == 0
     out_path = tmp_path / "out.csv"
-    line = one_line_error(*invoke("--db", db_target, "--export", out_path, "--as-of", value))
-    assert line.startswith(f"storemon: --as-of {value!r}: "), line
+    code, out, err = invoke("--db", db_target, "--export", out_path, "--as-of", value)
+    assert (code, out) == (2, "")  # wrong usage (issue 11): see test_cli_surroundings.py
+    assert err.splitlines()[-1].startswith(f"storemon: error: --as-of {value!r}: "), err
     assert not out_path.exists()
     assert recorded_reports(db_target) == []
 

@@ -62,12 +62,12 @@ def _duration(info: ReportInfo) -> str:
 
 def as_of_problem(text: str) -> str | None:
     """What is wrong with an as-of instant typed in the dialog (None: nothing)."""
-    from storemon_tui.ingest.values import parse_timestamp_us
+    from storemon_tui.report.as_of import parse_as_of
 
     if not text.strip():
         return "Type a UTC instant such as 2023-01-25 12:00:00"
     try:
-        parse_timestamp_us(text.strip())
+        parse_as_of(text.strip())
     except ValueError as exc:
         return f"{text.strip()!r}: {exc}"
     return None
@@ -463,11 +463,11 @@ class ReportsPane(WorkerErrors, Vertical):
         self.run_report(as_of_us)
 
     def action_generate_as_of(self) -> None:
-        from storemon_tui.ingest.values import parse_timestamp_us
+        from storemon_tui.report.as_of import parse_as_of
 
         def chosen(value: str | None) -> None:
             if value:
-                self.action_generate(parse_timestamp_us(value.strip()))
+                self.action_generate(parse_as_of(value.strip()))
 
         self.app.push_screen(
             PromptScreen(
