@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +33,7 @@ from storemon_tui.db.maintenance import earliest_poll_us, latest_poll_us
 from storemon_tui.display import format_ts_us
 from storemon_tui.errors import Cancelled, NoPollsError, StoremonError
 from storemon_tui.paths import reports_dir
+from storemon_tui.report import owner
 
 if TYPE_CHECKING:
     from storemon_tui.report.engine import ReportResult
@@ -127,8 +128,14 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+@functools.cache
+def _owner_of(pid: int) -> str:
+    return str(owner.current())
+
+
 def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process as a report's owner (``host:pid:start:boot``; see :mod:`~storemon_tui.report.owner`)."""
+    return _owner_of(os.getpid())  # keyed by pid: a forked child is another owner
 
 
 def _check_polls_before(conn: Connection, as_of_us: int) -> None:
@@ -140,16 +147,6 @@ def _check_polls_before(conn: Connection, as_of_us: int) -> None:
         raise StoremonError(
             f"no polls at or before {format_ts_us(as_of_us)} (the first is at {format_ts_us(earliest)})"
         )
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class ReportJobs:
@@ -165,6 +162,10 @@ class ReportJobs:
         self._live: dict[str, float] = {}
         """Progress (0–100) of the reports this object is computing, newer than their records may be."""
         self._lock = threading.Lock()
+        self._running_locks: dict[str, owner.RunningLock] = {}
+        self._reconciled = False
+        self._reconcile_lock = threading.Lock()
+        """PostgreSQL: the lock each report this object computes holds while it runs."""
         self._report_table: Table | None = None
 
     def _table(self, conn: Connection | None = None) -> Table:
@@ -225,7 +226,29 @@ class ReportJobs:
         return self.get(report_id)
 
     def _create(self, as_of_us: int | None) -> tuple[str, bool]:
-        latest = as_of_us is None
+        report_id = secrets.token_hex(16)
+        # On PostgreSQL the running lock is taken before the record exists: no other host can
+        # ever see this report Running with its lock free while it runs.
+        running_lock = owner.RunningLock(self.db.engine, report_id) if self.db.dialect == "postgresql" else None
+        try:
+            created = self._insert(report_id, as_of_us)
+        except BaseException:
+            if running_lock is not None:
+                running_lock.release()
+            raise
+        if created != report_id:  # an equal report of this process is running already
+            if running_lock is not None:
+                running_lock.release()
+            return created, False
+        if running_lock is not None:
+            self._running_locks[report_id] = running_lock
+        self._cancel[report_id] = threading.Event()
+        if as_of_us is None:
+            self._latest.add(report_id)
+        return report_id, True
+
+    def _insert(self, report_id: str, as_of_us: int | None) -> str:
+        """Record ``report_id`` as Running, or return the id of an equal report this process runs already."""
         with self.db.begin_write() as conn:
             version = get_data_version(conn)
             if as_of_us is None:
@@ -247,8 +270,7 @@ class ReportJobs:
                 )
             ).scalar()
             if running is not None:
-                return running, False
-            report_id = secrets.token_hex(16)
+                return str(running)
             conn.execute(
                 report.insert().values(
                     id=report_id,
@@ -261,10 +283,7 @@ class ReportJobs:
                     owner=_owner(),
                 )
             )
-        self._cancel[report_id] = threading.Event()
-        if latest:
-            self._latest.add(report_id)
-        return report_id, True
+        return report_id
 
     def _run_quietly(self, report_id: str, on_progress: ProgressCallback | None) -> None:
         # _compute has recorded the failure as Failed; a thread must not raise.
@@ -324,6 +343,9 @@ class ReportJobs:
             self._cancel.pop(report_id, None)
             self._latest.discard(report_id)
             self._live.pop(report_id, None)
+            running_lock = self._running_locks.pop(report_id, None)
+            if running_lock is not None:  # after the final status is recorded
+                running_lock.release()
 
     def _read_and_compute(
         self,
@@ -458,21 +480,39 @@ class ReportJobs:
         return len(doomed), files
 
     def mark_interrupted(self) -> int:
-        """Mark reports left Running by dead processes of this host as Failed."""
-        host = socket.gethostname()
-        dead: list[str] = []
+        """Mark reports left Running by processes that have ended as Failed ("interrupted").
+
+        A report is only called dead when that is known (see
+        :mod:`~storemon_tui.report.owner`): its process on this host has
+        ended (or the host rebooted, or the pid names another process now),
+        or, on PostgreSQL, the lock its session held while running is free.
+        """
         with self.db.connect() as conn:
             report = self._table(conn)
             rows = conn.execute(
                 select(report.c.id, report.c.owner).where(report.c.status == ReportStatus.RUNNING.value)
             ).all()
-        for report_id, owner in rows:
-            if report_id in self._cancel:
-                continue
-            owner_host, _, pid = (owner or "").rpartition(":")
-            if owner is None or (owner_host == host and pid.isdigit() and not _pid_alive(int(pid))):
-                dead.append(report_id)
+            here = owner.current()
+            dead = [report_id for report_id, who in rows if self._has_ended(conn, report_id, who, here)]
         for report_id in dead:
             # When it stopped is unknown: no finish time, rather than "took" counting until now.
             self._update(report_id, status=ReportStatus.FAILED.value, error="interrupted", finished_at=None)
         return len(dead)
+
+    def reconcile_once(self) -> None:
+        """:meth:`mark_interrupted`, the first time only (threads wait for it): the first list shown is true."""
+        with self._reconcile_lock:
+            if not self._reconciled:
+                self.mark_interrupted()
+                self._reconciled = True
+
+    def _has_ended(self, conn: Connection, report_id: str, recorded: str | None, here: owner.Owner) -> bool:
+        if report_id in self._cancel:  # computed by this very object
+            return False
+        if not recorded:
+            return True  # a record from before owners were recorded
+        who = owner.parse(recorded)
+        gone = owner.gone_from_this_host(who, here) if who is not None else None
+        if gone is None and self.db.dialect == "postgresql":
+            gone = owner.lock_is_free(conn, report_id)
+        return bool(gone)

@@ -236,7 +236,7 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
         from storemon_tui.db.maintenance import summarize
 
         if startup:
-            self.jobs.mark_interrupted()
+            self.jobs.reconcile_once()
         summary = summarize(self.db)
         if not get_current_worker().is_cancelled:
             self.post_message(self.SummaryReady(summary, startup))

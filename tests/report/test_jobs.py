@@ -241,26 +241,107 @@ def test_empty_database_is_a_clear_error_and_records_nothing(db, tmp_path: Path)
 # -- restart -------------------------------------------------------------------------------
 
 
-def test_restart_marks_only_reports_of_dead_processes_interrupted(jobs, sample_db, db_target: str) -> None:
+def test_restart_marks_only_reports_of_dead_processes_interrupted(
+    jobs, sample_db, db_target: str, backend: str
+) -> None:
     host = socket.gethostname()
     orphan = insert_running(sample_db, f"{host}:{dead_pid()}")
     alive = insert_running(sample_db, f"{host}:1")  # pid 1 (init) is alive
     ours = insert_running(sample_db, f"{host}:{os.getpid()}")
-    elsewhere = insert_running(sample_db, "some-other-host:12345")  # cannot tell: left alone
+    elsewhere = insert_running(sample_db, "some-other-host:12345")  # nobody holds its running lock
+    ownerless = insert_running(sample_db, None)  # from before owners were recorded
 
     reopened = open_database(db_target)
     try:
         restarted = ReportJobs(reopened, directory=jobs.directory)
-        assert restarted.mark_interrupted() == 1
+        # SQLite cannot know about another host; on PostgreSQL a free running lock says its session ended.
+        dead = {orphan, ownerless} | ({elsewhere} if backend == "postgresql" else set())
+        assert restarted.mark_interrupted() == len(dead)
         failed = restarted.get(orphan)
         assert failed.status is ReportStatus.FAILED and failed.error == "interrupted"
         # When it stopped is unknown: no finish time, so its "took" does not count until this start.
         assert failed.finished_at is None and failed.seconds is None
-        for report_id in (alive, ours, elsewhere):
+        for report_id in {alive, ours, elsewhere, ownerless} - dead:
             assert restarted.get(report_id).status is ReportStatus.RUNNING
+        for report_id in dead:
+            assert restarted.get(report_id).status is ReportStatus.FAILED
         assert restarted.mark_interrupted() == 0  # idempotent
     finally:
         reopened.dispose()
+
+
+def test_a_reused_pid_or_a_reboot_does_not_keep_a_dead_report_running(jobs, sample_db) -> None:
+    """A pid alone is not a process: after a reboot, or once the id is reused, the owner is gone."""
+    from storemon_tui.report import owner
+
+    here = owner.current()
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        live = owner.Owner(here.host, sleeper.pid, owner._start_time(sleeper.pid), here.boot)
+        assert live.start, "this test needs /proc"
+        running = insert_running(sample_db, str(live))
+        reused = insert_running(
+            sample_db, str(owner.Owner(here.host, sleeper.pid, str(int(live.start) - 1), here.boot))
+        )
+        rebooted = insert_running(sample_db, str(owner.Owner(here.host, os.getpid(), here.start, "another-boot")))
+        assert jobs.mark_interrupted() == 2
+        assert jobs.get(running).status is ReportStatus.RUNNING
+        assert jobs.get(reused).status is ReportStatus.FAILED
+        assert jobs.get(rebooted).status is ReportStatus.FAILED
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_report_running_on_another_host_is_known_by_its_lock(jobs, sample_db, db_target: str) -> None:
+    """PostgreSQL shared by several hosts: a report whose session holds its running lock is alive."""
+    from storemon_tui.report import owner
+
+    report_id = insert_running(sample_db, "other-host:4242:123:some-boot")
+    holder = owner.RunningLock(sample_db.engine, report_id)  # what the other host's process holds
+    try:
+        assert jobs.mark_interrupted() == 0
+        assert jobs.get(report_id).status is ReportStatus.RUNNING
+    finally:
+        holder.release()
+    assert jobs.mark_interrupted() == 1  # its session ended: the lock is free
+    assert jobs.get(report_id).status is ReportStatus.FAILED
+
+
+def test_a_report_killed_mid_computation_is_interrupted_for_the_next_process(
+    sample_db, db_target: str, tmp_path: Path
+) -> None:
+    """kill -9 of the process computing a report (a real one, on both back ends)."""
+    import signal
+    import sys
+
+    code = f"""
+import sys, time
+from storemon_tui.db import open_database
+from storemon_tui.report.jobs import ReportJobs
+
+def hold(fraction):
+    print("computing", flush=True)
+    time.sleep(600)
+
+jobs = ReportJobs(open_database({db_target!r}), directory={str(tmp_path / "reports")!r})
+jobs.run(progress=hold)
+"""
+    (tmp_path / "reports").mkdir(exist_ok=True)
+    env = {**os.environ, "STOREMON_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "computing"
+        jobs = ReportJobs(sample_db, directory=tmp_path / "reports")
+        assert jobs.mark_interrupted() == 0  # it is alive: left alone
+        (running,) = [r for r in jobs.list() if r.status is ReportStatus.RUNNING]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert ReportJobs(sample_db, directory=tmp_path / "reports").mark_interrupted() == 1
+    info = ReportJobs(sample_db, directory=tmp_path / "reports").get(running.id)
+    assert info.status is ReportStatus.FAILED and info.error == "interrupted"
 
 
 def test_records_and_csv_survive_a_restart(jobs, sample_db, db_target: str) -> None:

@@ -197,6 +197,7 @@ class ReportsPane(WorkerErrors, Vertical):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="list", description="Reports")
     def load_list(self, select: str | None = None) -> None:
+        self.jobs.reconcile_once()  # reports of processes that died are shown interrupted, never Running
         reports = self.jobs.list()
         if not get_current_worker().is_cancelled:
             self.post_message(self.ListLoaded(reports, select))
