@@ -345,3 +345,46 @@ def terminal_safe() -> Callable[[str], None]:
 def hostile_shown() -> dict[str, str]:
     """:data:`HOSTILE_SHOWN`: each hostile value, and how a terminal must show it."""
     return dict(HOSTILE_SHOWN)
+
+
+def insert_running_report(db: Database, owner: str | None) -> str:
+    """A ``Running`` report record as another process would have left it (``owner`` as recorded)."""
+    import secrets
+    from datetime import UTC, datetime
+
+    from storemon_tui.db import get_data_version
+    from storemon_tui.db.models import Report
+
+    report_id = secrets.token_hex(16)
+    with db.begin_write() as conn:
+        conn.execute(
+            Report.__table__.insert().values(
+                id=report_id,
+                created_at=datetime.now(UTC),
+                started_at=datetime.now(UTC),
+                as_of_us=1,
+                status="Running",
+                progress=42.0,
+                data_version=get_data_version(conn),
+                owner=owner,
+            )
+        )
+    return report_id
+
+
+@pytest.fixture
+def leave_running() -> Callable[[Database, str | None], str]:
+    """``leave_running(db, owner)`` → the id of a report left ``Running`` by ``owner``."""
+    return insert_running_report
+
+
+@pytest.fixture
+def gone_pid() -> Callable[[], int]:
+    """``gone_pid()`` → the pid of a process that has exited (and been reaped)."""
+
+    def exited() -> int:
+        proc = subprocess.Popen(["true"])
+        proc.wait()
+        return proc.pid
+
+    return exited

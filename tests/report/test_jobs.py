@@ -8,7 +8,6 @@ engine: cancellation stops the real engine at its next check.
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import subprocess
 import threading
@@ -19,7 +18,6 @@ import pytest
 from sqlalchemy import text
 
 from storemon_tui.db import get_data_version, open_database
-from storemon_tui.db.models import Report
 from storemon_tui.errors import StoremonError
 from storemon_tui.ingest import import_file, import_files
 from storemon_tui.report import compute_report
@@ -65,32 +63,6 @@ def jobs(sample_db, tmp_path: Path) -> ReportJobs:
     directory = tmp_path / "reports"
     directory.mkdir()
     return ReportJobs(sample_db, directory=directory)
-
-
-def insert_running(db, owner: str | None) -> str:
-    """A ``Running`` record as another process would have left it."""
-    report_id = secrets.token_hex(16)
-    with db.begin_write() as conn:
-        conn.execute(
-            Report.__table__.insert().values(
-                id=report_id,
-                created_at=datetime.now(UTC),
-                started_at=datetime.now(UTC),
-                as_of_us=1,
-                status="Running",
-                progress=42.0,
-                data_version=get_data_version(conn),
-                owner=owner,
-            )
-        )
-    return report_id
-
-
-def dead_pid() -> int:
-    """The pid of a process that has exited (and been reaped)."""
-    proc = subprocess.Popen(["true"])
-    proc.wait()
-    return proc.pid
 
 
 # -- the normal path -----------------------------------------------------------------------
@@ -175,12 +147,12 @@ def test_trigger_twice_while_running_returns_the_same_report(jobs) -> None:
     assert len(jobs.list()) == 3
 
 
-def test_a_running_report_of_another_process_is_not_waited_for(jobs, sample_db) -> None:
+def test_a_running_report_of_another_process_is_not_waited_for(jobs, sample_db, leave_running) -> None:
     # A Running record for the same as-of and data version, left by a process on
     # another host (it may have died): run() must compute its own report, not wait.
     with sample_db.connect() as conn:
         latest = conn.execute(text("SELECT max(ts_us) FROM poll")).scalar()
-    stranger = insert_running(sample_db, owner="otherhost:12345")
+    stranger = leave_running(sample_db, owner="otherhost:12345")
     with sample_db.begin_write() as conn:
         conn.execute(text("UPDATE report SET as_of_us = :a WHERE id = :i"), {"a": latest, "i": stranger})
     info = jobs.run()
@@ -242,14 +214,14 @@ def test_empty_database_is_a_clear_error_and_records_nothing(db, tmp_path: Path)
 
 
 def test_restart_marks_only_reports_of_dead_processes_interrupted(
-    jobs, sample_db, db_target: str, backend: str
+    jobs, sample_db, db_target: str, backend: str, leave_running, gone_pid
 ) -> None:
     host = socket.gethostname()
-    orphan = insert_running(sample_db, f"{host}:{dead_pid()}")
-    alive = insert_running(sample_db, f"{host}:1")  # pid 1 (init) is alive
-    ours = insert_running(sample_db, f"{host}:{os.getpid()}")
-    elsewhere = insert_running(sample_db, "some-other-host:12345")  # nobody holds its running lock
-    ownerless = insert_running(sample_db, None)  # from before owners were recorded
+    orphan = leave_running(sample_db, f"{host}:{gone_pid()}")
+    alive = leave_running(sample_db, f"{host}:1")  # pid 1 (init) is alive
+    ours = leave_running(sample_db, f"{host}:{os.getpid()}")
+    elsewhere = leave_running(sample_db, "some-other-host:12345")  # nobody holds its running lock
+    ownerless = leave_running(sample_db, None)  # from before owners were recorded
 
     reopened = open_database(db_target)
     try:
@@ -270,7 +242,7 @@ def test_restart_marks_only_reports_of_dead_processes_interrupted(
         reopened.dispose()
 
 
-def test_a_reused_pid_or_a_reboot_does_not_keep_a_dead_report_running(jobs, sample_db) -> None:
+def test_a_reused_pid_or_a_reboot_does_not_keep_a_dead_report_running(jobs, sample_db, leave_running) -> None:
     """A pid alone is not a process: after a reboot, or once the id is reused, the owner is gone."""
     from storemon_tui.report import owner
 
@@ -279,11 +251,9 @@ def test_a_reused_pid_or_a_reboot_does_not_keep_a_dead_report_running(jobs, samp
     try:
         live = owner.Owner(here.host, sleeper.pid, owner._start_time(sleeper.pid), here.boot)
         assert live.start, "this test needs /proc"
-        running = insert_running(sample_db, str(live))
-        reused = insert_running(
-            sample_db, str(owner.Owner(here.host, sleeper.pid, str(int(live.start) - 1), here.boot))
-        )
-        rebooted = insert_running(sample_db, str(owner.Owner(here.host, os.getpid(), here.start, "another-boot")))
+        running = leave_running(sample_db, str(live))
+        reused = leave_running(sample_db, str(owner.Owner(here.host, sleeper.pid, str(int(live.start) - 1), here.boot)))
+        rebooted = leave_running(sample_db, str(owner.Owner(here.host, os.getpid(), here.start, "another-boot")))
         assert jobs.mark_interrupted() == 2
         assert jobs.get(running).status is ReportStatus.RUNNING
         assert jobs.get(reused).status is ReportStatus.FAILED
@@ -294,11 +264,11 @@ def test_a_reused_pid_or_a_reboot_does_not_keep_a_dead_report_running(jobs, samp
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
-def test_a_report_running_on_another_host_is_known_by_its_lock(jobs, sample_db, db_target: str) -> None:
+def test_a_report_running_on_another_host_is_known_by_its_lock(jobs, sample_db, db_target: str, leave_running) -> None:
     """PostgreSQL shared by several hosts: a report whose session holds its running lock is alive."""
     from storemon_tui.report import owner
 
-    report_id = insert_running(sample_db, "other-host:4242:123:some-boot")
+    report_id = leave_running(sample_db, "other-host:4242:123:some-boot")
     holder = owner.RunningLock(sample_db.engine, report_id)  # what the other host's process holds
     try:
         assert jobs.mark_interrupted() == 0
@@ -344,10 +314,10 @@ jobs.run(progress=hold)
     assert info.status is ReportStatus.FAILED and info.error == "interrupted"
 
 
-def test_records_and_csv_survive_a_restart(jobs, sample_db, db_target: str) -> None:
+def test_records_and_csv_survive_a_restart(jobs, sample_db, db_target: str, leave_running, gone_pid) -> None:
     done = jobs.run()
     csv = jobs.csv_bytes(done.id).decode()
-    failed_id = insert_running(sample_db, f"{socket.gethostname()}:{dead_pid()}")
+    failed_id = leave_running(sample_db, f"{socket.gethostname()}:{gone_pid()}")
     sample_db.dispose()
 
     reopened = open_database(db_target)

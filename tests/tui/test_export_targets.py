@@ -16,6 +16,17 @@ from tests.tui.tui_helpers import async_test, wait_for
 SIZE = (80, 24)
 
 
+async def type_export_path(pilot, app: StoremonApp, report_id: str, path: Path) -> None:
+    """Show the report, open the export dialog (e), type ``path`` and press Enter."""
+    await wait_for(pilot, lambda: app.summary is not None)
+    app.post_message(ReportRequested(report_id))
+    await wait_for(pilot, lambda: app.reports_pane.current == report_id and app.reports_pane.frame is not None)
+    app.reports_pane.action_export()
+    await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query(Input), what="prompt")
+    app.screen.query_one(Input).value = str(path)
+    await pilot.press("enter")
+
+
 @async_test
 async def test_the_apps_export_through_a_symlink_keeps_the_link(sample_db, tmp_path: Path) -> None:
     info = ReportJobs(sample_db).run()
@@ -25,13 +36,7 @@ async def test_the_apps_export_through_a_symlink_keeps_the_link(sample_db, tmp_p
     link.symlink_to("real.csv")
     app = StoremonApp(sample_db, offer_sample=False)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.summary is not None)
-        app.post_message(ReportRequested(info.id))
-        await wait_for(pilot, lambda: app.reports_pane.current == info.id and app.reports_pane.frame is not None)
-        app.reports_pane.action_export()
-        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query(Input), what="prompt")
-        app.screen.query_one(Input).value = str(link)
-        await pilot.press("enter")
+        await type_export_path(pilot, app, info.id, link)
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="overwrite confirm")
         await pilot.press("y")
         await wait_for(pilot, lambda: real.read_text() != "old\n", what="the export")
@@ -51,13 +56,7 @@ async def test_the_apps_export_to_a_fifo_asks_nothing_and_feeds_the_reader(sampl
     reader.start()
     app = StoremonApp(sample_db, offer_sample=False)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.summary is not None)
-        app.post_message(ReportRequested(info.id))
-        await wait_for(pilot, lambda: app.reports_pane.current == info.id and app.reports_pane.frame is not None)
-        app.reports_pane.action_export()
-        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query(Input), what="prompt")
-        app.screen.query_one(Input).value = str(fifo)
-        await pilot.press("enter")  # nothing to overwrite: no confirmation
+        await type_export_path(pilot, app, info.id, fifo)  # nothing to overwrite: no confirmation
         await wait_for(pilot, lambda: bool(received), what="the reader's data")
     assert received[0] == Path(info.file_path or "").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "data") == ["pipe"]
