@@ -9,11 +9,11 @@ from __future__ import annotations
 import socket
 
 import pytest
-from tui_helpers import async_test, wait_for
 
 from storemon_tui.report.jobs import ReportInfo, ReportStatus
 from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.panes.reports_pane import ReportsPane
+from tests.tui.tui_helpers import async_test, wait_for
 
 
 @async_test
