@@ -22,13 +22,14 @@ async def test_a_killed_report_is_never_drawn_running(
 ) -> None:
     report_id = leave_running(sample_db, f"{socket.gethostname()}:{gone_pid()}")
     drawn: list[ReportStatus] = []
-    show_list = ReportsPane.show_list
+    listed = ReportsPane.ListLoaded.__init__
 
-    def recording(self, reports: list[ReportInfo], select: str | None = None) -> None:
+    def recording(self, reports: list[ReportInfo], select: str | None) -> None:
+        """Every list the pane draws reaches it in a ListLoaded message (its handler is bound by @on)."""
         drawn.extend(r.status for r in reports if r.id == report_id)
-        show_list(self, reports, select)
+        listed(self, reports, select)
 
-    monkeypatch.setattr(ReportsPane, "show_list", recording)
+    monkeypatch.setattr(ReportsPane.ListLoaded, "__init__", recording)
     app = StoremonApp(sample_db, offer_sample=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: bool(drawn), what="the report list")
