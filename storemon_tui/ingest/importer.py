@@ -21,6 +21,7 @@ from storemon_tui.ingest.pg_writer import PostgresWriter
 from storemon_tui.ingest.poll_runs import sorted_polls
 from storemon_tui.ingest.prefetch import prefetch
 from storemon_tui.ingest.prepare import PreparedFile, ReadAhead, prepare_file
+from storemon_tui.ingest.problems import quoted_columns
 from storemon_tui.ingest.writer import CancelCheck, ProgressCallback, SqliteWriter, Writer
 from storemon_tui.safe_text import visible
 
@@ -77,7 +78,7 @@ class ImportSummary:
             f"{self.rejected:,} rejected" + (f" (see {visible(self.rejects_path)})" if self.rejects_path else "")
         )
         if self.ignored_columns:
-            parts.append("ignored column(s): " + ", ".join(repr(c) for c in self.ignored_columns))
+            parts.append("ignored column(s): " + quoted_columns(self.ignored_columns, each=True))
         parts.append(f"{self.seconds:.2f} s")
         return ", ".join(parts)
 

@@ -28,8 +28,22 @@ def shorten(text: str, limit: int = SHOWN_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def quoted_columns(names: list[str] | tuple[str, ...], limit: int = SHOWN_CHARS) -> str:
-    """Column names for a message: ``'a,b,c'``, or ``'a,b,…' and 9,997 more columns`` past ``limit`` characters."""
+def quoted_columns(names: list[str] | tuple[str, ...], limit: int = SHOWN_CHARS, *, each: bool = False) -> str:
+    """Column names for a message, cut after about ``limit`` characters (a header may have 10,000 columns).
+
+    A header line is quoted whole: ``'a,b,c'``, or ``'a,b,…' and 9,997 more columns``;
+    with ``each`` every name is quoted: ``'a', 'b'``, or ``'a', 'b' and 9,998 more columns``.
+    """
+    shown = _fitting(names, limit)
+    rest = len(names) - len(shown)
+    more = f" and {rest:,} more column{'s' if rest > 1 else ''}" if rest else ""
+    if each:
+        return ", ".join(repr(name) for name in shown) + more
+    return repr(",".join(shown) + (",…" if rest else "")) + more
+
+
+def _fitting(names: list[str] | tuple[str, ...], limit: int) -> list[str]:
+    """The first names (each shortened) that fit in ``limit`` characters together, and at least one."""
     shown: list[str] = []
     used = 0
     for name in names:
@@ -38,10 +52,7 @@ def quoted_columns(names: list[str] | tuple[str, ...], limit: int = SHOWN_CHARS)
             break
         shown.append(piece)
         used += len(piece) + (1 if len(shown) > 1 else 0)
-    rest = len(names) - len(shown)
-    if rest == 0:
-        return repr(",".join(shown))
-    return f"{','.join(shown) + ',…'!r} and {rest:,} more column{'s' if rest > 1 else ''}"
+    return shown
 
 
 @dataclass(frozen=True, order=True)
@@ -54,10 +65,11 @@ class Problem:
     reason: str
 
     def format(self, file: str | Path) -> str:
-        """The problem's line; file, column and value come from the input, so they are shown escaped."""
+        """The problem's line; file, column and value come from the input, so they are shown escaped
+        (and the column and value shortened: an ignored column's name may be 128 KiB long)."""
         parts = [f"{visible(file)}:{self.line}:"]
         if self.column is not None:
-            parts.append(f" column '{visible(self.column)}':")
+            parts.append(f" column '{visible(shorten(self.column))}':")
         if self.value is not None:
             parts.append(f" value '{visible(shorten(self.value))}':")
         parts.append(f" {self.reason}")

@@ -498,6 +498,19 @@ def test_long_values_and_header_lists_are_shortened_in_messages(invoke, seeded, 
     assert len(first) < 250
 
 
+def test_long_column_names_are_shortened_in_messages(invoke, seeded, csv_file) -> None:
+    """Regression: a problem in a column with a 3,000-character name printed the whole name, twice."""
+    name = "n" * 3_000
+    path = csv_file("cols.csv", ZONES.rstrip("\n") + f",{name}\n" + "a,UTC,x\x00y\nb,UTC\n")
+    shown = "n" * 80 + "…"
+    err = check_refused(
+        invoke, seeded, path, f"{path}:2: column '{shown}': value 'x\\x00y': contains a NUL character (\\x00)"
+    )
+    assert err.splitlines()[1] == (
+        f"{path}:3: column '{shown}': missing value: line has 2 field(s), the header has 3 (truncated line?)"
+    )
+
+
 def test_bare_cr_inside_a_line_keeps_later_line_numbers(invoke, seeded, csv_file) -> None:
     """Regression: line numbers were one too high after a bare CR inside a line."""
     path = csv_file("cr.csv", POLLS.encode() + b"s1,2023-01-22 12:00:00 UTC,act\rive\ns2,never,active\n")

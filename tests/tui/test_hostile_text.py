@@ -96,6 +96,21 @@ async def test_import_preview_problems_and_notifications_are_escaped(
 
 
 @async_test
+async def test_the_import_preview_shortens_a_long_list_of_ignored_columns(empty_db, tmp_path: Path, start_app) -> None:
+    """Regression: 10,000 extra columns were all named in the preview line (as in the CLI's summary)."""
+    wide = tmp_path / "wide.csv"
+    extra = ",".join(f"extra_{i}" for i in range(10_000))
+    wide.write_text(f"store_id,timezone_str,{extra}\ns1,UTC{',x' * 10_000}\n")
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
+        app.show_pane("import")
+        app.import_pane.set_path(str(wide))
+        await wait_for(pilot, lambda: "time zones" in label_text(app, "#import-files"), what="preview")
+        named = ", ".join(f"'extra_{i}'" for i in range(10))
+        assert f"ignoring {named} and 9,990 more columns" in label_text(app, "#import-files")
+
+
+@async_test
 async def test_a_failing_worker_notification_quoting_data_is_escaped(empty_db, terminal_safe, start_app) -> None:
     async with start_app(empty_db, offer_sample=False) as pilot:
         app = pilot.app

@@ -186,6 +186,8 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
 
     @on(PreviewReady)
     def show_preview(self, event: PreviewReady) -> None:
+        from storemon_tui.ingest.problems import quoted_columns
+
         text, paths, results = event.text, event.paths, event.results
         files = self.query_one("#import-files", Static)
         table = self.query_one("#import-preview", DataTable)
@@ -203,7 +205,8 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
                 lines.append(f"✗ {describe_error(result)}")
             else:
                 kind = KIND_NAMES.get(result.kind.value.replace(" ", "_"), result.kind.value)
-                extra = f", ignoring {visible(', '.join(result.ignored_columns))}" if result.ignored_columns else ""
+                ignored = result.ignored_columns
+                extra = f", ignoring {visible(quoted_columns(ignored, each=True))}" if ignored else ""
                 lines.append(f"✓ {visible(path.name)}: {kind}, {_size(result.size_bytes)}{extra}")
                 shown = shown or result
         if len(paths) > len(results):
