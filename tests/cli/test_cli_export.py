@@ -252,18 +252,18 @@ def report_id_fields(data: bytes) -> set[bytes]:
     return {field for field in CR_IDS_ROWS if field in data}
 
 
-def test_export_keeps_line_breaks_inside_ids_byte_for_byte(cli_env, tmp_path: Path) -> None:
-    """A CRLF (or a bare CR) inside a quoted store id used to come out as LF in every export."""
+def test_export_keeps_line_breaks_inside_ids_byte_for_byte(cli_env, tmp_path: Path, db_target: str) -> None:
+    """A CRLF (or a bare CR) inside a quoted store id used to come out as LF in every export (both back ends)."""
     import subprocess
     import sys
 
     polls = tmp_path / "polls.csv"
     polls.write_bytes(CR_IDS_POLLS)
-    db_path, out_path = tmp_path / "x.sqlite3", tmp_path / "out.csv"
+    out_path = tmp_path / "out.csv"
 
     def run(*args: str | Path) -> bytes:
         done = subprocess.run(
-            [sys.executable, "-m", "storemon_tui", "--db", str(db_path), *map(str, args)],
+            [sys.executable, "-m", "storemon_tui", "--db", db_target, *map(str, args)],
             capture_output=True,
             env=cli_env,
             timeout=120,

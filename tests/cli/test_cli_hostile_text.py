@@ -10,11 +10,11 @@ import pytest
 
 
 def test_import_summary_and_export_show_hostile_ids_escaped(
-    cli, hostile_polls: Path, hostile_shown: dict[str, str], terminal_safe, tmp_path: Path
+    cli, hostile_polls: Path, hostile_shown: dict[str, str], terminal_safe, tmp_path: Path, db_target: str
 ) -> None:
-    db = tmp_path / "x.sqlite3"
+    """On both back ends: the terminal sees the ids escaped, the database and the export keep them exact."""
     report = tmp_path / "report.csv"
-    run = cli("--db", db, "--import", hostile_polls, "--export", report)
+    run = cli("--db", db_target, "--import", hostile_polls, "--export", report)
     assert run.returncode == 0, run.stderr
     terminal_safe(run.stderr)
     assert "polls\\x1b[2J\\x07.csv: polls, 8 rows read" in run.stderr  # the file name, escaped
