@@ -25,6 +25,15 @@ def format_ts_us(ts_us: int | None) -> str:
     return f"{moment}.{micros:06d} UTC" if micros else f"{moment} UTC"
 
 
+def fit_cells(text: str, cells: int) -> str:
+    """``text`` cut to ``cells`` terminal cells, ending in ``…`` when cut (escape it first: see safe_text)."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= cells:
+        return text
+    return set_cell_size(text, max(cells - 1, 0)) + "…" if cells > 0 else ""
+
+
 def format_time_of_day(us: int) -> str:
     """Microseconds since local midnight → ``HH:MM:SS[.ffffff]`` (``24:00:00`` kept)."""
     seconds, micros = divmod(int(us), SECOND_US)

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Key = tuple[Any, ...]
 """A row's position in its source's order (a keyset bookmark), opaque to everyone else."""
@@ -106,6 +109,20 @@ class RowSource(Protocol):
         key instead of counting rows from an end of the table.
         """
         ...
+
+
+def store_filter_mask(ids: np.ndarray, wanted: str) -> np.ndarray:
+    """Which of ``ids`` a store filter shows, in a table held in memory (a report, the fleet status).
+
+    The rule of the database's :class:`~storemon_tui.db.browse.Pager`: the id
+    typed exactly, or, when no id is exactly that, every id starting with it
+    (so a user can type the first digits).
+    """
+    import numpy as np
+
+    text = np.asarray(ids, dtype=object).astype(str)
+    exact = text == wanted
+    return exact if exact.any() else np.char.startswith(text, wanted)  # np.strings needs numpy 2; 1.26 is supported
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,10 @@ HEALTH_META_SQL = (
 )
 """Every ``meta`` value the health check reads, in one query."""
 
+STATUS_SILENT_KEY = "status_silent_minutes"
+"""``meta`` key: after how many minutes without a poll the fleet status calls a store silent (a setting
+of the fleet, so every client of a shared database uses the same; default 120)."""
+
 LAST_REPORT_SQL = "SELECT status, error FROM report WHERE status <> 'Running' ORDER BY created_at DESC LIMIT 1"
 """The most recent finished report's outcome (``Complete``, ``Failed`` or ``Cancelled``)."""
 

@@ -28,12 +28,26 @@ from storemon_tui.report.engine import compute_report
 from storemon_tui.report.formatting import REPORT_COLUMNS, format_hours, format_minutes
 from storemon_tui.report.hours import business_intervals, evidence_mask, normalize_local_spans, resolve_zone
 from storemon_tui.report.inputs import DEFAULT_ZONE, ReportInput
+from storemon_tui.report.status import ACTIVE, NO_STATUS, compute_status
 from storemon_tui.timebase import TICKS_PER_US, WEEK_US, WINDOWS_US
 
 CLOSED, UP, DOWN, NO_DATA, OUTSIDE = range(5)
 STATE_NAMES = ("closed", "up", "down", "no data", "outside the week")
 SLOT_MINUTES = 5
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
+
+
+@dataclass(frozen=True)
+class CurrentRun:
+    """Where the store stands at now (``spec/status.md`` for this one store): the drill-down's "now" line."""
+
+    open_now: bool
+    status: int
+    """``ACTIVE``, ``INACTIVE`` or ``NO_STATUS`` (no evidence) of :mod:`storemon_tui.report.status`."""
+    since_us: int | None
+    """When the current status began (truncated to the µs); None when every evidence poll has it."""
+    run_ticks: int
+    """Business time in ``[since, now)``."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,8 @@ class StoreDetail:
     """Local dates of the timeline rows, oldest first."""
     slots: np.ndarray
     """``(len(days), SLOTS_PER_DAY, 5)`` seconds per state in each 5-minute local slot."""
+    current: CurrentRun | None = None
+    """The store's status now and since when (None: no polls at or before now)."""
 
 
 def load_store_detail(db: Database, store_id: str, as_of_us: int | None = None, latest: int = 12) -> StoreDetail:
@@ -81,6 +97,7 @@ def load_store_detail(db: Database, store_id: str, as_of_us: int | None = None, 
         timeline_row=_totals(rows.store_id, bounds, states, rows.now_us) if row is not None else None,
         days=days,
         slots=slots,
+        current=_current_run(inp, rows),
     )
 
 
@@ -146,6 +163,56 @@ def _report_input(rows: _StoreRows) -> ReportInput:
         zone_store=np.zeros(1 if rows.zone_name is not None else 0, dtype=np.int64),
         zone_name=np.array([rows.zone_name] if rows.zone_name is not None else [], dtype=object),
     )
+
+
+def _current_run(inp: ReportInput, rows: _StoreRows) -> CurrentRun | None:
+    """The fleet status computed for this one store (so it is the Status pane's row by construction)."""
+    if not len(rows.ts):
+        return None
+    status = compute_status(inp, rows.now_us)
+    has_since = bool(status.has_since[0])
+    return CurrentRun(
+        open_now=bool(status.open_now[0]),
+        status=int(status.status_now[0]),
+        since_us=int(status.since_ticks[0]) // TICKS_PER_US if has_since else None,
+        run_ticks=int(status.run_ticks[0]),
+    )
+
+
+def describe_now(detail: StoreDetail) -> str:
+    """``Closed now · down for 1.3 business hours since 10:44 (15:44 UTC)``: the drill-down's "now" line.
+
+    ``since`` is in the store's local time, as on the timeline (which marks
+    now itself), with its date when it is not now's, its year when it is not
+    now's year, and its UTC time, as the Status pane lists it in UTC.
+    """
+    run = detail.current
+    if run is None:
+        return "No polls at or before now"
+    head = "Open now" if run.open_now else "Closed now"
+    if run.status == NO_STATUS:
+        return f"{head} · no poll during business hours yet"
+    word = "up" if run.status == ACTIVE else "down"
+    if run.since_us is None:
+        return f"{head} · {word} in all its history"
+    now = local_instant(detail, detail.now_us)
+    since = local_instant(detail, run.since_us)
+    day = "" if since.date() == now.date() else f"{since:%a %m-%d} " if since.year == now.year else f"{since:%Y-%m-%d} "
+    utc = since.astimezone(UTC)
+    return f"{head} · {word} for {run_text(run.run_ticks)} since {day}{since:%H:%M} ({utc:%H:%M} UTC)"
+
+
+def run_text(ticks: int) -> str:
+    """A run's length in words: ``3.5 business hours``, ``45 business minutes``."""
+    minutes = ticks / TICKS_PER_US / 60_000_000
+    if round(minutes) < 60:
+        return f"{minutes:.0f} business minute{'' if round(minutes) == 1 else 's'}"
+    return f"{minutes / 60:.1f} business hours"
+
+
+def local_instant(detail: StoreDetail, ts_us: int) -> datetime:
+    """An instant (to the second) in the store's zone, where the timeline draws it."""
+    return datetime.fromtimestamp(ts_us // 1_000_000, tz=UTC).astimezone(ZoneInfo(detail.zone))
 
 
 def _report_row(inp: ReportInput, rows: _StoreRows) -> dict[str, str] | None:
@@ -289,4 +356,4 @@ def day_label(day: date) -> str:
     return f"{DAY_NAMES[day.weekday()]} {day:%m-%d}"
 
 
-__all__ = ["DEFAULT_ZONE", "STATE_NAMES", "StoreDetail", "day_label", "load_store_detail"]
+__all__ = ["DEFAULT_ZONE", "STATE_NAMES", "CurrentRun", "StoreDetail", "day_label", "describe_now", "load_store_detail"]

@@ -1,4 +1,4 @@
-"""The storemon terminal app: Import, Data and Reports panes over one database.
+"""The storemon terminal app: Status, Import, Data and Reports panes over one database.
 
 Launched by ``storemon`` with no headless flags (``storemon_tui.cli``) as
 ``StoremonApp(db).run()``. All database, import and report work happens in
@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import ActiveBinding, Binding
@@ -25,7 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from storemon_tui.db.database import Database
+from storemon_tui.db.database import Database, get_data_version
 from storemon_tui.db.maintenance import DataSummary
 from storemon_tui.display import format_age, format_ts_us
 from storemon_tui.report.jobs import ReportJobs
@@ -34,6 +35,7 @@ from storemon_tui.tui.clearing import ClearFlow
 from storemon_tui.tui.commands import StoreCommands, StoremonCommands, without_duplicates
 from storemon_tui.tui.messages import (
     DataChanged,
+    DataVersionSeen,
     ReportRequested,
     SampleRequested,
     StorePromptRequested,
@@ -42,15 +44,19 @@ from storemon_tui.tui.messages import (
 from storemon_tui.tui.panes.data_pane import DataPane
 from storemon_tui.tui.panes.import_pane import ImportPane, PathInput
 from storemon_tui.tui.panes.reports_pane import ReportsPane
+from storemon_tui.tui.panes.status_pane import StatusPane
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, FilePickerScreen, PromptScreen
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors, typed_key
 from storemon_tui.tui.widgets.row_table import RowTable
 
-PANES = ("import", "data", "reports")
+PANES = ("status", "import", "data", "reports")
 QUIT_WAIT = 10.0
 """Seconds quitting waits for a cancelled report to stop before leaving anyway."""
+VERSION_POLL_S = 1.0
+"""How often the app reads the data version, to notice an import by another process (one indexed
+read of the ``meta`` table: about 0.5 ms on SQLite, whatever the size of the data)."""
 
 
 STALE_AFTER_S = 86400
@@ -112,6 +118,7 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
     TITLE = "storemon"
     COMMANDS = App.COMMANDS | {StoremonCommands, StoreCommands}
     BINDINGS = [
+        Binding("0", "show_pane('status')", "Status pane", show=False, id="app.status"),
         Binding("1", "show_pane('import')", "Import pane", show=False, id="app.import"),
         Binding("2", "show_pane('data')", "Data pane", show=False, id="app.data"),
         Binding("3", "show_pane('reports')", "Reports pane", show=False, id="app.reports"),
@@ -123,6 +130,9 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_anywhere"),
         Binding("escape", "cancel", "Cancel", key_display="Esc", id="app.cancel"),
     ]
+
+    data_version: var[int | None] = var(None, init=False)
+    """The data version last seen (summary or poll): the Status and Reports panes are bound to it."""
 
     class SummaryReady(Message):
         def __init__(self, summary: DataSummary, startup: bool) -> None:
@@ -147,7 +157,8 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
         self._offered = False
         self._focus_target: str | None = None
         self.pane_chosen = False
-        """The user picked a pane (1/2/3, a click, the palette): start-up no longer picks one."""
+        """The user picked a pane (0–3, a click, the palette): start-up no longer picks one."""
+        self._seen_version: int | None = None
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's palette entries, less those ours replace (its Quit would skip the quit question)."""
@@ -178,13 +189,15 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
 
     def compose(self) -> ComposeResult:
         yield SummaryBar(id="summary-bar")
-        with TabbedContent(initial="data", id="panes"):
+        with TabbedContent(initial="status", id="panes"):
+            with TabPane("0 Status", id="status"):
+                yield StatusPane(self.db, id="status-pane").data_bind(StoremonApp.data_version)
             with TabPane("1 Import", id="import"):
                 yield ImportPane(self.db, id="import-pane")
             with TabPane("2 Data", id="data"):
                 yield DataPane(self.db, id="data-pane")
             with TabPane("3 Reports", id="reports"):
-                yield ReportsPane(self.jobs, id="reports-pane")
+                yield ReportsPane(self.jobs, id="reports-pane").data_bind(StoremonApp.data_version)
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -192,10 +205,11 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
         self.query_one("#db-summary", Label).update("counting…")
         self.main_screen = self.screen
         self.watch(self.main_screen, "focused", self.keep_focus_in_pane, init=False)
-        # The Data pane is shown first: its table takes keys from the first frame, before the
+        # The Status pane is shown first: its table takes keys from the first frame, before the
         # summary is known (a key pressed meanwhile is never lost).
-        self.call_after_refresh(self.focus_pane, "data")
+        self.call_after_refresh(self.focus_pane, "status")
         self.refresh_summary(startup=True)
+        self.set_interval(VERSION_POLL_S, self.poll_data_version)
 
     def keep_focus_in_pane(self, focused: object) -> None:
         """Never leave the main screen with nothing focused.
@@ -216,6 +230,10 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
         location = self.db.location
         home = str(Path.home())
         return "~" + location[len(home) :] if location.startswith(home + os.sep) else location
+
+    @property
+    def status_pane(self) -> StatusPane:
+        return self.main_screen.query_one(StatusPane)
 
     @property
     def import_pane(self) -> ImportPane:
@@ -249,7 +267,7 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
             self._show_summary(event.summary, event.startup)
 
     def _show_summary(self, summary: DataSummary, startup: bool) -> None:
-        self.reports_pane.data_version = summary.data_version
+        self._seen_version = self.data_version = summary.data_version
         text, stale = summary_text(summary, self.clock())
         self.main_screen.query_one("#db-summary", Label).update(text)
         self.main_screen.query_one(SummaryBar).stale = stale
@@ -296,6 +314,32 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
             if not event.reports_only:
                 self.reports_pane.load_list()
 
+    # -- noticing other processes' imports ------------------------------------------------------
+
+    def poll_data_version(self) -> None:
+        """Every second: read the data version in a worker (never two at once: a locked database
+        makes one wait, and the next tick must not pile another on)."""
+        if not any(w.group == "version" and not w.is_finished for w in self.workers):
+            self.read_data_version()
+
+    @work(thread=True, exit_on_error=False, group="version", description="Data version")
+    def read_data_version(self) -> None:
+        """One indexed read; a failure (the database locked or gone a moment) is retried by the next tick,
+        without a notification every second."""
+        try:
+            with self.db.connect() as conn:
+                version = get_data_version(conn)
+        except SQLAlchemyError:
+            return
+        self.post_message(DataVersionSeen(version))
+
+    @on(DataVersionSeen)
+    def data_version_seen(self, event: DataVersionSeen) -> None:
+        """Another process imported or cleared: refresh the header, the tables, the status, the report list."""
+        if self._seen_version is not None and event.version != self._seen_version:
+            self._seen_version = event.version
+            self.post_message(DataChanged())
+
     # -- navigation --------------------------------------------------------------------------
 
     def show_pane(self, name: str, *, edit: bool = False) -> None:
@@ -314,7 +358,9 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
         if self.main_screen.query_one("#panes", TabbedContent).active != name:
             return
         self._focus_target = name
-        if name == "import":
+        if name == "status":
+            self.status_pane.focus_main()
+        elif name == "import":
             self.import_pane.focus_main(edit=edit)
         elif name == "data":
             self.data_pane.focus_main()
@@ -333,7 +379,7 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
         self.call_after_refresh(self.focus_unless_inside, event.pane.id)
 
     def focus_unless_inside(self, name: str) -> None:
-        """A tab was activated (click, or 1/2/3): focus its pane unless show_pane already did."""
+        """A tab was activated (click, or 0–3): focus its pane unless show_pane already did."""
         focused = self.main_screen.focused
         pane = self.main_screen.query_one(f"#panes #{name}")
         if self._focus_target == name:
@@ -388,13 +434,13 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc cancels running work, and shows in the footer only while there is some."""
         if action == "cancel":
-            return self.import_pane.running or self.reports_pane.running_id is not None
+            return self.import_pane.running or self.reports_pane.running_id is not None or self.status_pane.computing
         return True
 
     def action_cancel(self) -> None:
-        """Esc outside a text field: cancel the running import, else the running report."""
-        if not self.import_pane.cancel():
-            self.reports_pane.cancel()
+        """Esc outside a text field: cancel the running import, else the running report, else the fleet status."""
+        if not self.import_pane.cancel() and not self.reports_pane.cancel():
+            self.status_pane.cancel()
 
     # -- actions used by panes and the command palette ---------------------------------------
 
@@ -490,6 +536,7 @@ def help_sections() -> list[tuple[str, list]]:
     return [
         ("Everywhere", StoremonApp.BINDINGS + extra_global),
         ("Text fields (path, store filters)", TextField.BINDINGS),
+        ("Status pane", StatusPane.BINDINGS + RowTable.BINDINGS + table_keys),
         ("Import pane", ImportPane.BINDINGS + PathInput.BINDINGS),
         ("Data pane", DataPane.BINDINGS + RowTable.BINDINGS + table_keys),
         ("Reports pane", ReportsPane.BINDINGS + RowTable.BINDINGS),

@@ -15,6 +15,7 @@ from storemon_tui.safe_text import visible
 from storemon_tui.tui.messages import StoreRequested
 
 COMMANDS = (
+    ("Status: fleet now", "Go to the Status pane: who is down, silent or worse now", "show_pane('status')", "0"),
     ("Import: choose CSV files", "Go to the Import pane", "show_pane('import')", "1"),
     ("Import: bundled sample data", "Import sample_data/ (200 stores, one week)", "import_sample", "F6"),
     ("Data: browse tables", "Go to the Data pane", "show_pane('data')", "2"),

@@ -62,3 +62,11 @@ class DataChanged(Message):
     def __init__(self, *, reports_only: bool = False) -> None:
         super().__init__()
         self.reports_only = reports_only
+
+
+class DataVersionSeen(Message):
+    """The database's data version as just read by the app's poll (another process may have imported)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__()
+        self.version = version

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 
-from storemon_tui.paging import Page
+from storemon_tui.paging import Page, store_filter_mask
 from storemon_tui.report.formatting import REPORT_COLUMNS, REPORT_HEADER, csv_field
 from storemon_tui.safe_text import visible
 
@@ -114,9 +114,7 @@ class ReportView:
         ids = self.frame.text["store_id"]
         rows = np.arange(len(ids))
         if self.filter:
-            exact = (ids == self.filter).to_numpy()
-            mask = exact if exact.any() else ids.str.startswith(self.filter).to_numpy()
-            rows = rows[mask]
+            rows = rows[store_filter_mask(ids.to_numpy(), self.filter)]
         if self.sort_column == "store_id":
             keys = ids.to_numpy()[rows].astype(str)
             order = np.argsort(keys, kind="stable")

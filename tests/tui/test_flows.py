@@ -34,9 +34,15 @@ def data_status(app) -> str:
     return label_text(app, "#data-status")
 
 
+PANE_KEYS = {"status": "0", "import": "1", "data": "2", "reports": "3"}
+
+
 async def started(pilot, pane: str = "data") -> None:
+    """The app has started (it opens on Status) and pane ``pane`` is shown with the focus."""
     app = pilot.app
     await wait_for(pilot, lambda: app.summary is not None, what="summary")
+    if app.query_one("#panes").active != pane:
+        await pilot.press(PANE_KEYS[pane])
     if pane == "data":
         await wait_for(pilot, lambda: "rows 1–" in data_status(app), what="first rows")
     await in_pane(pilot, pane)

@@ -34,6 +34,15 @@ async def test_help_opens_fast_with_the_keys_of_the_pane_first(sample_db, start_
     ReportJobs(sample_db).run()
     async with start_app(sample_db, size=(120, 40)) as pilot:
         app = pilot.app
+        # The app opens on Status: its keys first.
+        assert await open_help(pilot) < OPEN_WITHIN
+        assert here(app).splitlines()[0] == "Keys here · Status pane"
+        assert "Silent after" in here(app) and "Generate" not in here(app)
+        assert "**0** Status, **1** Import" in app.screen.query_one("#help-text").source
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.focused is app.query_one("#data-table"), what="the data table")
         took = await open_help(pilot)
         assert took < OPEN_WITHIN, took
         keys = here(app)
@@ -67,6 +76,8 @@ async def test_help_opens_fast_with_the_keys_of_the_pane_first(sample_db, start_
 async def test_help_in_a_text_field_lists_what_works_there(sample_db, start_app) -> None:
     async with start_app(sample_db) as pilot:
         app = pilot.app
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.focused is app.query_one("#data-table"), what="the data table")
         await pilot.press("slash", "f1")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         keys = here(app)

@@ -44,6 +44,7 @@ async def test_hostile_store_ids_are_shown_escaped_in_the_data_pane(
 ) -> None:
     async with start_app(hostile_db, offer_sample=False, size=(120, 24)) as pilot:
         app = pilot.app
+        await pilot.press("2")
         table = app.query_one("#data-table", RowTable)
         await wait_for(pilot, lambda: table.total == len(hostile_shown), what="the rows")
         rows = await rows_loaded(pilot, table)

@@ -53,15 +53,15 @@ async def test_a_pane_chosen_during_start_up_stays(sample_db, slow_summary: thre
 
 @async_test
 async def test_table_keys_work_during_start_up(sample_db, slow_summary: threading.Event) -> None:
-    """The data table has the focus from the first frame: PgDn before the summary is not lost."""
+    """The Status table has the focus from the first frame: PgDn before the summary is not lost."""
     app = StoremonApp(sample_db)
     async with app.run_test(size=SIZE) as pilot:
-        table = app.query_one("#data-table")
+        table = app.query_one("#status-table")
         await wait_for(pilot, lambda: app.focused is table, what="table focus before the summary")
         assert app.summary is None
         await pilot.press("pagedown")
         slow_summary.set()
-        await wait_for(pilot, lambda: app.summary is not None, what="summary")
+        await wait_for(pilot, lambda: app.summary is not None and table.total is not None, what="summary, status")
         await pilot.pause(0.3)
         assert table.cursor_row == table.rows_height and app.focused is table
 

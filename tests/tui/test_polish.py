@@ -89,6 +89,7 @@ async def test_data_filter_is_debounced(sample_db, monkeypatch: pytest.MonkeyPat
     async with start_app(sample_db) as pilot:
         app = pilot.app
         await wait_for(pilot, lambda: "rows 1–" in label_text(app, "#data-status"), what="first rows")
+        await pilot.press("2")
         await wait_for(pilot, lambda: app.focused is app.query_one("#data-table"), what="table focus")
         calls.clear()  # the first table shown at start-up
         await pilot.press("slash", *store)

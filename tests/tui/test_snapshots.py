@@ -27,8 +27,10 @@ def no_blink(app) -> None:
 
 
 async def ready(pilot) -> None:
+    """The Data pane, ready (the app opens on Status)."""
     app = pilot.app
     await wait_for(pilot, lambda: app.summary is not None, what="summary")
+    await pilot.press("2")
     await wait_for(pilot, lambda: "rows 1–" in label_text(app, "#data-status"), what="first rows")
     await wait_for(pilot, lambda: app.focused is not None, what="focus")
     no_blink(app)
@@ -47,6 +49,35 @@ async def show_report(pilot) -> None:
     await wait_for(pilot, lambda: app.reports_pane.frame is not None, what="report view")
     await wait_for(pilot, lambda: app.query_one("#fleet-worst").row_count == 10, what="fleet summary")
     await pilot.pause(0.1)
+
+
+async def status_ready(pilot) -> None:
+    """The Status pane as the app opens on it: the fleet status computed, its rows on screen."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.status_pane.board is not None, what="fleet status")
+    table = app.status_pane.table
+    await wait_for(pilot, lambda: table.total is not None and table.row_at(table.shown().bottom - 1), what="rows")
+    await wait_for(pilot, lambda: app.focused is table, what="focus")
+    await pilot.pause(0.1)
+
+
+def test_status_pane(sample_db, snap_compare) -> None:
+    app = StoremonApp(sample_db)
+    assert snap_compare(app, terminal_size=SIZE, run_before=status_ready)
+
+
+def test_status_drilldown_marks_now_and_the_current_run(sample_db, snap_compare) -> None:
+    app = StoremonApp(sample_db)
+
+    async def run_before(pilot) -> None:
+        await status_ready(pilot)
+        await pilot.press("enter")  # the store down longest
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, StoreScreen) and app.screen.detail is not None, what="drill-down"
+        )
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_data_pane(sample_db, snap_compare) -> None:

@@ -25,7 +25,7 @@ from storemon_tui.tui.report_view import SHOWN_COLUMNS, UPTIME_PCT
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, ExportScreen, PromptScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors, copy_store_id
 from storemon_tui.tui.widgets.job_progress import BEAT, ProgressSnapshot, ProgressTracker
-from storemon_tui.tui.widgets.row_table import RowTable
+from storemon_tui.tui.widgets.row_table import RowTable, Visible
 
 if TYPE_CHECKING:
     from storemon_tui.tui.report_view import FleetSummary, ReportFrame, ReportView
@@ -105,6 +105,8 @@ class ReportsPane(WorkerErrors, Vertical):
     """A report is being generated (the progress line shows; Esc cancels it)."""
     has_view: var[bool] = var(False)
     """A complete report is shown (its table and the fleet summary are visible)."""
+    data_version: var[int | None] = var(None, init=False)
+    """The database's data version as the app last saw it (bound to the app's): reports of another are stale."""
 
     # Posted by this pane's workers, from their threads, to the pane itself.
 
@@ -158,7 +160,7 @@ class ReportsPane(WorkerErrors, Vertical):
         self.running_id: str | None = None
         self.progress: ProgressSnapshot | None = None
         """The running report's progress, as last shown."""
-        self.data_version: int | None = None
+        self._shown: Visible | None = None
 
     def watch_busy(self, busy: bool) -> None:
         self.set_class(busy, "-running")
@@ -168,6 +170,7 @@ class ReportsPane(WorkerErrors, Vertical):
         self.set_class(has_view, "-has-view")
 
     def compose(self) -> ComposeResult:
+        yield Label("", id="report-stale")
         yield DataTable(id="report-list", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="report-progress"):
             yield Label("", id="report-progress-label")
@@ -209,17 +212,14 @@ class ReportsPane(WorkerErrors, Vertical):
         self.order = [r.id for r in reports]
         table = self.query_one("#report-list", DataTable)
         newest_complete = next((r.id for r in reports if r.status is ReportStatus.COMPLETE), None)
+        self.show_staleness()
         keep = select or self.current or newest_complete or (reports[0].id if reports else None)
         table.clear()
         for info in reports:
             status = info.status.value
             if self.running_id == info.id and info.status is ReportStatus.RUNNING:
                 status = self.running_status()
-            if (
-                info.status is ReportStatus.COMPLETE
-                and self.data_version is not None
-                and info.is_stale(self.data_version)
-            ):
+            if info.status is ReportStatus.COMPLETE and self.is_stale(info):
                 status = "Complete*"
             table.add_row(
                 self.short_id(info.id),
@@ -236,6 +236,32 @@ class ReportsPane(WorkerErrors, Vertical):
         elif not reports:
             self.current = None
             self.show_empty("No reports yet. Press g to generate one.")
+
+    def is_stale(self, info: ReportInfo | None) -> bool:
+        return info is not None and self.data_version is not None and info.is_stale(self.data_version)
+
+    def show_staleness(self) -> None:
+        """A line above the list while the newest complete report predates the data."""
+        newest = next((r for r in self.reports.values() if r.status is ReportStatus.COMPLETE), None)
+        stale = self.is_stale(newest)
+        self.set_class(stale, "-stale")
+        if newest is not None and stale:
+            self.query_one("#report-stale", Label).update(
+                f"The data changed after the newest report ({self.short_id(newest.id)}): g generates a new one"
+            )
+
+    def watch_data_version(self) -> None:
+        """Imported or cleared (here or by another process): mark the reports that predate the data.
+
+        Only the status cells change: rebuilding the list would load the selected report again.
+        """
+        table = self.query_one("#report-list", DataTable)
+        for info in self.reports.values():
+            if info.status is ReportStatus.COMPLETE and info.id in table.rows:
+                table.update_cell(info.id, self.status_column, "Complete*" if self.is_stale(info) else "Complete")
+        self.show_staleness()
+        if self._shown is not None:
+            self.update_line(self._shown)
 
     @on(DataTable.RowHighlighted, "#report-list")
     def list_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -335,13 +361,13 @@ class ReportsPane(WorkerErrors, Vertical):
 
     @on(RowTable.Moved, "#report-table")
     def moved(self, event: RowTable.Moved) -> None:
+        self._shown = event.shown
+        self.update_line(event.shown)
+
+    def update_line(self, shown: Visible) -> None:
         if self.view is None or self.frame is None:
             return
-        shown = event.shown
-        info = self.reports.get(self.current or "")
-        stale = ""
-        if info and self.data_version is not None and info.is_stale(self.data_version):
-            stale = " · stale (data changed)"
+        stale = " · stale (data changed)" if self.is_stale(self.reports.get(self.current or "")) else ""
         if shown.total is None:
             rows = "loading…"
         elif shown.total == 0:

@@ -12,7 +12,7 @@ from textual.worker import Worker, WorkerState
 
 from storemon_tui.db.database import Database
 from storemon_tui.display import DAY_NAMES, format_ts_us
-from storemon_tui.report.store_detail import StoreDetail, load_store_detail
+from storemon_tui.report.store_detail import StoreDetail, describe_now, load_store_detail, local_instant
 from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.widgets.common import copy_store_id
 from storemon_tui.tui.widgets.timeline import Timeline
@@ -47,6 +47,7 @@ class StoreScreen(Screen[None]):
             yield Static("", id="store-hours")
             yield Static("", id="store-totals")
             yield DataTable(id="store-polls", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="store-now")
         yield Timeline(id="store-timeline")
         yield Footer(show_command_palette=False)
 
@@ -77,7 +78,14 @@ class StoreScreen(Screen[None]):
         self.query_one("#store-hours", Static).update("\n".join(hours))
         self.query_one("#store-totals", Static).update(self.totals_text(d))
         self.show_polls(d)
-        self.query_one(Timeline).set_data(d.days, d.slots)
+        self.query_one("#store-now", Label).update(plain_text(describe_now(d)))
+        since = d.current.since_us if d.current is not None else None
+        self.query_one(Timeline).set_data(
+            d.days,
+            d.slots,
+            now=local_instant(d, d.now_us),
+            since=local_instant(d, since) if since is not None else None,
+        )
 
     def show_polls(self, d: StoreDetail) -> None:
         """The latest polls in local time: the header carries the year (the values too if they span two)."""

@@ -30,6 +30,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import Worker
 
+from storemon_tui.display import fit_cells
 from storemon_tui.paging import Fetch, Page, RowSource, RowWindow
 from storemon_tui.safe_text import visible
 from storemon_tui.tui.widgets.common import WorkerErrors
@@ -208,14 +209,13 @@ class RowTable(WorkerErrors, ScrollView, can_focus=True, inherit_bindings=False)
         self.window.clear()
         self.source = source
         columns = source.columns if source is not None else ()
-        new_labels = tuple(labels) if labels is not None else columns
-        if (new_labels, right) != (self.labels, self.right) or not keep_position:
-            self.labels, self.right = new_labels, right
-            least = list(widths) + [0] * (len(self.labels) - len(widths))
-            self.widths = [
-                max(max(cell_len(line) for line in label.split("\n")), width)
-                for label, width in zip(self.labels, least, strict=False)
-            ]
+        self.labels = tuple(labels) if labels is not None else columns
+        self.right = right
+        least = list(widths) + [0] * (len(self.labels) - len(widths))
+        self.widths = [
+            max(max(cell_len(line) for line in label.split("\n")), width)
+            for label, width in zip(self.labels, least, strict=False)
+        ]
         if not keep_position:
             self.cursor_row = 0
             self.scroll_to(0, 0, animate=False, force=True)
@@ -284,12 +284,15 @@ class RowTable(WorkerErrors, ScrollView, can_focus=True, inherit_bindings=False)
         self._pending = None
         page = message.page
         self._empty = message.fetch if not page.rows and message.fetch.near is not None else None
+        first = self.window.total is None
         self.window.add(page, int(self.scroll_y), self.rows_height)
         self._measure(page)
         self._update_virtual_size()
         clamped = self._clamp(self.cursor_row)
         if clamped != self.cursor_row:
             self.cursor_row = clamped
+        elif first:
+            self._scroll_to_cursor()  # moved before there were rows (PgDn at start-up): the view follows now
         self.refresh()
         self._post_moved()
         self._request_rows()
@@ -444,7 +447,7 @@ class RowTable(WorkerErrors, ScrollView, can_focus=True, inherit_bindings=False)
         width = self.widths[column]
         text = visible(text)
         if cell_len(text) > width:
-            text = set_cell_size(text, width - 1) + "…"
+            text = fit_cells(text, width)
         elif column in self.right:
             text = " " * (width - cell_len(text)) + text
         else:
@@ -463,10 +466,21 @@ class RowTable(WorkerErrors, ScrollView, can_focus=True, inherit_bindings=False)
             segments.append(self._cell(text, column, chosen))
         return Strip(segments)
 
+    def row_component(self, row: tuple[str, ...]) -> str | None:
+        """A component class styling a whole row by its values (None: the stripes alone).
+
+        Subclasses that colour rows by state declare the class in ``COMPONENT_CLASSES``;
+        the colour must never be the only sign of the state (``NO_COLOR``): a cell says it too.
+        """
+        return None
+
     def _row_line(self, index: int, base: Style) -> Strip:
         row = self.window.row(index)
         stripe = "rowtable--odd-row" if index % 2 else "rowtable--even-row"
         style = base + self.get_component_rich_style(stripe)
+        component = self.row_component(row) if row is not None else None
+        if component is not None:
+            style += self.get_component_rich_style(component)
         cursor = style + self.get_component_rich_style("rowtable--cursor")
         on_row = index == self.cursor_row
         if row is None:

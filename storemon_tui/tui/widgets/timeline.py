@@ -1,6 +1,8 @@
-"""A week of one store drawn as coloured cells: one row per local day."""
+"""A week of one store drawn as coloured cells: one row per local day, "now" and the current run marked."""
 
 from __future__ import annotations
+
+from datetime import date, datetime
 
 import numpy as np
 from rich.text import Text
@@ -31,6 +33,31 @@ def cell_minutes_for(width: int) -> int:
     return CELL_MINUTES[-1]
 
 
+def now_marker(days: list[date], now: datetime, since: datetime | None, minutes: int, room: int) -> str:
+    """The line under the last day: ``▲`` under now's cell and the current run drawn back to its start.
+
+    ``╰───▲ now 13:12``: the run began at ``╰`` (``◀`` when it began before
+    that day), both in the store's local time. ``room`` is the columns there
+    are for cells; the words go right of ``▲``, else left of the run, else nowhere.
+    """
+    cells = 24 * 60 // minutes
+    last = days[-1] if days else now.date()
+    at = (now.hour * 60 + now.minute) // minutes if now.date() == last else cells
+    at = min(at, cells - 1)  # midnight ends the last day's row
+    line = [" "] * at + ["▲"]
+    if since is not None and since < now:
+        start = 0 if since.date() < last else (since.hour * 60 + since.minute) // minutes
+        if start < at:
+            line[start:at] = ["◀" if since.date() < last else "╰"] + ["─"] * (at - start - 1)
+    words = f"now {now:%H:%M}"
+    if at + 2 + len(words) <= room:
+        return "".join(line) + " " + words
+    first = next((i for i, ch in enumerate(line) if ch != " "), at)
+    if first >= len(words) + 1:
+        return " " * (first - len(words) - 1) + words + " " + "".join(line[first:])
+    return "".join(line)
+
+
 def cell_states(slots: np.ndarray, minutes: int) -> np.ndarray:
     """``(days, cells)`` state per cell, so that every outage shows, however short:
 
@@ -57,19 +84,25 @@ class Timeline(Widget):
         "timeline--nodata",
         "timeline--closed",
         "timeline--axis",
+        "timeline--now",
     }
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.days: list = []
         self.slots: np.ndarray | None = None
+        self.now: datetime | None = None
+        self.since: datetime | None = None
 
-    def set_data(self, days: list, slots: np.ndarray) -> None:
-        self.days, self.slots = days, slots
+    def set_data(
+        self, days: list, slots: np.ndarray, *, now: datetime | None = None, since: datetime | None = None
+    ) -> None:
+        """The week's slots; ``now`` and ``since`` (local instants) mark now and the current run."""
+        self.days, self.slots, self.now, self.since = days, slots, now, since
         self.refresh(layout=True)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self.days) + 2 if self.slots is not None else 1
+        return len(self.days) + 2 + (self.now is not None) if self.slots is not None else 1
 
     def render(self) -> Text:
         if self.slots is None or not self.days:
@@ -102,6 +135,10 @@ class Timeline(Widget):
             for state in row.tolist():
                 text.append(GLYPHS[state], style=styles[state])
             text.append("\n")
+        if self.now is not None:
+            room = (self.content_size.width or 80) - LABEL_WIDTH
+            marker = now_marker(self.days, self.now, self.since, minutes, room)
+            text.append(" " * LABEL_WIDTH + marker + "\n", style=self.get_component_rich_style("timeline--now"))
         legend = Text(" " * LABEL_WIDTH)
         for state in LEGEND:
             legend.append(GLYPHS[state], style=styles[state])
