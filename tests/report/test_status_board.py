@@ -112,3 +112,19 @@ def test_the_silent_threshold_lives_in_the_database(db) -> None:
         assert silent_minutes(conn) == DEFAULT_SILENT_MINUTES  # not ours: the default, not a crash
     with pytest.raises(ValueError):
         save_silent_minutes(db, 0)
+
+
+def test_the_worked_example_as_the_status_pane_shows_it() -> None:
+    # Store A of spec/status.md (and of the README): inactive but closed now, so not DOWN; polled
+    # 1.25 h ago (< 2 h), so not SILENT; no previous week, so not WORSE: "ok". The spec's values,
+    # since_utc to the minute without the year (it is now's year), empty ones as "—".
+    from tests.report.report_helpers import make_input, us
+
+    inp = make_input(
+        polls=[("A", "2023-01-23T13:00:00Z", "inactive"), ("A", "2023-01-23T15:14:00Z", "active")]
+        + [("A", "2023-01-23T16:15:00Z", "inactive")],
+        hours=[("A", 0, "09:00", "12:00")],
+        zones={"A": "America/New_York"},
+    )
+    board = StatusBoard(compute_status(inp, us("2023-01-23T17:30:00Z")))
+    assert board.view().window(0, 1).rows == [("ok", "A", "no", "down", "1.26", "01-23 15:44", "1.25", "58.06", "—")]

@@ -68,6 +68,25 @@ async def test_hostile_store_ids_are_shown_escaped_in_the_data_pane(
 
 
 @async_test
+async def test_hostile_store_ids_are_shown_escaped_in_the_status_pane(
+    hostile_db, hostile_shown: dict[str, str], terminal_safe, start_app
+) -> None:
+    async with start_app(hostile_db, offer_sample=False, size=(120, 30)) as pilot:
+        app = pilot.app
+        table = app.status_pane.table
+        await wait_for(pilot, lambda: table.total == len(hostile_shown), what="the status rows")
+        await rows_loaded(pilot, table)
+        await pilot.pause()
+        assert {app.status_pane.view.store_id(i) for i in range(len(hostile_shown))} == set(hostile_shown)
+        screen = screen_text(app)
+        terminal_safe(screen)
+        for shown in hostile_shown.values():
+            assert shown in screen
+        for text in ("[/x]", "[red]x", "[@click=app.quit]x"):
+            assert text in screen  # shown as typed, never as markup
+
+
+@async_test
 async def test_import_preview_problems_and_notifications_are_escaped(
     empty_db, tmp_path: Path, hostile_shown: dict[str, str], terminal_safe, start_app
 ) -> None:

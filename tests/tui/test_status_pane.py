@@ -7,14 +7,18 @@ arithmetic in its docstring) is imported from CSV files into a tmp database.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
+import threading
 import time
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from textual.widgets import ProgressBar
 
 from storemon_tui.db import open_database
+from storemon_tui.errors import Cancelled
 from storemon_tui.report.jobs import ReportJobs, ReportStatus
 from storemon_tui.tui.app import VERSION_POLL_S, StoremonApp
 from storemon_tui.tui.panes.status_pane import parse_silent_threshold, threshold_text
@@ -224,3 +228,47 @@ def test_now_marker_draws_the_run_back_to_its_start() -> None:
     # Midnight: now ends the last day's row.
     assert now_marker(days, datetime(2023, 1, 26, 0, 0), None, 60, 30).endswith("▲")
     assert len(now_marker(days, datetime(2023, 1, 26, 0, 0), None, 60, 30)) == 24
+
+
+@pytest.fixture
+def stepped_status(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """The fleet status reports 0 %, 10 %, … 90 %, 0.2 s apart, then waits for the event (or a cancel)."""
+    import storemon_tui.report.pipeline as pipeline
+
+    release = threading.Event()
+    real = pipeline.run_status
+
+    def stepped(conn, as_of_us, *, progress=None, should_cancel=None, timings=None):
+        for step in range(10):
+            if should_cancel is not None and should_cancel():
+                raise Cancelled()
+            if progress is not None:
+                progress(step / 10)
+            time.sleep(0.2)
+        while not release.wait(0.05):
+            if should_cancel is not None and should_cancel():
+                raise Cancelled()
+        return real(conn, as_of_us, progress=progress, should_cancel=should_cancel, timings=timings)
+
+    monkeypatch.setattr(pipeline, "run_status", stepped)
+    return release
+
+
+@async_test
+async def test_the_status_shows_its_progress_and_esc_cancels_it(fleet_db, stepped_status: threading.Event) -> None:
+    app = StoremonApp(fleet_db)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.status_pane
+        bar = app.query_one("#status-bar", ProgressBar)
+        await wait_for(pilot, lambda: (bar.percentage or 0) >= 0.3, what="progress")
+        assert pane.computing and pane.has_class("-running")
+        assert re.match(r"Computing the fleet status · \d+%", label_text(app, "#status-progress-label"))
+        await wait_for(pilot, lambda: app.focused is pane.table, what="focus")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not pane.computing, what="cancelled")
+        assert status_line(app) == "Cancelled · r computes the fleet status again"
+        assert pane.board is None and not pane.has_class("-running")
+        stepped_status.set()
+        await pilot.press("r")
+        await status_shown(pilot)
+        assert [row[1] for row in await rows_loaded(pilot, pane.table)] == list(WORST_FIRST)
