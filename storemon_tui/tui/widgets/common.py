@@ -48,6 +48,10 @@ class WorkerErrors(MessagePump):
                 self.app.notify(
                     describe_error(worker.error), title=worker.description or "Error", severity="error", timeout=8
                 )
+        elif event.state is WorkerState.CANCELLED:
+            # Worker.cancel() on a thread worker cancels the task awaiting the thread at once: the
+            # state is CANCELLED before the thread notices and raises Cancelled (if it ever does).
+            self.worker_cancelled(worker)
         elif event.state is WorkerState.SUCCESS:
             self.worker_done(worker)
 
@@ -58,7 +62,7 @@ class WorkerErrors(MessagePump):
         return False
 
     def worker_cancelled(self, worker: Worker) -> None:
-        pass
+        """The worker was cancelled (its state CANCELLED) or stopped itself by raising Cancelled."""
 
 
 def copy_store_id(node: MessagePump, store_id: str | None) -> None:
