@@ -24,7 +24,7 @@ from storemon_tui.tui.app import VERSION_POLL_S, StoremonApp
 from storemon_tui.tui.panes.status_pane import parse_silent_threshold, threshold_text
 from storemon_tui.tui.screens.dialogs import PromptScreen
 from storemon_tui.tui.screens.store import StoreScreen
-from storemon_tui.tui.widgets.timeline import now_marker
+from storemon_tui.tui.widgets.timeline import LABEL_WIDTH, now_marker
 from tests.report.status_fleet import HOUR, NOW, STATES, WORST_FIRST, write_fleet_csvs
 from tests.tui.tui_helpers import async_test, label_text, rows_loaded, wait_for
 
@@ -111,7 +111,7 @@ async def test_enter_opens_the_store_with_now_and_its_current_run(fleet_db) -> N
         assert label_text(screen, "#store-now") == "Open now · down for 5.5 business hours since 06:30 (12:30 UTC)"
         # Under the last day (30-minute cells at 80 columns): the run from cell 13 (06:30) to now, cell 24.
         timeline = screen.query_one("#store-timeline").render().plain.splitlines()
-        assert timeline[-2] == " " * 10 + " " * 13 + "╰" + "─" * 10 + "▲ now 12:00"
+        assert timeline[-2] == " " * LABEL_WIDTH + " " * 13 + "╰" + "─" * 10 + "▲ now 12:00"
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.focused is app.status_pane.table, what="back on the status table")
 
@@ -158,7 +158,9 @@ async def test_an_import_by_another_process_refreshes_status_header_and_reports(
         rows = await rows_loaded(pilot, app.status_pane.table)
         assert [row[1] for row in rows[:4]] == ["down-forever", "down-long", "down-short", "fine"]
         assert rows[3][0] == "DOWN" and "as of 2023-01-23 19:00 UTC" in status_line(app)
-        await wait_for(pilot, lambda: "now 2023-01-23 19:00:00 UTC" in label_text(app, "#db-summary"), what="header")
+        await wait_for(
+            pilot, lambda: "data up to 2023-01-23 19:00 UTC" in label_text(app, "#db-summary"), what="header"
+        )
         await wait_for(pilot, lambda: app.reports_pane.has_class("-stale"), what="stale reports")
         assert "The data changed after the newest report" in label_text(app, "#report-stale")
         assert app.status_pane.board.now_us == NOW + HOUR
