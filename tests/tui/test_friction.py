@@ -14,6 +14,8 @@ async def test_y_copies_the_selected_store_id(sample_db, start_app) -> None:
     ReportJobs(sample_db).run()
     async with start_app(sample_db) as pilot:
         app = pilot.app
+        await pilot.press("2")  # the app opens on Status
+        await wait_for(pilot, lambda: app.focused is app.data_pane.table, what="the Data pane")
         # Data pane: the store of the polls row under the cursor.
         await wait_for(pilot, lambda: app.data_pane.table.cursor_data is not None, what="first row")
         store = app.data_pane.table.cursor_data[0]
@@ -144,6 +146,8 @@ async def test_the_footer_shows_the_keys_of_the_open_dialog(sample_db, start_app
 
     async with start_app(sample_db) as pilot:
         app = pilot.app
+        await pilot.press("2")  # the app opens on Status
+        await wait_for(pilot, lambda: app.focused is app.data_pane.table, what="the Data pane")
         assert "Table" in footer_keys(app)  # the Data pane's
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ClearScreen), what="clear dialog")
@@ -166,6 +170,8 @@ async def test_clear_with_a_filter_offers_just_the_filtered_stores_rows(sample_d
     polls = Pager(sample_db, "polls", store_filter=store).total()
     async with start_app(sample_db) as pilot:
         app = pilot.app
+        await pilot.press("2")  # the app opens on Status
+        await wait_for(pilot, lambda: app.focused is app.data_pane.table, what="the Data pane")
         await pilot.press("slash", *store, "enter")
         await wait_for(pilot, lambda: f"store_id '{store}' · rows 1–" in label_text(app, "#data-status"))
         await pilot.press("c")
@@ -200,6 +206,8 @@ async def test_clear_offers_retention_keep_days_and_keep_reports(sample_db, star
     assert expected > 0
     async with start_app(sample_db) as pilot:
         app = pilot.app
+        await pilot.press("2")  # the app opens on Status
+        await wait_for(pilot, lambda: app.focused is app.data_pane.table, what="the Data pane")
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ClearScreen), what="clear dialog")
         await pilot.press("p")
