@@ -9,18 +9,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from storemon_tui import __version__
 from storemon_tui.errors import Cancelled, StoremonError
 from storemon_tui.headless.arguments import add_unattended_arguments, check_unattended_usage, watch_options
+from storemon_tui.headless.ctrl_c import CtrlCFlag, HeldCtrlC
 from storemon_tui.safe_text import echo, visible, visible_lines
 
 if TYPE_CHECKING:
@@ -119,6 +118,17 @@ def _add_retention_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; Ctrl-C is held from the first line on (see ``headless/ctrl_c.py``)
+    until the command is set to stop safely: an import takes it over as its stop flag,
+    the other commands raise it once their start-up imports are done."""
+    held = HeldCtrlC().hold()
+    try:
+        return _main(argv, held)
+    finally:
+        held.restore()
+
+
+def _main(argv: Sequence[str] | None, held: HeldCtrlC) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     headless = bool(args.import_files or args.export or args.status or args.prune)
@@ -138,11 +148,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         from storemon_tui.headless.check import run_check
 
+        held.release()
         return run_check(args.db, args.max_age)
     from storemon_tui.headless import log
 
     log.configure(args.log_format)
     try:
+        if not args.import_files:
+            held.release()  # a Ctrl-C during start-up raises here, outside any import
         if args.watch is not None:
             from storemon_tui.headless.watch import run_watch
 
@@ -151,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not _on_a_terminal():
                 parser.exit(EXIT_USAGE, f"{parser.prog}: {NO_TERMINAL}\n")
             return _run_app(args.db)
-        return _run_headless(args)
+        return _run_headless(args, held)
     except KeyboardInterrupt:
         log.error("interrupted", "storemon: interrupted; the database is unchanged by the interrupted step")
         return EXIT_INTERRUPTED
@@ -170,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def _run_headless(args: argparse.Namespace) -> int:
+def _run_headless(args: argparse.Namespace, held: HeldCtrlC) -> int:
     from storemon_tui.headless import log
 
     as_of_us: int | None = args.as_of_us
@@ -178,10 +191,14 @@ def _run_headless(args: argparse.Namespace) -> int:
     try:
         code = EXIT_OK
         if args.import_files:
-            with _CtrlCFlag() as interrupted:
+            with CtrlCFlag(held) as interrupted:
+                # Imported while Ctrl-C is a flag, before any reading thread starts (module docstring).
                 from storemon_tui.ingest.prepare import ReadAhead
                 from storemon_tui.paths import import_arguments
 
+                if interrupted.is_set():  # pressed while the CLI started: start nothing
+                    log.error("interrupted", "storemon: interrupted; nothing was imported")
+                    return EXIT_INTERRUPTED
                 with ReadAhead(
                     import_arguments(args.import_files),
                     skip_invalid=args.skip_invalid,
@@ -218,45 +235,6 @@ def _run_headless(args: argparse.Namespace) -> int:
     finally:
         if db is not None:
             db.dispose()
-
-
-class _CtrlCFlag:
-    """Ctrl-C as a flag instead of an exception while files are imported.
-
-    Imports read files in background threads that import modules too. A
-    ``KeyboardInterrupt`` raised at an arbitrary point of the main thread
-    could land inside Python's import machinery and leave a module lock
-    held, hanging the process. As a flag it is looked at only where
-    stopping is safe: while waiting for a file to be read, and between the
-    writer's batches, whose transaction then rolls back. A second Ctrl-C
-    raises at once, e.g. while the database itself keeps us waiting on a lock.
-    """
-
-    def __enter__(self) -> threading.Event:
-        from storemon_tui.headless import log
-
-        self.log = log  # bound now: the signal handler must not import (see above)
-        self.event = threading.Event()
-        self.installed = False
-        self.previous: Callable[[int, FrameType | None], Any] | int | None = None
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
-        ):
-            self.previous = signal.signal(signal.SIGINT, self._first_press)
-            self.installed = True
-        return self.event
-
-    def _first_press(self, _signum: int, _frame: object) -> None:
-        self.event.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        # The blank line ends a progress line (text on a terminal only: JSON never shows progress).
-        blank = "" if self.log.json_logs() else "\n"
-        self.log.warning("stopping", f"{blank}storemon: stopping after the current step (Ctrl-C again to stop at once)")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.installed:
-            signal.signal(signal.SIGINT, self.previous if self.previous is not None else signal.default_int_handler)
 
 
 def _parse_as_of(parser: argparse.ArgumentParser, text: str) -> int:
@@ -340,7 +318,7 @@ def _prune(db: Database, keep_days: int | None, keep_reports: int | None) -> Non
     if keep_days is not None:
         line = _ProgressLine(sys.stderr, "pruning polls")
         try:
-            with _CtrlCFlag() as interrupted:
+            with CtrlCFlag() as interrupted:
                 pruned = prune_polls(db, keep_days, progress=line.fraction, should_cancel=interrupted.is_set)
         finally:
             line.clear()

@@ -213,6 +213,59 @@ def test_ctrl_c_at_any_moment_of_an_import_exits_130_cleanly(tmp_path: Path, sta
                     assert conn.execute("SELECT count(*) FROM store_timezone").fetchone()[0] in (0, 500)
 
 
+@pytest.mark.parametrize(
+    ("command", "line"),
+    [
+        (["--import"], "storemon: interrupted; nothing was imported"),
+        (["--export", "-"], "storemon: interrupted; the database is unchanged by the interrupted step"),
+    ],
+    ids=["import", "export"],
+)
+def test_ctrl_c_while_the_cli_starts_up_is_held_then_stops_it(
+    invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], line: str
+) -> None:
+    """A Ctrl-C while the CLI parses its arguments and imports its modules is held, not raised there.
+
+    Raised wherever the main thread was, it could land inside Python's import
+    machinery: in the callback that drops a module lock it was printed as
+    "Exception ignored ... KeyboardInterrupt" and lost, and it could leave the
+    global import lock held, so the import's reading threads blocked on their
+    first import and the CLI hung (the subprocess test above, now and then).
+    Here the press comes at a known moment of start-up: the start-up must go
+    on, then an import stops before it reads or opens anything, an export
+    before it starts. 130 and one line either way.
+    """
+    import signal
+
+    from storemon_tui.headless import log
+
+    polls = tmp_path / "polls.csv"
+    polls.write_text(POLLS + "0012,2023-01-22 12:00:00 UTC,active\n")
+    db = tmp_path / "held.sqlite3"
+    configure = log.configure
+    steps: list[str] = []
+
+    def pressed_during_start_up(*args: object, **kwargs: object) -> None:
+        signal.raise_signal(signal.SIGINT)  # its Python handler runs before this call returns
+        steps.append("start-up went on")
+        configure(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(log, "configure", pressed_during_start_up)
+    previous = signal.signal(
+        signal.SIGINT, signal.default_int_handler
+    )  # as in a terminal, even if run in the background
+    try:
+        code, out, err = invoke("--db", db, *command, *([polls] if command == ["--import"] else []))
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C was raised in the middle of the CLI's start-up")
+    finally:
+        after = signal.signal(signal.SIGINT, previous)
+    assert steps == ["start-up went on"]
+    assert (code, out, err.strip()) == (130, "", line)
+    assert after is signal.default_int_handler  # the CLI put back the handler it found
+    assert not db.exists()
+
+
 def test_import_takes_a_directory_or_a_quoted_glob_as_the_app_does(invoke, tmp_path: Path) -> None:
     """``--import DIR`` and ``--import 'dir/*.csv'`` (no shell expanding it) import the CSV files there."""
     folder = tmp_path / "drop"
