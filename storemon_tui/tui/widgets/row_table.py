@@ -185,6 +185,8 @@ class RowTable(WorkerErrors, ScrollView, can_focus=True, inherit_bindings=False)
         self.widths: list[int] = []
         self._generation = 0
         self._pending: Fetch | None = None
+        self._asked_meanwhile = False
+        """Rows were wanted while a fetch was pending (its result may not cover them)."""
         self._empty: Fetch | None = None
         """A read-on that found nothing: not asked again until the rows change."""
         self._shown: Visible | None = None
@@ -206,6 +208,7 @@ class RowTable(WorkerErrors, ScrollView, can_focus=True, inherit_bindings=False)
         ``keep_position`` keeps the cursor and scroll position (the same table, reloaded)."""
         self._generation += 1
         self._pending = self._empty = None
+        self._asked_meanwhile = False
         self.window.clear()
         self.source = source
         columns = source.columns if source is not None else ()
@@ -263,7 +266,10 @@ class RowTable(WorkerErrors, ScrollView, can_focus=True, inherit_bindings=False)
     # -- fetching rows -------------------------------------------------------------------
 
     def _request_rows(self) -> None:
-        if self.source is None or self._pending is not None:
+        if self.source is None:
+            return
+        if self._pending is not None:
+            self._asked_meanwhile = True  # read after this fetch, even if it fails
             return
         fetch = self.window.wanted(int(self.scroll_y), self.rows_height)
         if fetch is None or fetch == self._empty:
@@ -282,6 +288,7 @@ class RowTable(WorkerErrors, ScrollView, can_focus=True, inherit_bindings=False)
         if message.generation != self._generation:
             return  # rows of a source no longer shown
         self._pending = None
+        self._asked_meanwhile = False  # the request at the end reads whatever is still missing
         page = message.page
         self._empty = message.fetch if not page.rows and message.fetch.near is not None else None
         first = self.window.total is None
@@ -298,8 +305,15 @@ class RowTable(WorkerErrors, ScrollView, can_focus=True, inherit_bindings=False)
         self._request_rows()
 
     def worker_failed(self, worker: Worker, error: BaseException) -> bool:
-        """A failed read is a notification; the next move of the cursor or the view tries again."""
+        """A failed read is a notification; the next move of the cursor or the view tries again.
+
+        A move made while the failed read was running is such a next move: it is read now
+        (else the table would wait, rows missing, for yet another move).
+        """
         self._pending = None
+        if self._asked_meanwhile:
+            self._asked_meanwhile = False
+            self._request_rows()
         return False
 
     def _measure(self, page: Page) -> None:
