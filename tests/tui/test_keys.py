@@ -59,11 +59,13 @@ async def test_table_keys_work_during_start_up(sample_db, slow_summary: threadin
         table = app.query_one("#status-table")
         await wait_for(pilot, lambda: app.focused is table, what="table focus before the summary")
         assert app.summary is None
+        # One screen as it is when the key is pressed (the status's progress row may still take a line).
+        screen_rows = table.rows_height
         await pilot.press("pagedown")
         slow_summary.set()
         await wait_for(pilot, lambda: app.summary is not None and table.total is not None, what="summary, status")
         await pilot.pause(0.3)
-        assert table.cursor_row == table.rows_height and app.focused is table
+        assert table.cursor_row == screen_rows > 0 and app.focused is table
 
 
 @async_test
