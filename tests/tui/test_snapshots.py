@@ -15,7 +15,7 @@ from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.screens.dialogs import ConfirmScreen
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
-from tests.tui.tui_helpers import SIZE, label_text, wait_for
+from tests.tui.tui_helpers import SIZE, label_text, settle, wait_for
 
 pytestmark = pytest.mark.usefixtures("stable_screen")
 AS_OF_US = 1_674_670_376_164_735  # 2023-01-25 18:12:56.164735 UTC, the sample's latest poll
@@ -26,6 +26,14 @@ def no_blink(app) -> None:
         field.cursor_blink = False
 
 
+async def still(pilot, pause: float = 0.1) -> None:
+    """Let the app come to rest before the screenshot: no worker running (the once-a-second data
+    version check, a late page), the focus landed, no cursor blinking, one more refresh."""
+    await settle(pilot)
+    no_blink(pilot.app)
+    await pilot.pause(pause)
+
+
 async def ready(pilot) -> None:
     """The Data pane, ready (the app opens on Status)."""
     app = pilot.app
@@ -33,7 +41,7 @@ async def ready(pilot) -> None:
     await pilot.press("2")
     await wait_for(pilot, lambda: "rows 1–" in label_text(app, "#data-status"), what="first rows")
     await wait_for(pilot, lambda: app.focused is not None, what="focus")
-    no_blink(app)
+    await still(pilot)
 
 
 def with_report(db) -> str:
@@ -48,7 +56,7 @@ async def show_report(pilot) -> None:
     await pilot.press("3")
     await wait_for(pilot, lambda: app.reports_pane.frame is not None, what="report view")
     await wait_for(pilot, lambda: app.query_one("#fleet-worst").row_count == 10, what="fleet summary")
-    await pilot.pause(0.1)
+    await still(pilot)
 
 
 async def status_ready(pilot) -> None:
@@ -58,7 +66,7 @@ async def status_ready(pilot) -> None:
     table = app.status_pane.table
     await wait_for(pilot, lambda: table.total is not None and table.row_at(table.shown().bottom - 1), what="rows")
     await wait_for(pilot, lambda: app.focused is table, what="focus")
-    await pilot.pause(0.1)
+    await still(pilot)
 
 
 def test_status_pane(sample_db, snap_compare) -> None:
@@ -75,7 +83,7 @@ def test_status_drilldown_marks_now_and_the_current_run(sample_db, snap_compare)
         await wait_for(
             pilot, lambda: isinstance(app.screen, StoreScreen) and app.screen.detail is not None, what="drill-down"
         )
-        await pilot.pause(0.1)
+        await still(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -94,8 +102,7 @@ def test_import_pane_preview(empty_db, snap_compare) -> None:
         await wait_for(pilot, lambda: app.focused is field)
         field.value = "sample_data/"
         await wait_for(pilot, lambda: "time zones" in label_text(app, "#import-files"), what="preview")
-        no_blink(app)
-        await pilot.pause(0.1)
+        await still(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -105,7 +112,7 @@ def test_empty_database_offer(empty_db, snap_compare) -> None:
 
     async def run_before(pilot) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="offer")
-        await pilot.pause(0.1)
+        await still(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -129,7 +136,7 @@ def test_store_drilldown(sample_db, snap_compare) -> None:
         await wait_for(
             pilot, lambda: isinstance(app.screen, StoreScreen) and app.screen.detail is not None, what="drill-down"
         )
-        await pilot.pause(0.1)
+        await still(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -141,7 +148,7 @@ def test_clear_confirmation(sample_db, snap_compare) -> None:
         await ready(pilot)
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
-        await pilot.pause(0.1)
+        await still(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -153,6 +160,6 @@ def test_help_screen(sample_db, snap_compare) -> None:
         await ready(pilot)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
-        await pilot.pause(0.2)
+        await still(pilot, 0.2)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

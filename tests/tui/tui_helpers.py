@@ -37,13 +37,17 @@ def count(db: Database, table: str) -> int:
 
 
 async def settle(pilot, timeout: float = TIMEOUT) -> None:
-    """Wait until no worker of the app is running and the app has handled what they posted.
+    """Wait until no worker of the app is running, the app has handled what they posted,
+    and the focus has landed in the pane shown.
 
     A worker hands its result to the app as a message, whose handler may start the
     next worker (the summary starts the data pane's first page, an import the
     summary's refresh), so this waits for the workers, lets the app handle its
-    messages, and repeats until nothing is left running. Timers that have not
-    fired yet (the debounced filter and preview) are not waited for.
+    messages, and repeats until nothing is left running. Switching panes moves the
+    focus after the next refresh (``call_after_refresh``): a key pressed before
+    that reaches the app, not the pane (the empty database's start-up switches to
+    the Import pane, whose F4 was then lost now and then), so this waits for it too.
+    Timers that have not fired yet (the debounced filter and preview) are not waited for.
     """
     app = pilot.app
     deadline = time.monotonic() + timeout
@@ -54,8 +58,25 @@ async def settle(pilot, timeout: float = TIMEOUT) -> None:
             running = ", ".join(worker.description or worker.name for worker in app.workers)
             raise AssertionError(f"workers still running after {timeout:.0f} s: {running}") from None
         await pilot.pause()
-        if not app.workers:
+        if app.workers:
+            continue
+        if focus_settled(app):
             return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the focus did not land in the pane shown within {timeout:.0f} s: {app.focused}")
+        await pilot.pause(0.02)
+
+
+def focus_settled(app) -> bool:
+    """True when a dialog is up, or when the main screen's focus is inside the pane shown."""
+    main = getattr(app, "main_screen", None)
+    if main is None or app.screen is not main:
+        return True
+    focused = main.focused
+    if focused is None:
+        return False
+    active = main.query_one("#panes").active
+    return main.query_one(f"#panes #{active}") in focused.ancestors_with_self
 
 
 async def _all_done(workers: list[Worker]) -> None:
