@@ -117,6 +117,20 @@ async def test_enter_opens_the_store_with_now_and_its_current_run(fleet_db) -> N
 
 
 @async_test
+async def test_y_copies_the_selected_store_id_from_the_status_table(fleet_db) -> None:
+    """As in the Data and Reports tables: the whole id, also when a narrow terminal cuts it on screen."""
+    app = StoremonApp(fleet_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await status_shown(pilot)
+        await pilot.press("down", "y")  # the second row: down-long
+        assert app.clipboard == "down-long"
+        await pilot.press("slash", *"silent", "enter")
+        await wait_for(pilot, lambda: app.status_pane.table.total == 2, what="filtered rows")
+        await pilot.press("home", "y")
+        assert app.clipboard == "silent-5h"  # the longest silence first
+
+
+@async_test
 async def test_the_status_filter_is_its_own(fleet_db) -> None:
     app = StoremonApp(fleet_db)
     async with app.run_test(size=SIZE) as pilot:

@@ -41,7 +41,7 @@ from storemon_tui.report.status_board import (
 from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.messages import StoreRequested
 from storemon_tui.tui.screens.dialogs import PromptScreen
-from storemon_tui.tui.widgets.common import TextField, WorkerErrors
+from storemon_tui.tui.widgets.common import TextField, WorkerErrors, copy_store_id
 from storemon_tui.tui.widgets.job_progress import BEAT, ProgressTracker
 from storemon_tui.tui.widgets.row_table import RowTable, Visible
 
@@ -88,6 +88,7 @@ class StatusPane(WorkerErrors, Vertical):
     BINDINGS = [
         Binding("slash,f", "focus_filter", "Filter", key_display="/", id="status.filter"),
         Binding("o", "open_store", "Store", id="status.store"),
+        Binding("y", "copy_id", "Copy store id", show=False, id="status.copy"),
         Binding("h", "silent_threshold", "Silent after…", id="status.silent"),
         Binding("r,f5", "refresh", "Refresh", id="status.refresh"),
     ]
@@ -338,6 +339,16 @@ class StatusPane(WorkerErrors, Vertical):
     def action_open_store(self) -> None:
         if self.table.cursor_data is not None:
             self.request_store(self.table.cursor_row)
+
+    def selected_store(self) -> str | None:
+        """The whole id of the store under the cursor (the cell may show it cut), or None."""
+        index = self.table.cursor_row
+        if self.view is None or self.table.cursor_data is None or index >= self.view.total():
+            return None
+        return self.view.store_id(index)
+
+    def action_copy_id(self) -> None:
+        copy_store_id(self, self.selected_store())
 
     def request_store(self, index: int) -> None:
         """The store's drill-down, as of the status's now (its numbers are the row's)."""
