@@ -24,6 +24,7 @@ def summary_fields(summary: ImportSummary) -> dict[str, Any]:
         "inserted": summary.inserted,
         "replaced": summary.replaced,
         "changed": summary.changed,
+        "unchanged": summary.unchanged,
         "duplicates": summary.duplicates,
         "rejected": summary.rejected,
         "rejects_path": str(summary.rejects_path) if summary.rejects_path else None,

@@ -35,9 +35,11 @@ class ImportSummary:
     rows_read: int
     inserted: int = 0
     replaced: int = 0
-    """Polls: rows whose key already existed. Hours: old rows removed. Zones: stores re-zoned."""
+    """Polls: rows whose key already existed. Hours: old rows removed. Zones: stores that had a zone."""
     changed: int = 0
-    """Polls only: replaced rows whose status actually changed."""
+    """What really changed of what was there: polls whose status, stores whose hours or zone is another now."""
+    unchanged: int = 0
+    """What was there already exactly so (polls, or stores for hours and zones): a re-import changes nothing."""
     duplicates: int = 0
     """Rows superseded by a later row with the same key in the same file."""
     rejected: int = 0
@@ -56,22 +58,25 @@ class ImportSummary:
         Re-importing an hourly file that is already in the database changes
         nothing, so it must not mark every existing report as stale.
         """
-        if self.kind is FileKind.POLLS:
-            return bool(self.inserted or self.changed)
-        return bool(self.inserted or self.replaced)
+        if self.kind is FileKind.HOURS:
+            return self.stores > self.unchanged  # a new store's hours, or other hours
+        return bool(self.inserted or self.changed)
 
     def describe(self) -> str:
         """One line for a terminal or a notification."""
         parts = [f"{visible(self.path)}: {self.kind.value}", f"{self.rows_read:,} rows read"]
         if self.kind is FileKind.HOURS:
-            parts.append(f"{self.inserted:,} rows inserted for {self.stores:,} stores")
-            parts.append(f"{self.replaced:,} old rows replaced")
+            new = self.stores - self.changed - self.unchanged
+            parts.append(
+                f"{self.inserted:,} rows for {self.stores:,} stores "
+                f"({new:,} new, {self.changed:,} changed, {self.unchanged:,} unchanged)"
+            )
         elif self.kind is FileKind.POLLS:
             parts.append(f"{self.inserted:,} inserted")
             parts.append(f"{self.replaced:,} replaced ({self.changed:,} changed status)")
         else:
             parts.append(f"{self.inserted:,} inserted")
-            parts.append(f"{self.replaced:,} replaced")
+            parts.append(f"{self.changed:,} changed, {self.unchanged:,} unchanged")
         if self.duplicates:
             parts.append(f"{self.duplicates:,} duplicate rows in file (last wins)")
         parts.append(
@@ -219,12 +224,15 @@ def _write(writer: Writer, prepared: PreparedFile, keys_of_code: np.ndarray, sum
         summary.inserted = polls.inserted
         summary.replaced = polls.written - polls.inserted
         summary.changed = polls.changed
+        summary.unchanged = summary.replaced - polls.changed
         summary.duplicates = polls.duplicates
     elif prepared.kind is FileKind.HOURS:
         blocks = ((keys_of_code[b["store"]], b["day_of_week"], b["start_us"], b["end_us"]) for b in spool.blocks())
-        summary.replaced = writer.replace_hours(blocks, len(spool))
+        hours = writer.replace_hours(blocks, len(spool))
+        summary.replaced, summary.changed, summary.unchanged = hours.deleted, hours.changed, hours.unchanged
         summary.inserted = len(spool)
     else:
         zones = np.array(prepared.zone_names, dtype=object)
         zoned = writer.upsert_zones(((keys_of_code[b["store"]], zones[b["zone"]]) for b in spool.blocks()), len(spool))
         summary.inserted, summary.replaced, summary.duplicates = zoned.inserted, zoned.replaced, zoned.duplicates
+        summary.changed, summary.unchanged = zoned.changed, zoned.replaced - zoned.changed

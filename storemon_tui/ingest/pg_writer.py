@@ -95,12 +95,13 @@ class PostgresWriter(Writer):
             cursor.execute("SELECT store_id, store_key FROM store WHERE store_id = ANY(%s)", (store_ids,))
             return cursor.fetchall()
 
-    def existing_keys(self, table: str, store_keys: list[int]) -> set[int]:
+    def store_rows(self, table: str, columns: tuple[str, ...], store_keys: list[int]) -> list[tuple]:
         if not store_keys:
-            return set()
+            return []
+        names = ", ".join(("store_key", *columns))
         with self.conn.cursor() as cursor:
-            cursor.execute(f"SELECT store_key FROM {table} WHERE store_key = ANY(%s)", (store_keys,))
-            return {key for (key,) in cursor.fetchall()}
+            cursor.execute(f"SELECT {names} FROM {table} WHERE store_key = ANY(%s)", (store_keys,))
+            return cursor.fetchall()
 
     def insert_rows(self, table: str, columns: tuple[str, ...], rows: Rows, on_conflict: str = "") -> None:
         """COPY into a staging table shaped like the target, then one ``INSERT … SELECT``.

@@ -28,6 +28,7 @@ from storemon_tui.db.database import BUMP_DATA_VERSION_SQL
 from storemon_tui.db.summary_sql import LAST_IMPORT_KEY, set_meta_sql
 from storemon_tui.errors import Cancelled
 from storemon_tui.ingest.polls import PollPacking, SortedPolls
+from storemon_tui.ingest.row_sets import StoreRowSets
 
 ProgressCallback = Callable[[int, int], None]
 Rows = Sequence[Sequence] | np.ndarray
@@ -36,6 +37,7 @@ CancelCheck = Callable[[], bool]
 WHOLE_STORE_TABLE_SHARE = 2
 """A file's store ids are looked up one by one unless this many times their number
 reaches the store table's size; then reading the whole table is cheaper."""
+_HOURS_COLUMNS = ("store_key", "day_of_week", "start_us", "end_us")
 PollMode = Literal["insert", "upsert"]
 """How :class:`SqliteWriter` writes polls: plain inserts (empty table) or an upsert."""
 
@@ -58,7 +60,20 @@ class PollWrite:
 class ZoneWrite:
     inserted: int = 0
     replaced: int = 0
+    """Stores that had a zone already."""
+    changed: int = 0
+    """Of those, the stores whose zone is now another one."""
     duplicates: int = 0
+
+
+@dataclass
+class HoursWrite:
+    deleted: int = 0
+    """Old rows deleted (every old row of the stores the file names)."""
+    changed: int = 0
+    """Stores that had hours and have other hours now."""
+    unchanged: int = 0
+    """Stores that had hours and have exactly the same ones again (a re-import)."""
 
 
 def _never() -> bool:
@@ -134,8 +149,8 @@ class Writer:
         """``(store_id, store_key)`` of those of ``store_ids`` that exist."""
         raise NotImplementedError
 
-    def existing_keys(self, table: str, store_keys: list[int]) -> set[int]:
-        """Those of ``store_keys`` that have a row in ``table`` (a table keyed by ``store_key``)."""
+    def store_rows(self, table: str, columns: tuple[str, ...], store_keys: list[int]) -> list[tuple]:
+        """``(store_key, *columns)`` of every row of ``table`` that belongs to one of ``store_keys``."""
         raise NotImplementedError
 
     def has_rows(self, table: str) -> bool:
@@ -182,29 +197,40 @@ class Writer:
 
     # -- business hours -----------------------------------------------------------------
 
-    def replace_hours(self, blocks: Iterable[tuple[np.ndarray, ...]], total: int) -> int:
-        """Replace all hours of every store in the blocks of ``(keys, day, start_us, end_us)``; return rows deleted.
+    def replace_hours(self, blocks: Iterable[tuple[np.ndarray, ...]], total: int) -> HoursWrite:
+        """Replace all hours of every store in the blocks of ``(keys, day, start_us, end_us)``.
 
         A store's old rows are deleted the first time a block mentions it, so
         its rows from later blocks of the same file are kept. Rows go in
         grouped by store (file order kept within a store), so the
         ``(store_key, day_of_week)`` index grows at its end instead of at
-        random places.
+        random places. The old and new rows are fingerprinted per store
+        (:mod:`~storemon_tui.ingest.row_sets`) to count the stores whose hours really changed.
         """
+        result = HoursWrite()
         had_rows = self.has_rows("business_hours")
+        old = StoreRowSets()
+        new = StoreRowSets(salt=int(old.salt))
         cleared = np.zeros(0, dtype=np.int64)
-        deleted = done = 0
+        done = 0
         for keys, day, start_us, end_us in blocks:
             if had_rows:
-                new = np.setdiff1d(np.unique(keys), cleared, assume_unique=True)
-                deleted += self.delete_store_rows("business_hours", new.tolist())
-                cleared = np.union1d(cleared, new)
+                mentioned = np.setdiff1d(np.unique(keys), cleared, assume_unique=True)
+                rows = self.store_rows("business_hours", _HOURS_COLUMNS[1:], mentioned.tolist())
+                if rows:
+                    table = np.array(rows, dtype=np.int64)
+                    old.add(table[:, 0], [table[:, i] for i in range(1, 4)])
+                result.deleted += self.delete_store_rows("business_hours", mentioned.tolist())
+                cleared = np.union1d(cleared, mentioned)
+            new.add(keys, (day, start_us, end_us))
             order = np.argsort(keys, kind="stable")
-            rows = np.column_stack((keys[order], day[order], start_us[order], end_us[order]))
-            self.insert_rows("business_hours", ("store_key", "day_of_week", "start_us", "end_us"), rows)
+            rows_in = np.column_stack((keys[order], day[order], start_us[order], end_us[order]))
+            self.insert_rows("business_hours", _HOURS_COLUMNS, rows_in)
             done += len(keys)
             self.progress(done, total)
-        return deleted
+        result.unchanged = sum(old.same(new, key) for key in old.stores())
+        result.changed = len(old.counts) - result.unchanged
+        return result
 
     # -- time zones ---------------------------------------------------------------------
 
@@ -212,28 +238,33 @@ class Writer:
         """Set each store's zone from blocks of ``(keys, zones)``: the last row of a store wins."""
         result = ZoneWrite()
         had_rows = self.has_rows("store_timezone")  # a first import looks nothing up
-        seen: set[int] = set()
+        before: dict[int, str] = {}
+        """The zone each store had, for the stores that had one."""
+        after: dict[int, str] = {}
         done = 0
         for keys, zones in blocks:
             # Last row per store wins: take each store's final occurrence.
             _, first_from_end = np.unique(keys[::-1], return_index=True)
             take = np.sort(len(keys) - 1 - first_from_end)
             keys_taken = keys[take].tolist()
-            again = [key for key in keys_taken if key in seen]
+            zones_taken = zones[take].tolist()
+            again = [key for key in keys_taken if key in after]
             result.duplicates += len(keys) - len(take) + len(again)
-            fresh = [key for key in keys_taken if key not in seen]
-            replaced = len(self.existing_keys("store_timezone", fresh)) if had_rows else 0
-            result.replaced += replaced
-            result.inserted += len(fresh) - replaced
-            seen.update(fresh)
+            fresh = [key for key in keys_taken if key not in after]
+            if had_rows:
+                before.update(self.store_rows("store_timezone", ("timezone_str",), fresh))
+            after.update(zip(keys_taken, zones_taken, strict=True))
             self.insert_rows(
                 "store_timezone",
                 ("store_key", "timezone_str"),
-                list(zip(keys_taken, zones[take].tolist(), strict=True)),
+                list(zip(keys_taken, zones_taken, strict=True)),
                 "ON CONFLICT (store_key) DO UPDATE SET timezone_str = excluded.timezone_str",
             )
             done += len(keys)
             self.progress(done, total)
+        result.replaced = len(before)
+        result.inserted = len(after) - result.replaced
+        result.changed = sum(zone != after[key] for key, zone in before.items())
         return result
 
 
@@ -294,13 +325,13 @@ class SqliteWriter(Writer):
             json.dumps(store_ids),
         )
 
-    def existing_keys(self, table: str, store_keys: list[int]) -> set[int]:
+    def store_rows(self, table: str, columns: tuple[str, ...], store_keys: list[int]) -> list[tuple]:
         if not store_keys:
-            return set()
-        rows = self._fetch(
-            f"SELECT store_key FROM {table} WHERE store_key IN (SELECT value FROM json_each(?))", json.dumps(store_keys)
+            return []
+        names = ", ".join(("store_key", *columns))
+        return self._fetch(
+            f"SELECT {names} FROM {table} WHERE store_key IN (SELECT value FROM json_each(?))", json.dumps(store_keys)
         )
-        return {key for (key,) in rows}
 
     def _fetch(self, sql: str, *params: object) -> list[tuple]:
         cursor = self.conn.cursor()

@@ -74,7 +74,7 @@ def test_import_summary_lines(cli, tmp_path: Path) -> None:
     assert len(lines) == 2, result.stderr
     # Zones are written (and reported) before polls, whatever the order given.
     assert re.fullmatch(
-        rf"{re.escape(str(zones))}: time zones, 1 rows read, 1 inserted, 0 replaced, 0 rejected, "
+        rf"{re.escape(str(zones))}: time zones, 1 rows read, 1 inserted, 0 changed, 0 unchanged, 0 rejected, "
         r"ignored column\(s\): 'extra', \d+\.\d\d s",
         lines[0],
     ), lines[0]

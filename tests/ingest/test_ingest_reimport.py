@@ -144,10 +144,52 @@ def test_hours_file_reimported_twice_is_identical(db, csv_file, dump) -> None:
     assert sorted(r[1:] for r in dump(db)["business_hours"]) == first
 
 
+def test_reimporting_the_same_hours_says_nothing_changed_and_leaves_reports_fresh(db, csv_file, dump) -> None:
+    """Every old row is deleted and inserted again, but no store's hours changed: `0 changed`, not stale."""
+    first = import_file(db, csv_file("h.csv", HOURS + "a,0,09:00,17:00\na,0,18:00,20:00\nb,3,10:00,12:00\n"))
+    assert (first.stores, first.changed, first.unchanged) == (2, 0, 0) and first.changed_data
+    assert "3 rows for 2 stores (2 new, 0 changed, 0 unchanged)" in first.describe()
+    before = dump(db)
+    # The same rows in another order: the same hours.
+    again = import_file(db, csv_file("h2.csv", HOURS + "b,3,10:00,12:00\na,0,18:00,20:00\na,0,09:00,17:00\n"))
+    assert (again.replaced, again.changed, again.unchanged) == (3, 0, 2)
+    assert "3 rows for 2 stores (0 new, 0 changed, 2 unchanged)" in again.describe()
+    assert not again.changed_data
+    assert data_version(dump(db)) == data_version(before)
+    # a: one block moved by an hour (changed); b: the same; c: new; a row of b twice is another multiset.
+    other = import_file(
+        db, csv_file("h3.csv", HOURS + "a,0,10:00,17:00\na,0,18:00,20:00\nb,3,10:00,12:00\nc,1,09:00,10:00\n")
+    )
+    assert (other.stores, other.changed, other.unchanged) == (3, 1, 1)
+    assert "4 rows for 3 stores (1 new, 1 changed, 1 unchanged)" in other.describe()
+    assert data_version(dump(db)) == data_version(before) + 1
+    doubled = import_file(db, csv_file("h4.csv", HOURS + "b,3,10:00,12:00\nb,3,10:00,12:00\n"))
+    assert (doubled.changed, doubled.unchanged) == (1, 0)
+
+
+def test_hours_of_one_store_spread_over_spool_blocks_compare_as_one_set(
+    db, csv_file, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store's rows in several blocks of the file: its old rows are compared with all of its new ones."""
+    from storemon_tui.ingest import segments, spool
+
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", 2048)
+    monkeypatch.setattr(spool, "MEMORY_BYTES", 0)
+    rows = [f"s{i % 7},{i % 7},{i // 7:02d}:00,{i // 7:02d}:30" for i in range(7 * 24)]
+    path = csv_file("h.csv", HOURS + "\n".join(rows) + "\n")
+    import_file(db, path)
+    again = import_file(db, csv_file("h2.csv", HOURS + "\n".join(reversed(rows)) + "\n"))
+    assert (again.stores, again.changed, again.unchanged) == (7, 0, 7)
+    rows[-1] = rows[-1].replace(":30", ":45")  # one block of one store
+    changed = import_file(db, csv_file("h3.csv", HOURS + "\n".join(rows) + "\n"))
+    assert (changed.stores, changed.changed, changed.unchanged) == (7, 1, 6)
+
+
 def test_zone_file_upserts_per_store(db, csv_file, dump) -> None:
     import_file(db, csv_file("z1.csv", ZONES + "a,America/Chicago\nb,America/Denver\n"))
     summary = import_file(db, csv_file("z2.csv", ZONES + "b,Europe/Paris\nc,Asia/Tokyo\nc,Asia/Kolkata\n"))
     assert (summary.inserted, summary.replaced, summary.duplicates) == (1, 1, 1)
+    assert (summary.changed, summary.unchanged) == (1, 0)  # b: Denver → Paris
     tables = dump(db)
     ids = dict(tables["store"])
     assert sorted((ids[k], z) for k, z in tables["store_timezone"]) == [
@@ -155,6 +197,23 @@ def test_zone_file_upserts_per_store(db, csv_file, dump) -> None:
         ("b", "Europe/Paris"),
         ("c", "Asia/Kolkata"),
     ]
+
+
+def test_reimporting_the_same_zones_says_0_changed_and_leaves_reports_fresh(db, csv_file, dump) -> None:
+    """Issue 14: an identical zones file said "181 replaced"; it changes nothing, so it says so."""
+    path = csv_file("z.csv", ZONES + "a,America/Chicago\nb,America/Denver\nc,UTC\n")
+    import_file(db, path)
+    before = dump(db)
+    again = import_file(db, path)
+    assert (again.inserted, again.replaced, again.changed, again.unchanged) == (0, 3, 0, 3)
+    assert "0 inserted, 0 changed, 3 unchanged" in again.describe() and "replaced" not in again.describe()
+    assert not again.changed_data
+    assert data_version(dump(db)) == data_version(before)
+    # One store re-zoned, one new: 1 inserted, 1 changed, 1 unchanged of the two that were there.
+    other = import_file(db, csv_file("z2.csv", ZONES + "a,America/Chicago\nb,Europe/Paris\nd,UTC\n"))
+    assert (other.inserted, other.changed, other.unchanged) == (1, 1, 1)
+    assert "1 inserted, 1 changed, 1 unchanged" in other.describe()
+    assert data_version(dump(db)) == data_version(before) + 1
 
 
 STORE_IDS = [
@@ -212,9 +271,10 @@ def test_sample_data_imported_twice_is_identical(db, tmp_path: Path, dump) -> No
         for tables in (first, second):
             tables["business_hours"] = [row[1:] for row in tables["business_hours"]]
     assert tables_without_meta(second) == tables_without_meta(first)
-    # Hours and zones files rewrite their stores' rows (+1 each); the polls
-    # re-import inserts and changes nothing, so it leaves the version alone.
-    assert data_version(second) == data_version(first) + 2
+    # None of the three files changes anything again (hours and zones rewrite rows, but the
+    # same ones), so the version stays: reports computed before are not stale.
+    assert data_version(second) == data_version(first)
+    assert [(s.changed, s.unchanged > 0) for s in again] == [(0, True)] * 3
     assert not list(tmp_path.glob("*.rejects.csv"))
 
 
