@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from storemon_tui import __version__
+from storemon_tui.display import counted
 from storemon_tui.errors import Cancelled, StoremonError
 from storemon_tui.headless.arguments import add_unattended_arguments, check_unattended_usage, watch_options
 from storemon_tui.headless.ctrl_c import CtrlCFlag, HeldCtrlC
@@ -368,7 +369,7 @@ class _ProgressLine:
             return
         self.last = time.monotonic()
         percent = 100 * done / total if total else 100
-        self.stream.write(f"\r{self.label}: {done:,} / {total:,} rows ({percent:.0f}%)\x1b[K")
+        self.stream.write(f"\r{self.label}: {done:,} / {counted(total, 'row')} ({percent:.0f}%)\x1b[K")
         self.stream.flush()
         self.shown = True
 

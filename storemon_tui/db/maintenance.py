@@ -104,7 +104,9 @@ def clear_tables(db: Database, tables: list[str]) -> dict[str, int]:
     """
     unknown = [t for t in tables if t not in CLEARABLE]
     if unknown:
-        raise ValueError(f"unknown table(s) {unknown}; choose from {', '.join(CLEARABLE)}")
+        raise ValueError(
+            f"unknown {'table' if len(unknown) == 1 else 'tables'} {unknown}; choose from {', '.join(CLEARABLE)}"
+        )
     deleted: dict[str, int] = {}
     files: list[str] = []
     with db.begin_write() as conn:

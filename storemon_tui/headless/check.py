@@ -31,6 +31,7 @@ from storemon_tui.db.summary_sql import (
     STATUS_DOWN_KEY,
     STORES_AND_LATEST_POLL_SQL,
 )
+from storemon_tui.display import counted
 from storemon_tui.safe_text import echo
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
@@ -94,12 +95,14 @@ def judge(health: Health, *, now_us: int, max_age_h: float) -> tuple[int, str]:
     if health.last_report_failed is not None:
         code = max(code, WARNING)
         problems.append(f"last report failed: {_one_line(health.last_report_failed)}")
-    facts = [f"{health.stores:,} stores", f"{health.polls:,} polls"]
+    facts = [counted(health.stores, "store"), counted(health.polls, "poll")]
     if poll_age is not None and not any(p.startswith("latest poll") for p in problems):
         facts.append(f"latest poll {_hours(poll_age)} ago")
     down_age = _age_s(health.down_now_at_us, now_us)
     if health.down_now is not None:
-        facts.append(f"{health.down_now:,} open stores down ({_status_age(down_age, health.down_now_current)})")
+        facts.append(
+            f"{counted(health.down_now, 'open store')} down ({_status_age(down_age, health.down_now_current)})"
+        )
     text = "; ".join(problems + [", ".join(facts)])
     ages = {"latest_poll_age": poll_age, "last_import_age": import_age, "down_now_age": down_age}
     return code, f"STOREMON {STATE_NAMES[code]} - {text} | {_perfdata(health, ages, max_age_s)}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from storemon_tui.display import counted
 from storemon_tui.headless import log
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def report_written(report_id: str, stores: int, seconds: float, target: str) -> 
     where = "stdout" if target == "-" else target
     log.event(
         "report_written",
-        f"report {report_id}: {stores:,} stores written to {where} in {seconds:.2f} s",
+        f"report {report_id}: {counted(stores, 'store')} written to {where} in {seconds:.2f} s",
         report_id=report_id,
         stores=stores,
         seconds=round(seconds, 3),
@@ -53,7 +54,7 @@ def status_written(stores: int, seconds: float, target: str) -> None:
     where = "stdout" if target == "-" else target
     log.event(
         "status_written",
-        f"status: {stores:,} stores written to {where} in {seconds:.2f} s",
+        f"status: {counted(stores, 'store')} written to {where} in {seconds:.2f} s",
         stores=stores,
         seconds=round(seconds, 3),
         path=target,
@@ -70,7 +71,7 @@ def polls_pruned(pruned: PollsPruned, dialect: str) -> None:
     cutoff = format_ts_us(pruned.cutoff_us) if pruned.cutoff_us is not None else "(no polls)"
     log.event(
         "polls_pruned",
-        f"pruned {pruned.deleted:,} polls older than {cutoff} (kept {pruned.kept_before_cutoff:,} that later "
+        f"pruned {counted(pruned.deleted, 'poll')} older than {cutoff} (kept {pruned.kept_before_cutoff:,} that later "
         f"reports need){size} in {pruned.seconds:.2f} s",
         deleted=pruned.deleted,
         kept_before_cutoff=pruned.kept_before_cutoff,
@@ -84,7 +85,7 @@ def polls_pruned(pruned: PollsPruned, dialect: str) -> None:
 def reports_pruned(pruned: ReportsPruned) -> None:
     log.event(
         "reports_pruned",
-        f"pruned {pruned.deleted:,} reports ({pruned.files:,} files)",
+        f"pruned {counted(pruned.deleted, 'report')} ({counted(pruned.files, 'file')})",
         deleted=pruned.deleted,
         files=pruned.files,
     )

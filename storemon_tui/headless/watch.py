@@ -183,7 +183,7 @@ class Watcher:
             "watch_stopped",
             f"stopped watching {self.options.folder}"
             + (f" ({self.stop.signal_name})" if self.stop.signal_name else "")
-            + f": {counted(self.tally.imported, 'file')} imported, {self.tally.rejected} rejected",
+            + f": {counted(self.tally.imported, 'file')} imported, {self.tally.rejected:,} rejected",
             folder=str(self.options.folder),
             signal=self.stop.signal_name,
             imported=self.tally.imported,
@@ -306,7 +306,7 @@ class Watcher:
             return True
         log.event(
             "file_importing",
-            f"importing {path.name} ({prepared.kind.value}, {prepared.rows_read:,} rows)",
+            f"importing {path.name} ({prepared.kind.value}, {counted(prepared.rows_read, 'row')})",
             path=str(path),
             kind=prepared.kind.value,
             rows=prepared.rows_read,

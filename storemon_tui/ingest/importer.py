@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from storemon_tui.db.database import Database
+from storemon_tui.display import counted
 from storemon_tui.ingest.kinds import FileKind
 from storemon_tui.ingest.pg_writer import PostgresWriter
 from storemon_tui.ingest.poll_runs import sorted_polls
@@ -64,11 +65,11 @@ class ImportSummary:
 
     def describe(self) -> str:
         """One line for a terminal or a notification."""
-        parts = [f"{visible(self.path)}: {self.kind.value}", f"{self.rows_read:,} rows read"]
+        parts = [f"{visible(self.path)}: {self.kind.value}", f"{counted(self.rows_read, 'row')} read"]
         if self.kind is FileKind.HOURS:
             new = self.stores - self.changed - self.unchanged
             parts.append(
-                f"{self.inserted:,} rows for {self.stores:,} stores "
+                f"{counted(self.inserted, 'row')} for {counted(self.stores, 'store')} "
                 f"({new:,} new, {self.changed:,} changed, {self.unchanged:,} unchanged)"
             )
         elif self.kind is FileKind.POLLS:
@@ -78,12 +79,13 @@ class ImportSummary:
             parts.append(f"{self.inserted:,} inserted")
             parts.append(f"{self.changed:,} changed, {self.unchanged:,} unchanged")
         if self.duplicates:
-            parts.append(f"{self.duplicates:,} duplicate rows in file (last wins)")
+            parts.append(f"{counted(self.duplicates, 'duplicate row')} in file (last wins)")
         parts.append(
             f"{self.rejected:,} rejected" + (f" (see {visible(self.rejects_path)})" if self.rejects_path else "")
         )
         if self.ignored_columns:
-            parts.append("ignored column(s): " + quoted_columns(self.ignored_columns, each=True))
+            noun = "column" if len(self.ignored_columns) == 1 else "columns"
+            parts.append(f"ignored {noun}: " + quoted_columns(self.ignored_columns, each=True))
         parts.append(f"{self.seconds:.2f} s")
         return ", ".join(parts)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from storemon_tui.display import counted
 from storemon_tui.errors import StoremonError
 from storemon_tui.safe_text import visible
 
@@ -36,7 +37,7 @@ def quoted_columns(names: list[str] | tuple[str, ...], limit: int = SHOWN_CHARS,
     """
     shown = _fitting(names, limit)
     rest = len(names) - len(shown)
-    more = f" and {rest:,} more column{'s' if rest > 1 else ''}" if rest else ""
+    more = f" and {counted(rest, 'more column')}" if rest else ""
     if each:
         return ", ".join(repr(name) for name in shown) + more
     return repr(",".join(shown) + (",…" if rest else "")) + more
@@ -101,10 +102,10 @@ class InvalidRowsError(StoremonError):
     def render(self, limit: int = MAX_SHOWN) -> str:
         shown = [p.format(self.path) for p in self.problems[:limit]]
         more = self.total - len(shown)
-        tail = f"\n... and {more:,} more problem(s)" if more > 0 else ""
-        rows = "row" if self.bad_rows == 1 else "rows"
+        tail = f"\n... and {counted(more, 'more problem')}" if more > 0 else ""
         summary = (
-            f"{visible(self.path)}: {self.bad_rows:,} invalid {rows} ({self.total:,} problem(s)); nothing imported "
+            f"{visible(self.path)}: {counted(self.bad_rows, 'invalid row')} ({counted(self.total, 'problem')}); "
+            "nothing imported "
             "from this file (use --skip-invalid to import the valid rows)"
         )
         return "\n".join(shown) + tail + "\n" + summary

@@ -43,6 +43,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from storemon_tui.display import counted
 from storemon_tui.ingest.arrow_arrays import string_array
 from storemon_tui.ingest.kinds import FileKind, HeaderMatch
 from storemon_tui.ingest.problems import FileError, Problem
@@ -521,7 +522,7 @@ def _explain_csv_error(exc: csv.Error) -> str:
 
 def _wrong_width(match: HeaderMatch, row: list[str], line: int) -> Problem:
     width = len(match.header)
-    found = f"line has {len(row)} field(s), the header has {width}"
+    found = f"line has {counted(len(row), 'field')}, the header has {width}"
     if len(row) > width:
         return Problem(line, None, None, f"too many fields: {found}")
     missing = [c for c, pos in match.positions.items() if pos >= len(row)]

@@ -28,7 +28,7 @@ from textual.worker import get_current_worker
 
 from storemon_tui.db.database import Database, get_data_version
 from storemon_tui.db.maintenance import DataSummary
-from storemon_tui.display import format_age, format_ts_us
+from storemon_tui.display import counted, format_age, format_ts_us
 from storemon_tui.report.jobs import ReportJobs
 from storemon_tui.safe_text import plain_text, visible, visible_lines
 from storemon_tui.tui.clearing import ClearFlow
@@ -87,7 +87,8 @@ def summary_text(summary: DataSummary, now_s: float) -> tuple[str, bool]:
         return "no polls yet · F6 imports sample data", False
     age_s = now_s - summary.latest_poll_us / 1_000_000
     latest = format_ts_us(summary.latest_poll_us // 60_000_000 * 60_000_000).removesuffix(":00 UTC")
-    text = f"{summary.stores:,} stores · {summary.polls:,} polls · data up to {latest} UTC · {format_age(age_s)} old"
+    counts = f"{counted(summary.stores, 'store')} · {counted(summary.polls, 'poll')}"
+    text = f"{counts} · data up to {latest} UTC · {format_age(age_s)} old"
     return text, age_s > STALE_AFTER_S
 
 

@@ -74,13 +74,13 @@ def test_import_summary_lines(cli, tmp_path: Path) -> None:
     assert len(lines) == 2, result.stderr
     # Zones are written (and reported) before polls, whatever the order given.
     assert re.fullmatch(
-        rf"{re.escape(str(zones))}: time zones, 1 rows read, 1 inserted, 0 changed, 0 unchanged, 0 rejected, "
-        r"ignored column\(s\): 'extra', \d+\.\d\d s",
+        rf"{re.escape(str(zones))}: time zones, 1 row read, 1 inserted, 0 changed, 0 unchanged, 0 rejected, "
+        r"ignored column: 'extra', \d+\.\d\d s",
         lines[0],
     ), lines[0]
     assert re.fullmatch(
         rf"{re.escape(str(polls))}: polls, 3 rows read, 2 inserted, 0 replaced \(0 changed status\), "
-        r"1 duplicate rows in file \(last wins\), 0 rejected, \d+\.\d\d s",
+        r"1 duplicate row in file \(last wins\), 0 rejected, \d+\.\d\d s",
         lines[1],
     ), lines[1]
 
@@ -122,7 +122,7 @@ def test_file_errors_are_one_line_no_traceback_and_later_files_still_import(cli,
         lines[4],
         f"storemon: {header_only}: has a header but no data rows",
     ]
-    assert lines[4].startswith(f"{good}: time zones, 1 rows read, 1 inserted")
+    assert lines[4].startswith(f"{good}: time zones, 1 row read, 1 inserted")
 
 
 def test_invalid_rows_exit_nonzero_and_no_export(cli, tmp_path: Path) -> None:

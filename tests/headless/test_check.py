@@ -121,13 +121,13 @@ def test_the_down_count_comes_from_the_last_status_of_now(cli, db_target: str, t
     assert [line.split(",")[0] for line in down_rows] == ["b"]
     result = cli("--db", db_target, "--check")
     assert result.returncode == 0, result.stdout
-    assert ", 1 open stores down (status of 0 min ago) |" in result.stdout
+    assert ", 1 open store down (status of 0 min ago) |" in result.stdout
     assert re.search(r" down_now=1;;;0 down_now_age=\d{1,2}s;;;0\n$", result.stdout), result.stdout
 
     polls.write_text(f"store_id,timestamp_utc,status\nb,{_iso(now - timedelta(minutes=10))},active\n")
     assert cli("--db", db_target, "--import", polls).returncode == 0
     result = cli("--db", db_target, "--check")
-    assert ", 1 open stores down (status of 0 min ago, data imported since) |" in result.stdout, result.stdout
+    assert ", 1 open store down (status of 0 min ago, data imported since) |" in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -142,7 +142,7 @@ def test_a_failed_report_warns(cli, db_target: str, tmp_path: Path) -> None:
         )
     result = cli("--db", db_target, "--check")
     assert result.returncode == 1
-    assert result.stdout.startswith("STOREMON WARNING - last report failed: disk full; 1 stores, 1 polls")
+    assert result.stdout.startswith("STOREMON WARNING - last report failed: disk full; 1 store, 1 poll")
 
 
 def test_unknown_when_the_database_cannot_be_opened(cli, tmp_path: Path) -> None:

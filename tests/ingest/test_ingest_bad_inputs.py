@@ -59,9 +59,10 @@ def check_refused(
 
 
 def invalid_rows_tail(path: Path, rows: int, problems: int) -> str:
-    noun = "row" if rows == 1 else "rows"
+    rows_text = f"{rows} invalid row" + ("" if rows == 1 else "s")
+    problems_text = f"{problems} problem" + ("" if problems == 1 else "s")
     return (
-        f"{path}: {rows} invalid {noun} ({problems} problem(s)); nothing imported from this file "
+        f"{path}: {rows_text} ({problems_text}); nothing imported from this file "
         "(use --skip-invalid to import the valid rows)"
     )
 
@@ -217,7 +218,7 @@ def test_truncated_last_line(invoke, seeded, csv_file) -> None:
         invoke,
         seeded,
         path,
-        f"{path}:3: column 'status': missing value: line has 2 field(s), the header has 3 (truncated line?)",
+        f"{path}:3: column 'status': missing value: line has 2 fields, the header has 3 (truncated line?)",
     )
     assert err.splitlines()[1:] == [invalid_rows_tail(path, 1, 1)]
 
@@ -230,7 +231,7 @@ def test_unterminated_quote(invoke, seeded, csv_file) -> None:
 
 def test_too_many_fields(invoke, seeded, csv_file) -> None:
     path = csv_file("wide.csv", ZONES + "s3,UTC\ns4,UTC,extra\n")
-    check_refused(invoke, seeded, path, f"{path}:3: too many fields: line has 3 field(s), the header has 2")
+    check_refused(invoke, seeded, path, f"{path}:3: too many fields: line has 3 fields, the header has 2")
 
 
 def test_one_bad_row_after_50000_good_ones(invoke, seeded, csv_file) -> None:
@@ -302,7 +303,7 @@ def test_more_than_20_problems_shows_20_and_the_rest_counted(invoke, seeded, csv
     ]
     assert f"{path}:14: column 'status': value 'bogus'" in shown[12]
     assert f"{path}:14: column 'timestamp_utc': value 'not-a-time'" in shown[13]
-    assert lines[20] == "... and 6 more problem(s)"
+    assert lines[20] == "... and 6 more problems"
     assert lines[21] == invalid_rows_tail(path, 25, 26)
     assert len(lines) == 22
 
@@ -507,7 +508,7 @@ def test_long_column_names_are_shortened_in_messages(invoke, seeded, csv_file) -
         invoke, seeded, path, f"{path}:2: column '{shown}': value 'x\\x00y': contains a NUL character (\\x00)"
     )
     assert err.splitlines()[1] == (
-        f"{path}:3: column '{shown}': missing value: line has 2 field(s), the header has 3 (truncated line?)"
+        f"{path}:3: column '{shown}': missing value: line has 2 fields, the header has 3 (truncated line?)"
     )
 
 

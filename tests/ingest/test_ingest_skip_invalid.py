@@ -40,7 +40,7 @@ def test_rejects_file_content_is_exact(db, csv_file, dump) -> None:
         "line 6: column 'store_id': store_id is empty; line 6: column 'status': status must be 'active' or 'inactive'\n"
         # The truncated record is padded to the header's width so its reason is in the reason column.
         "s5,2023-01-22 12:0,,,"
-        "\"line 8: column 'status': missing value: line has 2 field(s), the header has 4 (truncated line?)\"\n"
+        "\"line 8: column 'status': missing value: line has 2 fields, the header has 4 (truncated line?)\"\n"
     )
     tables = dump(db)
     assert sorted(sid for _, sid in tables["store"]) == ["s1", "s4"]
@@ -111,7 +111,7 @@ def test_rejects_file_wide_and_unterminated_records(db, csv_file) -> None:
     assert (summary.inserted, summary.rejected) == (2, 2)
     assert summary.rejects_path.read_text() == (
         "store_id,timezone_str,reason\n"
-        'a,UTC,x,y,"line 2: too many fields: line has 4 field(s), the header has 2"\n'
+        'a,UTC,x,y,"line 2: too many fields: line has 4 fields, the header has 2"\n'
         'c,"Europe/Paris,line 4: malformed CSV (a quote opened on this line is never closed)\n'
     )
 
@@ -131,7 +131,7 @@ def test_rejects_file_that_cannot_be_put_in_place_commits_nothing(invoke, db_tar
     lines = err.splitlines()
     assert lines[0].startswith(f"storemon: {target}: the rejects file cannot be written (")
     assert lines[0].endswith(f"nothing from {bad} was imported")
-    assert lines[1].startswith(f"{later}: polls, 1 rows read, 1 inserted")
+    assert lines[1].startswith(f"{later}: polls, 1 row read, 1 inserted")
     assert "Traceback" not in err
     db = open_database(db_target)
     try:

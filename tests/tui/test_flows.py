@@ -416,7 +416,7 @@ async def test_generate_report_until_complete(sample_db, start_app) -> None:
         store = whole[0][0]
         await pilot.press("slash", *store, "enter")
         await wait_for(pilot, lambda: table.total == 1 and table.row_at(0)[0] == store, what="filtered report")
-        await wait_for(pilot, lambda: "rows 1–1 of 1 stores" in label_text(app, "#report-status"))
+        await wait_for(pilot, lambda: "rows 1–1 of 1 store" in label_text(app, "#report-status"))
 
 
 @async_test

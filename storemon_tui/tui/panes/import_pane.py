@@ -328,7 +328,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             bar.update(total=total, progress=done)
             eta = ProgressSnapshot(done / total, elapsed).eta_text()
             self.query_one("#import-progress-label", Label).update(
-                plain_text(f"{label}: {done:,}/{total:,} rows" + (f" · {eta}" if eta else ""))
+                plain_text(f"{label}: {done:,}/{counted(total, 'row')}" + (f" · {eta}" if eta else ""))
             )
         else:
             bar.update(total=None)

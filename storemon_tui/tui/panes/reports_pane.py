@@ -373,7 +373,7 @@ class ReportsPane(WorkerErrors, Vertical):
         elif shown.total == 0:
             rows = f"no stores match {self.view.filter!r}" if self.view.filter else "no stores"
         else:
-            rows = f"rows {shown.top + 1:,}–{shown.bottom:,} of {shown.total:,} stores"
+            rows = f"rows {shown.top + 1:,}–{shown.bottom:,} of {counted(shown.total, 'store')}"
         status = self.query_one("#report-status", Label)
         status.set_class(False, "-error")
         status.update(plain_text(f"Report {self.short_id(self.current or '')} · {rows}{stale}"))
@@ -563,7 +563,9 @@ class ReportsPane(WorkerErrors, Vertical):
         self.busy = False
         self.query_one("#report-bar", ProgressBar).update(progress=100)
         if info.status is ReportStatus.COMPLETE:
-            self.app.notify(f"Report {info.id[:8]}: {info.row_count:,} stores in {_duration(info)}", title="Report")
+            self.app.notify(
+                f"Report {info.id[:8]}: {counted(info.row_count or 0, 'store')} in {_duration(info)}", title="Report"
+            )
         elif info.status is ReportStatus.CANCELLED:
             self.app.notify("Report cancelled; nothing was written", title="Report", severity="warning")
         else:

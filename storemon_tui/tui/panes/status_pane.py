@@ -23,7 +23,7 @@ from textual.widgets import Input, Label, ProgressBar
 from textual.worker import Worker, get_current_worker
 
 from storemon_tui.db.database import Database
-from storemon_tui.display import format_ts_us
+from storemon_tui.display import counted, format_ts_us
 from storemon_tui.errors import NoPollsError
 from storemon_tui.report.status_board import (
     BOARD_COLUMNS,
@@ -302,8 +302,8 @@ class StatusPane(WorkerErrors, Vertical):
         if shown.total == 0:
             rows = f"no stores match {flt!r}" if flt else "no stores"
         else:
-            rows = f"rows {shown.top + 1:,}–{shown.bottom:,} of {shown.total:,}"
-            rows += f" · store_id {flt!r}" if flt else " stores"
+            rows = f"rows {shown.top + 1:,}–{shown.bottom:,} of "
+            rows += f"{shown.total:,} · store_id {flt!r}" if flt else counted(shown.total, "store")
         as_of = format_ts_us(board.now_us // 60_000_000 * 60_000_000).removesuffix(":00 UTC")
         suffix = " · updating…" if self.computing else ""
         line.set_class(False, "-error")

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
 from storemon_tui.db.database import Database
-from storemon_tui.display import DAY_NAMES, format_ts_us
+from storemon_tui.display import DAY_NAMES, counted, format_ts_us
 from storemon_tui.report.store_detail import StoreDetail, describe_now, load_store_detail, local_instant
 from storemon_tui.safe_text import plain_text
 from storemon_tui.tui.widgets.common import copy_store_id
@@ -110,7 +110,7 @@ class StoreScreen(Screen[None]):
         lines.append(f"{'hour':5}{r['uptime_last_hour']:>6} {r['downtime_last_hour']:>6} min")
         lines.append(f"{'day':5}{r['uptime_last_day']:>6} {r['downtime_last_day']:>6} h")
         lines.append(f"{'week':5}{r['uptime_last_week']:>6} {r['downtime_last_week']:>6} h")
-        lines.append(f"{d.polls:,} polls, {d.evidence_polls:,} open")
+        lines.append(f"{counted(d.polls, 'poll')}, {d.evidence_polls:,} open")
         if self.report_row is not None:
             same = self.report_row == d.row
             lines.append("[$success]✓ matches report row[/]" if same else "[$error]✗ differs from report[/]")
