@@ -83,7 +83,9 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
         Binding("f5,i", "start_import", "Import", key_display="F5", id="import.run"),
         Binding("f3,b", "browse", "Browse", key_display="F3", id="import.browse"),
         Binding("f4,s", "toggle_skip", "Skip invalid", key_display="F4", id="import.skip"),
-        Binding("f6", "import_sample", "Sample data", key_display="F6", id="import.sample"),
+        # Out of the footer (it must fit 80 columns in the path field, F1 Help included): the empty
+        # database's header and offer name F6, and help lists it.
+        Binding("f6", "import_sample", "Sample data", key_display="F6", show=False, id="import.sample"),
     ]
 
     busy: var[bool] = var(False)

@@ -58,8 +58,19 @@ class RowTable(WorkerErrors, ScrollView, can_focus=True, inherit_bindings=False)
     BINDINGS = [
         Binding("up", "move(-1)", "Previous row", show=False),
         Binding("down", "move(1)", "Next row", show=False),
-        Binding("pagedown,right_square_bracket", "page(1)", "Next screen", key_display="PgDn", id="table.next"),
-        Binding("pageup,left_square_bracket", "page(-1)", "Previous screen", key_display="PgUp", id="table.previous"),
+        # Keys every table has stay out of the footer (it must fit 80 columns with the pane's own keys);
+        # help's "Keys here" lists them.
+        Binding(
+            "pagedown,right_square_bracket", "page(1)", "Next screen", key_display="PgDn", show=False, id="table.next"
+        ),
+        Binding(
+            "pageup,left_square_bracket",
+            "page(-1)",
+            "Previous screen",
+            key_display="PgUp",
+            show=False,
+            id="table.previous",
+        ),
         Binding("home", "first", "First row", show=False, id="table.first"),
         Binding("end", "last", "Last row", show=False, id="table.last"),
         Binding("left", "column(-1)", "Left", show=False),
