@@ -45,10 +45,18 @@ class PollPacking:
         mask = (1 << self.span_bits) - 1
         return packed >> (self.span_bits + 1), ((packed >> 1) & mask) + self.base, (packed & 1).astype(np.int8)
 
-    def row_sql(self, n: int) -> str:
-        """SQL unpacking parameter ``?n`` into ``(store_key, ts_us, active)``."""
-        mask = (1 << self.span_bits) - 1
-        return f"(?{n}>>{self.span_bits + 1},((?{n}>>1)&{mask})+{self.base},?{n}&1)"
+    def constants(self) -> list[int]:
+        """The parameters :meth:`row_sql` reads at ``?c``, ``?c+1``, ``?c+2``: shift, mask and base."""
+        return [self.span_bits + 1, (1 << self.span_bits) - 1, self.base]
+
+    @staticmethod
+    def row_sql(n: int, c: int) -> str:
+        """SQL unpacking parameter ``?n`` into ``(store_key, ts_us, active)``, the :meth:`constants` at ``?c…``.
+
+        The constants are parameters, not literals, so one statement serves every packing: a file's
+        chunks each have their own, and a 500-row statement takes ~24 ms to prepare (bench/README.md).
+        """
+        return f"(?{n}>>?{c},((?{n}>>1)&?{c + 1})+?{c + 2},?{n}&1)"
 
 
 class SortedPolls:

@@ -389,9 +389,15 @@ class SqliteWriter(Writer):
 
     def _insert_polls(self, cursor: Any, polls: SortedPolls, *, mode: PollMode, done: int, total: int) -> None:
         count = len(polls)
-        packing = polls.packing
+        packing = polls.packing if polls.packed is not None else None
         per = self.rows_per_statement
-        full_sql = self._insert_sql(per, packing, mode)  # built once, not per batch
+        # The same two statements for every chunk of every file, so each is prepared once: a statement
+        # of the leftover rows' own size was prepared anew for each chunk (bench/README.md).
+        full_sql, one_sql = (
+            self._insert_sql(per, packing is not None, mode),
+            self._insert_sql(1, packing is not None, mode),
+        )
+        constants = packing.constants() if packing is not None else []
         batch = max(self.batch_rows * 10, per)
         for start in range(0, count, batch):
             self.check_cancel()
@@ -407,20 +413,22 @@ class SqliteWriter(Writer):
             rows = stop - start
             whole = rows - rows % per
             if whole:
-                cursor.executemany(full_sql, (params[i * width : (i + per) * width] for i in range(0, whole, per)))
+                statements = (params[i * width : (i + per) * width] + constants for i in range(0, whole, per))
+                cursor.executemany(full_sql, statements)
             if rows > whole:
-                cursor.execute(self._insert_sql(rows - whole, packing, mode), params[whole * width :])
+                leftover = (params[i * width : (i + 1) * width] + constants for i in range(whole, rows))
+                cursor.executemany(one_sql, leftover)
             self.progress(min(done + stop, total), total)
 
     @staticmethod
-    def _insert_sql(rows: int, packing: PollPacking | None, mode: PollMode) -> str:
+    def _insert_sql(rows: int, packed: bool, mode: PollMode) -> str:
         """Multi-row insert (``mode`` ``"insert"``) or upsert that changes only differing statuses
-        (``"upsert"``); with a packing, one parameter per row (binding Python ints dominates a bulk
-        insert through ``sqlite3``: bench/README.md)."""
-        if packing is None:
-            values = ",".join(["(?,?,?)"] * rows)
+        (``"upsert"``); ``packed``: one parameter per row, then the packing's three constants (binding
+        Python ints dominates a bulk insert through ``sqlite3``: bench/README.md)."""
+        if packed:
+            values = ",".join(PollPacking.row_sql(i + 1, rows + 1) for i in range(rows))
         else:
-            values = ",".join(packing.row_sql(i + 1) for i in range(rows))
+            values = ",".join(["(?,?,?)"] * rows)
         conflict = (
             " ON CONFLICT (store_key, ts_us) DO UPDATE SET active = excluded.active"
             " WHERE poll.active <> excluded.active"
