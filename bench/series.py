@@ -12,7 +12,7 @@ each stage a whole process with its peak RSS (see ``bench.py``):
    imported into the biggest database of the run and into an empty one.
 
 A table with the targets of issues 12 and 13 closes the run. Data is generated
-once per size into ``bench/data/series/`` and reused. ``--stores N`` replaces the
+once per size into ``series/`` under ``--data-dir`` (default ``bench/data``) and reused. ``--stores N`` replaces the
 14,000 stores of every case (and ×SCALE for the big one): a quick check that the
 series runs end to end, whose figures say nothing about the targets.
 """
@@ -29,7 +29,6 @@ from pathlib import Path
 
 import bench
 
-SERIES_DIR = bench.DATA_DIR / "series"
 HOURLY_ROWS = 10_000
 
 _FILTER_SCRIPT = """
@@ -64,19 +63,22 @@ class Case:
     name: str
     stores: int
     days: int
+    root: Path
+    """``series/`` under ``--data-dir``."""
 
     @property
     def data_dir(self) -> Path:
-        return SERIES_DIR / f"{self.stores}x{self.days}d"
+        return self.root / f"{self.stores}x{self.days}d"
 
 
 def run_series(args: argparse.Namespace) -> int:
     """All cases, then the hourly increment and the targets table."""
     bench.warm_bytecode(args.python)
     base = args.stores
-    cases = [Case(f"{_count(base)} x 1 week", base, 7), Case(f"{_count(base)} x 4 weeks", base, 28)]
+    root = args.data_dir / "series"
+    cases = [Case(f"{_count(base)} x 1 week", base, 7, root), Case(f"{_count(base)} x 4 weeks", base, 28, root)]
     if args.scale > 1:
-        cases.append(Case(f"{_count(base * args.scale)} x 1 week", base * args.scale, 7))
+        cases.append(Case(f"{_count(base * args.scale)} x 1 week", base * args.scale, 7, root))
     results: dict[str, bench.StageResult] = {}
     for case in cases:
         files = _ensure(case, args)
@@ -151,7 +153,7 @@ def _last_days(case: Case, files: list[Path], days: int, args: argparse.Namespac
 
 def _hourly(case: Case, args: argparse.Namespace, results: dict[str, bench.StageResult]) -> None:
     """A 10,000-row hourly file into the biggest database (a copy, on SQLite) and into an empty one."""
-    hourly = SERIES_DIR / "hourly.csv"
+    hourly = case.root / "hourly.csv"
     source = case.data_dir / bench.FILE_NAMES[0]
     subprocess.run([args.python, "-c", _HOURLY_SCRIPT, str(source), str(hourly), str(HOURLY_ROWS)], check=True)
     if args.db_url:
@@ -163,7 +165,7 @@ def _hourly(case: Case, args: argparse.Namespace, results: dict[str, bench.Stage
         big = str(big_file)
     name = f"hourly into {case.name}"
     results[name] = bench.run_stage(name, [args.python, "-m", "storemon_tui", "--db", big, "--import", str(hourly)])
-    empty = _fresh_db(args, SERIES_DIR / "empty.sqlite")
+    empty = _fresh_db(args, case.root / "empty.sqlite")
     results["hourly into empty"] = bench.run_stage(
         "hourly into empty", [args.python, "-m", "storemon_tui", "--db", empty, "--import", str(hourly)]
     )
