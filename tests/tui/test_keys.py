@@ -59,13 +59,16 @@ async def test_table_keys_work_during_start_up(sample_db, slow_summary: threadin
         table = app.query_one("#status-table")
         await wait_for(pilot, lambda: app.focused is table, what="table focus before the summary")
         assert app.summary is None
-        # One screen as it is when the key is pressed (the status's progress row may still take a line).
+        # One screen: as it is when the key is pressed, or one line taller if the status's progress
+        # row went away before the table handled the key (both were seen: 15 and 16 rows at 80x24).
         screen_rows = table.rows_height
         await pilot.press("pagedown")
         slow_summary.set()
         await wait_for(pilot, lambda: app.summary is not None and table.total is not None, what="summary, status")
         await pilot.pause(0.3)
-        assert table.cursor_row == screen_rows > 0 and app.focused is table
+        assert screen_rows > 0 and app.focused is table
+        assert table.cursor_row in (screen_rows, screen_rows + 1), (table.cursor_row, screen_rows)
+        assert table.cursor_row <= table.rows_height
 
 
 @async_test
