@@ -25,6 +25,7 @@ from tests.tui.tui_helpers import (
     count,
     label_text,
     page_down_to_the_end,
+    path_field,
     rows_loaded,
     wait_for,
 )
@@ -118,8 +119,7 @@ async def test_f6_imports_the_sample_from_an_installed_package(empty_db, start_a
 async def test_import_path_preview_then_import(empty_db, start_app) -> None:
     async with start_app(empty_db, offer_sample=False) as pilot:
         app = pilot.app
-        field = app.query_one("#import-path", Input)
-        await wait_for(pilot, lambda: app.focused is field, what="path focus")
+        field = await path_field(pilot)
         path = str(SAMPLE / "store_status.csv")
         field.value = path
         await wait_for(pilot, lambda: "polls" in label_text(app, "#import-files"), what="preview")

@@ -16,7 +16,7 @@ from storemon_tui.errors import Cancelled
 from storemon_tui.report.jobs import ReportJobs, ReportStatus
 from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
-from tests.tui.tui_helpers import SAMPLE, SIZE, async_test, count, label_text, wait_for
+from tests.tui.tui_helpers import SAMPLE, SIZE, async_test, count, label_text, path_field, wait_for
 
 
 @pytest.fixture
@@ -86,6 +86,16 @@ async def test_empty_database_start_up_respects_a_chosen_pane(empty_db, slow_sum
         assert app.query_one("#panes").active == "reports"
 
 
+@async_test
+async def test_empty_database_start_up_focuses_the_path_field(empty_db, start_app) -> None:
+    """On an empty database typing a path is the thing to do: start-up shows the Import pane with the
+    focus in its path field (the other Import tests reach the field through :func:`path_field`)."""
+    async with start_app(empty_db, offer_sample=False) as pilot:
+        app = pilot.app
+        assert app.query_one("#panes").active == "import"
+        await wait_for(pilot, lambda: app.focused is app.query_one("#import-path"), what="path focus")
+
+
 @pytest.fixture
 def held_import(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """Imports wait before writing until the test sets the event."""
@@ -107,8 +117,7 @@ async def test_enter_in_the_path_field_imports_and_leaves_the_field(empty_db, he
     """After Enter starts an import, focus leaves the field: q or Esc typed next do not land in it (bug 2)."""
     async with start_app(empty_db, offer_sample=False) as pilot:
         app = pilot.app
-        field = app.query_one("#import-path", Input)
-        await wait_for(pilot, lambda: app.focused is field, what="path focus")
+        field = await path_field(pilot)
         field.value = str(SAMPLE / "timezones.csv")
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.import_pane.running, what="import running")
@@ -123,8 +132,7 @@ async def test_esc_in_a_field_leaves_it_without_cancelling_the_import(empty_db, 
     """Esc in a text field only leaves the field; Esc outside it cancels the running import (bug 2)."""
     async with start_app(empty_db, offer_sample=False) as pilot:
         app = pilot.app
-        field = app.query_one("#import-path", Input)
-        await wait_for(pilot, lambda: app.focused is field, what="path focus")
+        field = await path_field(pilot)
         app.import_pane.import_paths([SAMPLE / "timezones.csv"])
         await wait_for(pilot, lambda: app.import_pane.running, what="import running")
         field.focus()
@@ -145,8 +153,7 @@ async def test_tab_without_a_completion_keeps_the_focus(empty_db, tmp_path, star
     (tmp_path / "polls-january.csv").write_text("store_id,timestamp_utc,status\n")
     async with start_app(empty_db, offer_sample=False) as pilot:
         app = pilot.app
-        field = app.query_one("#import-path", Input)
-        await wait_for(pilot, lambda: app.focused is field, what="path focus")
+        field = await path_field(pilot)
         await pilot.press("tab")
         assert app.focused is field and field.value == ""
         assert any("Nothing to complete" in str(n.message) for n in app._notifications)
