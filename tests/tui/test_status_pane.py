@@ -48,6 +48,8 @@ async def status_shown(pilot) -> list:
     """Wait for the fleet status, the rows on screen and the focus (on the first frame); return the rows."""
     app = pilot.app
     await wait_for(pilot, lambda: app.status_pane.board is not None, what="fleet status")
+    # Start-up may compute twice (once at mount, again when the summary's data version comes): the last one.
+    await wait_for(pilot, lambda: not app.status_pane.computing, what="the fleet status computed")
     await wait_for(pilot, lambda: app.focused is not None, what="focus")
     return await rows_loaded(pilot, app.status_pane.table, what="status rows")
 

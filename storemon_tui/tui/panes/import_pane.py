@@ -134,6 +134,7 @@ class ImportPane(WorkerErrors, Vertical, can_focus=True):
             yield PathInput(
                 placeholder="CSV file, directory or glob (Tab completes)",
                 suggester=PathSuggester(),
+                select_on_focus=False,  # the cursor goes to the end (action_edit_path); typing adds to the path
                 id="import-path",
             )
             yield ClearCheckbox("Skip invalid rows", id="import-skip")
