@@ -263,9 +263,13 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
 
     @on(SummaryReady)
     def show_summary(self, event: SummaryReady) -> None:
+        # The first summary shown is the start-up's, whichever worker read it: a data change during
+        # start-up starts another summary, which cancels the start-up one (one group, exclusive), and
+        # the empty database then stayed on Status instead of the Import pane.
+        first = self.summary is None
         self.summary = event.summary
         with contextlib.suppress(NoMatches):  # the app is shutting down: its widgets are already gone
-            self._show_summary(event.summary, event.startup)
+            self._show_summary(event.summary, event.startup or first)
 
     def _show_summary(self, summary: DataSummary, startup: bool) -> None:
         self._seen_version = self.data_version = summary.data_version
