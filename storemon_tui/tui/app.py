@@ -49,6 +49,7 @@ from storemon_tui.tui.screens.dialogs import ConfirmScreen, FilePickerScreen, Pr
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
 from storemon_tui.tui.widgets.common import TextField, WorkerErrors, typed_key
+from storemon_tui.tui.widgets.pane_tabs import PaneTabs
 from storemon_tui.tui.widgets.row_table import RowTable
 
 PANES = ("status", "import", "data", "reports")
@@ -157,6 +158,8 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
         self.summary: DataSummary | None = None
         self._offered = False
         self._focus_target: str | None = None
+        self._focus_edit = False
+        """The last focus_pane request: a focus that strays is put back where it asked."""
         self.pane_chosen = False
         """The user picked a pane (0–3, a click, the palette): start-up no longer picks one."""
         self._seen_version: int | None = None
@@ -190,7 +193,7 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
 
     def compose(self) -> ComposeResult:
         yield SummaryBar(id="summary-bar")
-        with TabbedContent(initial="status", id="panes"):
+        with PaneTabs(initial="status", id="panes"):
             with TabPane("0 Status", id="status"):
                 yield StatusPane(self.db, id="status-pane").data_bind(StoremonApp.data_version)
             with TabPane("1 Import", id="import"):
@@ -362,7 +365,7 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
     def focus_pane(self, name: str, edit: bool = False) -> None:
         if self.main_screen.query_one("#panes", TabbedContent).active != name:
             return
-        self._focus_target = name
+        self._focus_target, self._focus_edit = name, edit
         if name == "status":
             self.status_pane.focus_main()
         elif name == "import":
@@ -375,6 +378,20 @@ class StoremonApp(ClearFlow, WorkerErrors, App[None]):
     def action_show_pane(self, name: str) -> None:
         self.pane_chosen = True
         self.show_pane(name)
+
+    @on(PaneTabs.FocusStrayed)
+    def focus_strayed(self, event: PaneTabs.FocusStrayed) -> None:
+        """A late focus landed in a hidden pane (see PaneTabs): put it back in the pane shown."""
+        self.call_after_refresh(self.refocus_shown_pane)
+
+    def refocus_shown_pane(self) -> None:
+        tabs = self.main_screen.query_one("#panes", TabbedContent)
+        name, focused = tabs.active, self.main_screen.focused
+        if self.screen is not self.main_screen or name not in PANES:
+            return  # a dialog is up: the main screen's focus comes back when it closes
+        if focused is not None and tabs.get_pane(name) in focused.ancestors:
+            return
+        self.focus_pane(name, edit=self._focus_target == name and self._focus_edit)
 
     @on(TabbedContent.TabActivated, "#panes")
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:

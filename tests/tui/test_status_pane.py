@@ -51,7 +51,10 @@ async def status_shown(pilot) -> list:
     # Start-up may compute twice (once at mount, again when the summary's data version comes): the last one.
     await wait_for(pilot, lambda: not app.status_pane.computing, what="the fleet status computed")
     await wait_for(pilot, lambda: app.focused is not None, what="focus")
-    return await rows_loaded(pilot, app.status_pane.table, what="status rows")
+    rows = await rows_loaded(pilot, app.status_pane.table, what="status rows")
+    # The status line counts the rows shown once the table says which they are (a message after the rows).
+    await wait_for(pilot, lambda: status_line(app).startswith("rows "), what="the status line")
+    return rows
 
 
 def status_line(app) -> str:
