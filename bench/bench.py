@@ -114,7 +114,7 @@ def _existing(data_dir: Path) -> InputFiles | None:
     counts = manifest.get("rows")
     if not isinstance(counts, list) or len(counts) != 3:
         counts = [_count_rows(p) for p in paths]
-    return InputFiles(paths, tuple(counts), int(manifest.get("stores", 0)))  # type: ignore[arg-type]
+    return InputFiles(paths, tuple(counts), int(manifest.get("stores", 0)))
 
 
 def _read_manifest(data_dir: Path) -> dict[str, object] | None:
@@ -154,7 +154,7 @@ def ensure_data(args: argparse.Namespace) -> InputFiles:
         json.dumps({"params": wanted, "stores": args.stores, "rows": counts}, indent=2) + "\n"
     )
     print(f"generated in {elapsed:.2f} s (whole process)")
-    return InputFiles(paths, tuple(counts), args.stores)  # type: ignore[arg-type]
+    return InputFiles(paths, tuple(counts), args.stores)
 
 
 def describe_input(files: InputFiles) -> None:

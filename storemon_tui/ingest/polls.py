@@ -54,7 +54,7 @@ class PollPacking:
         """SQL unpacking parameter ``?n`` into ``(store_key, ts_us, active)``, the :meth:`constants` at ``?c…``.
 
         The constants are parameters, not literals, so one statement serves every packing: a file's
-        chunks each have their own, and a 500-row statement takes ~24 ms to prepare (bench/README.md).
+        chunks each have their own, and preparing a 500-row statement costs more than binding it (bench/README.md).
         """
         return f"(?{n}>>?{c},((?{n}>>1)&?{c + 1})+?{c + 2},?{n}&1)"
 

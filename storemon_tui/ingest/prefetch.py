@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Generator, Iterator
-from typing import TypeVar
+from typing import TypeVar, cast
 
 T = TypeVar("T")
 
@@ -43,7 +43,7 @@ def prefetch(items: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
                 raise error
             if item is _DONE:
                 return
-            yield item  # type: ignore[misc]
+            yield cast(T, item)  # the producer puts only items of ``items`` (or _DONE, handled above)
     finally:
         stop.set()
 

@@ -361,7 +361,7 @@ def _all_fully_quoted(array: np.ndarray, starts: np.ndarray, ends: np.ndarray, q
     Such a line is one strict record of ``width`` fields, so the ``csv``
     module need not read it: a file quoting every field (as Arrow's and many
     exporters' writers do) is checked in a few numpy passes instead of
-    ~4 µs a line (bench/README.md). All or nothing, so that any other line
+    line by line (bench/README.md). All or nothing, so that any other line
     is read with its neighbours exactly as before.
     """
     per = 2 * width

@@ -57,7 +57,7 @@ QUIT_WAIT = 10.0
 """Seconds quitting waits for a cancelled report to stop before leaving anyway."""
 VERSION_POLL_S = 1.0
 """How often the app reads the data version, to notice an import by another process (one indexed
-read of the ``meta`` table: about 0.5 ms on SQLite, whatever the size of the data)."""
+read of the ``meta`` table, whatever the size of the data: bench/README.md)."""
 
 
 STALE_AFTER_S = 86400

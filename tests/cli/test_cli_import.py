@@ -248,7 +248,7 @@ def test_ctrl_c_while_the_cli_starts_up_is_held_then_stops_it(
     def pressed_during_start_up(*args: object, **kwargs: object) -> None:
         signal.raise_signal(signal.SIGINT)  # its Python handler runs before this call returns
         steps.append("start-up went on")
-        configure(*args, **kwargs)  # type: ignore[arg-type]
+        configure(*args, **kwargs)
 
     monkeypatch.setattr(log, "configure", pressed_during_start_up)
     previous = signal.signal(

@@ -27,7 +27,7 @@ def health(**changes: object) -> Health:
         "down_now_current": True,
     }
     facts.update(changes)
-    return Health(**facts)  # type: ignore[arg-type]
+    return Health(**facts)
 
 
 def test_ok_with_perfdata() -> None:

@@ -246,7 +246,7 @@ def test_line_numbers_agree_on_both_readers(tmp_path: Path, newline: str, bom: b
     path = tmp_path / "p.csv"
     path.write_bytes(bom + text.encode())
 
-    def problems(force_exact: bool) -> list:  # type: ignore[type-arg]
+    def problems(force_exact: bool) -> list:
         with pytest.raises(InvalidRowsError) as info:
             prepare_file(path, force_exact=force_exact)
         return info.value.problems

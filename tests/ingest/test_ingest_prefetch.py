@@ -13,7 +13,7 @@ from storemon_tui.ingest.prefetch import prefetch
 def test_items_come_out_in_order_and_at_most_depth_ahead() -> None:
     produced: list[int] = []
 
-    def numbers():  # type: ignore[no-untyped-def]
+    def numbers():
         for i in range(20):
             produced.append(i)
             yield i
@@ -27,7 +27,7 @@ def test_items_come_out_in_order_and_at_most_depth_ahead() -> None:
 
 
 def test_an_error_is_raised_where_the_item_would_have_been() -> None:
-    def failing():  # type: ignore[no-untyped-def]
+    def failing():
         yield 1
         yield 2
         raise ValueError("bad third item")
@@ -42,7 +42,7 @@ def test_an_error_is_raised_where_the_item_would_have_been() -> None:
 def test_closing_early_stops_the_thread_and_closes_the_source() -> None:
     closed = threading.Event()
 
-    def endless():  # type: ignore[no-untyped-def]
+    def endless():
         try:
             i = 0
             while True:

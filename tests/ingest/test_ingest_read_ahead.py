@@ -25,7 +25,7 @@ HOURS = "store_id,dayOfWeek,start_time_local,end_time_local\n"
 
 
 @pytest.fixture
-def gate(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def gate(monkeypatch: pytest.MonkeyPatch):
     """``gate("big.csv")`` holds that file's preparation until ``gate.open()``; records start order."""
 
     class Gate:
@@ -44,7 +44,7 @@ def gate(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
     gate = Gate()
 
-    def gated_prepare(path, **kwargs):  # type: ignore[no-untyped-def]
+    def gated_prepare(path, **kwargs):
         with gate.lock:
             gate.started.append(Path(path).name)
         if Path(path).name in gate.held:
@@ -154,7 +154,7 @@ def test_within_budget_up_to_max_files_are_prepared_at_once(csv_file, gate) -> N
     assert handed_out == paths and gate.started == [p.name for p in paths]
 
 
-def wait_until(condition, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+def wait_until(condition, timeout: float = 5.0) -> bool:
     deadline = threading.Event()
     for _ in range(int(timeout / 0.01)):
         if condition():
@@ -195,7 +195,7 @@ def test_a_failed_file_is_freed_once_its_error_is_handled(csv_file, monkeypatch:
     tables: list[weakref.ref] = []
     real_read_segments = prepare_module.read_segments
 
-    def recording_read_segments(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def recording_read_segments(*args, **kwargs):
         for segment in real_read_segments(*args, **kwargs):
             tables.append(weakref.ref(segment.table.columns["timestamp_utc"]))
             yield segment

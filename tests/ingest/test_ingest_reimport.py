@@ -300,7 +300,7 @@ def test_a_file_sorted_in_runs_on_disk_writes_like_one_sorted_in_memory(
     chunks: list[int] = []
     real_sorted_polls = poll_runs.sorted_polls
 
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def counting(*args, **kwargs):
         for chunk in real_sorted_polls(*args, **kwargs):
             chunks.append(len(chunk))
             yield chunk

@@ -101,7 +101,7 @@ def all_keys(sections: list[tuple[str, list[Binding]]]) -> Text:
 class MarkdownText(Widget):
     """Markdown drawn by Rich, once per width: the help text is long and never changes.
 
-    Rich renders it in about 0.1 s; a ``Static`` would do that on every
+    Rendering it takes Rich a noticeable moment (bench/README.md); a ``Static`` would do that on every
     measure and paint (a second or more when the screen opens), so the lines
     are rendered once for a width and kept (:data:`_RENDERED`).
     """
