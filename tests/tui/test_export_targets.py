@@ -28,14 +28,14 @@ async def type_export_path(pilot, app: StoremonApp, report_id: str, path: Path) 
 
 
 @async_test
-async def test_the_apps_export_through_a_symlink_keeps_the_link(sample_db, tmp_path: Path) -> None:
+async def test_the_apps_export_through_a_symlink_keeps_the_link(sample_db, tmp_path: Path, start_app) -> None:
     info = ReportJobs(sample_db).run()
     real = tmp_path / "real.csv"
     real.write_text("old\n")
     link = tmp_path / "link.csv"
     link.symlink_to("real.csv")
-    app = StoremonApp(sample_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db, offer_sample=False) as pilot:
+        app = pilot.app
         await type_export_path(pilot, app, info.id, link)
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="overwrite confirm")
         await pilot.press("y")
@@ -45,7 +45,9 @@ async def test_the_apps_export_through_a_symlink_keeps_the_link(sample_db, tmp_p
 
 
 @async_test
-async def test_the_apps_export_to_a_fifo_asks_nothing_and_feeds_the_reader(sample_db, tmp_path: Path) -> None:
+async def test_the_apps_export_to_a_fifo_asks_nothing_and_feeds_the_reader(
+    sample_db, tmp_path: Path, start_app
+) -> None:
     import threading
 
     info = ReportJobs(sample_db).run()
@@ -54,8 +56,8 @@ async def test_the_apps_export_to_a_fifo_asks_nothing_and_feeds_the_reader(sampl
     received: list[bytes] = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
-    app = StoremonApp(sample_db, offer_sample=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(sample_db, offer_sample=False) as pilot:
+        app = pilot.app
         await type_export_path(pilot, app, info.id, fifo)  # nothing to overwrite: no confirmation
         await wait_for(pilot, lambda: bool(received), what="the reader's data")
     assert received[0] == Path(info.file_path or "").read_bytes()

@@ -63,7 +63,7 @@ def status_line(app) -> str:
 
 @async_test
 async def test_the_app_opens_on_status_with_the_fleet_at_a_glance(sample_db) -> None:
-    app = StoremonApp(sample_db)
+    app = StoremonApp(sample_db)  # started by hand, not by start_app: what start-up shows is the test
     async with app.run_test(size=SIZE) as pilot:
         await status_shown(pilot)
         assert app.query_one("#panes").active == "status"
@@ -83,9 +83,9 @@ async def test_the_app_opens_on_status_with_the_fleet_at_a_glance(sample_db) -> 
 
 
 @async_test
-async def test_worst_first_down_then_silent_then_worse_then_the_rest(fleet_db) -> None:
-    app = StoremonApp(fleet_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_worst_first_down_then_silent_then_worse_then_the_rest(fleet_db, start_app) -> None:
+    async with start_app(fleet_db) as pilot:
+        app = pilot.app
         rows = await status_shown(pilot)
         assert [row[1] for row in rows] == list(WORST_FIRST)
         assert [row[0] for row in rows] == [STATES[store] for store in WORST_FIRST]
@@ -102,9 +102,9 @@ async def test_worst_first_down_then_silent_then_worse_then_the_rest(fleet_db) -
 
 
 @async_test
-async def test_enter_opens_the_store_with_now_and_its_current_run(fleet_db) -> None:
-    app = StoremonApp(fleet_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_enter_opens_the_store_with_now_and_its_current_run(fleet_db, start_app) -> None:
+    async with start_app(fleet_db) as pilot:
+        app = pilot.app
         await status_shown(pilot)
         await pilot.press("down", "enter")  # down-long
         await wait_for(
@@ -122,10 +122,10 @@ async def test_enter_opens_the_store_with_now_and_its_current_run(fleet_db) -> N
 
 
 @async_test
-async def test_y_copies_the_selected_store_id_from_the_status_table(fleet_db) -> None:
+async def test_y_copies_the_selected_store_id_from_the_status_table(fleet_db, start_app) -> None:
     """As in the Data and Reports tables: the whole id, also when a narrow terminal cuts it on screen."""
-    app = StoremonApp(fleet_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(fleet_db) as pilot:
+        app = pilot.app
         await status_shown(pilot)
         await pilot.press("down", "y")  # the second row: down-long
         assert app.clipboard == "down-long"
@@ -136,9 +136,9 @@ async def test_y_copies_the_selected_store_id_from_the_status_table(fleet_db) ->
 
 
 @async_test
-async def test_the_status_filter_is_its_own(fleet_db) -> None:
-    app = StoremonApp(fleet_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_the_status_filter_is_its_own(fleet_db, start_app) -> None:
+    async with start_app(fleet_db) as pilot:
+        app = pilot.app
         await status_shown(pilot)
         await pilot.press("slash", *"down", "enter")
         table = app.status_pane.table
@@ -155,13 +155,15 @@ async def test_the_status_filter_is_its_own(fleet_db) -> None:
 
 
 @async_test
-async def test_an_import_by_another_process_refreshes_status_header_and_reports(fleet_db, tmp_path: Path) -> None:
+async def test_an_import_by_another_process_refreshes_status_header_and_reports(
+    fleet_db, tmp_path: Path, start_app
+) -> None:
     assert ReportJobs(fleet_db).run(NOW).status is ReportStatus.COMPLETE
     extra = tmp_path / "later.csv"
     # An hour later "fine" goes inactive: it is open (24×7), so it is down now, and the latest poll moves on.
     extra.write_text("store_id,timestamp_utc,status\nfine,2023-01-23 19:00:00,inactive\n")
-    app = StoremonApp(fleet_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(fleet_db) as pilot:
+        app = pilot.app
         await status_shown(pilot)
         version = app.status_pane.board.version
         assert not app.reports_pane.has_class("-stale")
@@ -186,11 +188,11 @@ async def test_an_import_by_another_process_refreshes_status_header_and_reports(
 
 
 @async_test
-async def test_states_are_words_as_well_as_colours(fleet_db, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_states_are_words_as_well_as_colours(fleet_db, monkeypatch: pytest.MonkeyPatch, start_app) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    app = StoremonApp(fleet_db)
-    assert app.no_color
-    async with app.run_test(size=SIZE) as pilot:
+    async with start_app(fleet_db) as pilot:
+        app = pilot.app
+        assert app.no_color
         await status_shown(pilot)
         table = app.status_pane.table
         drawn = [table.render_line(y).text for y in range(1, len(WORST_FIRST) + 1)]
@@ -204,9 +206,9 @@ async def test_states_are_words_as_well_as_colours(fleet_db, monkeypatch: pytest
 
 
 @async_test
-async def test_the_silent_threshold_is_set_with_h_and_kept_in_the_database(fleet_db) -> None:
-    app = StoremonApp(fleet_db)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_the_silent_threshold_is_set_with_h_and_kept_in_the_database(fleet_db, start_app) -> None:
+    async with start_app(fleet_db) as pilot:
+        app = pilot.app
         await status_shown(pilot)
         await pilot.press("h")
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="dialog")
@@ -217,10 +219,9 @@ async def test_the_silent_threshold_is_set_with_h_and_kept_in_the_database(fleet
         rows = await rows_loaded(pilot, app.status_pane.table)
         assert [row[1] for row in rows[3:5]] == ["silent-5h", "worse"]
         await app.workers.wait_for_complete()
-    again = StoremonApp(fleet_db)
-    async with again.run_test(size=SIZE) as pilot:
+    async with start_app(fleet_db) as pilot:
         await status_shown(pilot)
-        assert label_text(again, "#glance-silent") == "1 silent > 4.5 h"
+        assert label_text(pilot.app, "#glance-silent") == "1 silent > 4.5 h"
 
 
 @pytest.mark.parametrize(
@@ -277,7 +278,7 @@ def stepped_status(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
 
 @async_test
 async def test_the_status_shows_its_progress_and_esc_cancels_it(fleet_db, stepped_status: threading.Event) -> None:
-    app = StoremonApp(fleet_db)
+    app = StoremonApp(fleet_db)  # by hand: start_app would wait for the held computation
     async with app.run_test(size=SIZE) as pilot:
         pane = app.status_pane
         bar = app.query_one("#status-bar", ProgressBar)
