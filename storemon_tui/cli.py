@@ -14,12 +14,18 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from storemon_tui import __version__
 from storemon_tui.display import counted
 from storemon_tui.errors import Cancelled, StoremonError
-from storemon_tui.headless.arguments import add_unattended_arguments, check_unattended_usage, watch_options
+from storemon_tui.headless.arguments import (
+    add_unattended_arguments,
+    check_unattended_usage,
+    log_early,
+    log_format_in,
+    watch_options,
+)
 from storemon_tui.headless.ctrl_c import CtrlCFlag, HeldCtrlC
 from storemon_tui.safe_text import echo, visible, visible_lines
 
@@ -36,13 +42,23 @@ EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but usage errors that quote an argument (``unrecognized arguments: …``) show it escaped."""
+    """argparse, but usage errors that quote an argument (``unrecognized arguments: …``) show it escaped,
+    and with ``--log-format json`` are one JSON event (``usage_error``) instead of the usage text."""
+
+    argv: Sequence[str] = ()
+    """The arguments being parsed (set by :func:`main`): a usage error looks for ``--log-format`` in them."""
+
+    def error(self, message: str) -> NoReturn:
+        if log_format_in(self.argv) == "json":
+            log_early(self.argv, "usage_error", f"{self.prog}: error: {message}", error=message)
+            self.exit(EXIT_USAGE)
+        super().error(message)
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         super()._print_message(visible_lines(message), file)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     parser = _Parser(
         prog="storemon",
         description=(
@@ -131,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None, held: HeldCtrlC) -> int:
     parser = build_parser()
+    parser.argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     headless = bool(args.import_files or args.export or args.status or args.prune)
     check_unattended_usage(parser, args)
@@ -163,7 +180,8 @@ def _main(argv: Sequence[str] | None, held: HeldCtrlC) -> int:
             return run_watch(watch_options(args))
         if not headless:
             if not _on_a_terminal():
-                parser.exit(EXIT_USAGE, f"{parser.prog}: {NO_TERMINAL}\n")
+                log.error("usage_error", f"{parser.prog}: {NO_TERMINAL}", error=NO_TERMINAL)
+                return EXIT_USAGE
             return _run_app(args.db)
         return _run_headless(args, held)
     except KeyboardInterrupt:
@@ -410,7 +428,7 @@ def entry_point() -> None:
     try:
         code = main()
     except KeyboardInterrupt:  # Ctrl-C before main's own handling began, e.g. while it parsed the arguments
-        print("storemon: interrupted", file=sys.stderr)
+        log_early(sys.argv[1:], "interrupted", "storemon: interrupted")
         code = EXIT_INTERRUPTED
     except SystemExit as exc:  # --help, --version and usage errors (argparse has printed them)
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1

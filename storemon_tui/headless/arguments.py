@@ -7,11 +7,14 @@ them in; the checks that combine them with the other flags live here too.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from storemon_tui.headless.watch import WatchOptions
+
+LOG_FORMATS = ("text", "json")
 
 
 def add_unattended_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,10 +49,47 @@ def add_unattended_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--log-format",
-        choices=("text", "json"),
+        choices=LOG_FORMATS,
         default="text",
         help="how headless modes log on stderr: text lines (default) or one JSON object per line",
     )
+
+
+class _OnlyLogFormat(argparse.ArgumentParser):
+    """A parser that knows ``--log-format`` alone and never prints or exits: see :func:`log_format_in`."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(message)
+
+
+def log_format_in(argv: Sequence[str]) -> str:
+    """The ``--log-format`` that ``argv`` asks for, found even when the rest of ``argv`` is wrong.
+
+    Why: a usage error, or a Ctrl-C while the arguments are parsed, comes
+    before the arguments are known, and a log collector reading
+    ``--log-format json`` still wants it as one JSON event. A parser that
+    knows only this flag reads it as the full parser does (``--log-format=json``,
+    an abbreviation such as ``--log json``, the last one winning) and skips the
+    rest; a missing or unknown value means the default, ``text``.
+    """
+    finder = _OnlyLogFormat(add_help=False)
+    finder.add_argument("--log-format", choices=LOG_FORMATS, default="text")
+    try:
+        found, _rest = finder.parse_known_args(list(argv))
+    except ValueError:
+        return "text"
+    return str(found.log_format)
+
+
+def log_early(argv: Sequence[str], name: str, message: str, **fields: Any) -> None:
+    """Log an event from before the logs were set up (see :func:`log_format_in`), in the format ``argv`` asks for.
+
+    It goes through :mod:`storemon_tui.headless.log`, the one place that writes events.
+    """
+    from storemon_tui.headless import log
+
+    log.configure(log_format_in(argv))
+    log.error(name, message, **fields)
 
 
 def check_unattended_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.headless.watch_helpers import POLLS_HEADER, check_json_lines, poll_rows
 
 
@@ -91,3 +93,103 @@ def test_no_progress_bar_in_the_json_stream_even_on_a_terminal(tmp_path: Path) -
     json_lines = outputs["json"].replace("\r\n", "\n").splitlines()
     check_json_lines(json_lines)
     assert [json.loads(line)["event"] for line in json_lines] == ["file_imported"]
+
+
+# -- usage errors and an early Ctrl-C are events too ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        # Wrong after parsing: a malformed --as-of (the audit's example).
+        (["--log-format", "json", "--as-of", "bogus", "--export", "-"], "--as-of 'bogus': "),
+        # Wrong while parsing, before --log-format is even reached; `--log-format=json` spelling.
+        (["--bogus", "--log-format=json"], "unrecognized arguments: --bogus"),
+        # An abbreviation argparse accepts as --log-format, after a bad value of another flag.
+        (["--prune", "--keep-days", "x", "--log", "json"], "--keep-days: expected a whole number"),
+        # A combination refused by the unattended flags' own checks.
+        (["--log-format", "json", "--watch", "inbox", "--import", "x.csv"], "--watch cannot be combined"),
+    ],
+    ids=["as-of", "unrecognized", "abbreviated", "combination"],
+)
+def test_a_usage_error_is_one_json_event_with_log_format_json(invoke, tmp_path: Path, args, error) -> None:
+    code, out, err = invoke("--db", tmp_path / "x.sqlite3", *args)
+    assert (code, out) == (2, "")
+    lines = err.splitlines()
+    check_json_lines(lines)
+    (entry,) = (json.loads(line) for line in lines)
+    assert (entry["event"], entry["level"]) == ("usage_error", "error")
+    assert error in entry["error"]
+    assert entry["message"] == f"storemon: error: {entry['error']}"
+    assert not (tmp_path / "x.sqlite3").exists()
+
+
+def test_a_usage_error_without_log_format_json_stays_argparse_text(invoke, tmp_path: Path) -> None:
+    """The default, and a --log-format that is itself wrong: argparse's usage and message, as always."""
+    for args in (["--as-of", "bogus", "--export", "-"], ["--log-format", "yaml", "--export", "-"]):
+        code, out, err = invoke("--db", tmp_path / "x.sqlite3", *args)
+        assert (code, out) == (2, "")
+        assert err.startswith("usage: storemon") and "storemon: error: " in err
+
+
+def test_a_usage_error_from_the_real_process_exits_2_with_one_json_line(cli, tmp_path: Path) -> None:
+    run = cli("--db", tmp_path / "x.sqlite3", "--log-format", "json", "--as-of", "bogus", "--export", "-")
+    assert (run.returncode, run.stdout) == (2, "")
+    lines = run.stderr.splitlines()
+    check_json_lines(lines)
+    (entry,) = (json.loads(line) for line in lines)
+    assert entry["event"] == "usage_error" and "--as-of 'bogus'" in entry["error"]
+
+
+def test_the_app_without_a_terminal_is_a_json_usage_error_too(cli_env: dict[str, str], tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "storemon_tui", "--db", str(tmp_path / "x.sqlite3"), "--log-format", "json"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    lines = done.stderr.splitlines()
+    check_json_lines(lines)
+    (entry,) = (json.loads(line) for line in lines)
+    assert (entry["event"], entry["level"]) == ("usage_error", "error")
+    assert entry["message"].startswith("storemon: the app needs a terminal")
+
+
+PRESS_CTRL_C_WHILE_PARSING = (
+    "import signal, sys\n"
+    "import storemon_tui.cli as cli\n"
+    "signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even if tests run in background\n"
+    "build = cli.build_parser\n"
+    "def pressed_while_parsing():\n"
+    "    signal.raise_signal(signal.SIGINT)\n"
+    "    return build()\n"
+    "cli.build_parser = pressed_while_parsing\n"
+    "cli.entry_point()\n"
+)
+"""The real entry point, with a Ctrl-C pressed at a known moment of argument parsing."""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_ctrl_c_while_parsing_the_arguments_is_an_interrupted_event(
+    cli_env: dict[str, str], tmp_path: Path, fmt: str
+) -> None:
+    """``--check`` raises the held Ctrl-C before it starts, so it reaches the entry point's own handler."""
+    done = subprocess.run(
+        [sys.executable, "-c", PRESS_CTRL_C_WHILE_PARSING, "--db", str(tmp_path / "x.sqlite3"), "--check"]
+        + ["--log-format", fmt],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (130, ""), done.stderr
+    if fmt == "text":
+        assert done.stderr == "storemon: interrupted\n"
+        return
+    lines = done.stderr.splitlines()
+    check_json_lines(lines)
+    (entry,) = (json.loads(line) for line in lines)
+    assert (entry["event"], entry["level"], entry["message"]) == ("interrupted", "error", "storemon: interrupted")
