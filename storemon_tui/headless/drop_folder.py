@@ -19,10 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+REJECTS_SUFFIX = ".rejects.csv"
 IGNORED_PREFIXES = (".",)
-IGNORED_SUFFIXES = (".tmp", ".part", ".rejects.csv")
+IGNORED_SUFFIXES = (".tmp", ".part", REJECTS_SUFFIX)
 """Files still being written by convention (``.tmp``, ``.part``, dot files such as
 rsync's), and the rejects files ``--skip-invalid`` writes next to an input."""
+
+TOLD_WHY = {
+    REJECTS_SUFFIX: f"its name ends in {REJECTS_SUFFIX}, the name of the rows --skip-invalid rejects, which the "
+    "watcher never imports (its own rejects file must not go in again)",
+}
+"""Ignored names worth a log line, and why: they never become another name by themselves, so such a
+file would sit in the folder unexplained. Names still being written (dot files, ``.tmp``, ``.part``)
+are not: they are renamed once complete."""
 
 RENAMED = "renamed"
 WRITTEN = "written"
@@ -31,6 +40,14 @@ WRITTEN = "written"
 def is_ignored(name: str) -> bool:
     """Names the watcher never takes."""
     return name.startswith(IGNORED_PREFIXES) or name.endswith(IGNORED_SUFFIXES)
+
+
+def ignored_because(name: str) -> str | None:
+    """Why ``name`` is ignored, when that is worth telling (see ``TOLD_WHY``); else None."""
+    for suffix, why in TOLD_WHY.items():
+        if name.endswith(suffix) and not name.startswith(IGNORED_PREFIXES):
+            return why
+    return None
 
 
 @dataclass
@@ -54,6 +71,8 @@ class DropFolder:
         self._files: dict[str, _Seen] = {}
         self._hints: dict[str, str] = {}
         """The last event of each name not scanned yet."""
+        self._told: set[str] = set()
+        """Ignored names already told about (:meth:`notice_ignored`) and still in the folder."""
 
     def note_events(self, events: Iterable[tuple[str, str]]) -> None:
         """Apply inotify's ``(name, RENAMED|WRITTEN)`` events in the order they happened."""
@@ -87,6 +106,22 @@ class DropFolder:
                 seen.size, seen.mtime_ns, seen.changed_at = size, mtime_ns, now
                 seen.renamed = seen.held = False
         self._hints.clear()
+        return new
+
+    def notice_ignored(self, names: Iterable[str]) -> list[tuple[str, str]]:
+        """The ignored names of a scan worth telling about and not told yet, with why (``ignored_because``).
+
+        Once per name while it stays in the folder, not at every scan; told
+        again if it goes away and comes back.
+        """
+        present = set(names)
+        self._told &= present
+        new: list[tuple[str, str]] = []
+        for name in sorted(present - self._told):
+            why = ignored_because(name)
+            if why is not None:
+                self._told.add(name)
+                new.append((name, why))
         return new
 
     def ready(self, now: float) -> list[str]:

@@ -32,7 +32,7 @@ from storemon_tui.display import counted
 from storemon_tui.errors import Cancelled, DatabaseError, StoremonError
 from storemon_tui.headless import events, filing, log
 from storemon_tui.headless.batch_outputs import BatchOutputs
-from storemon_tui.headless.drop_folder import DropFolder
+from storemon_tui.headless.drop_folder import REJECTS_SUFFIX, DropFolder
 from storemon_tui.headless.folder_events import FolderEvents
 from storemon_tui.headless.folder_lock import FolderLock
 
@@ -259,6 +259,13 @@ class Watcher:
         for name in self.folder.observe(entries, now):
             self.first_seen[name] = now
             self.last_arrival = now
+        for name, why in self.folder.notice_ignored(entries):
+            path = self.options.folder / name
+            base = name.removesuffix(REJECTS_SUFFIX).removesuffix(".csv")
+            hint = f"rename it to import it (e.g. to {base}.fixed.csv)"
+            log.warning(
+                "file_ignored", f"storemon: {path}: ignored: {why}; {hint}", path=str(path), reason=why, hint=hint
+            )
         return True
 
     def _retry_later(self, message: str) -> None:

@@ -91,3 +91,17 @@ def test_a_held_file_is_not_taken_again_until_it_changes() -> None:
     assert folder.ready(100.0) == [] and folder.next_deadline(100.0) is None
     folder.observe({"a.csv": (6, 2)}, now=101.0)  # replaced by a new delivery
     assert folder.ready(103.0) == ["a.csv"]
+
+
+def test_a_rejects_file_is_ignored_and_told_once_per_name() -> None:
+    """``*.rejects.csv`` never goes in (the watcher's own rejects must not be re-imported), and the
+    watcher says so once per name, not at every scan; names still being written are not worth a line."""
+    folder = DropFolder(stable_s=2)
+    names = ["polls.csv.rejects.csv", "a.csv.part", "b.tmp", ".hidden", "c.csv"]
+    told = folder.notice_ignored(names)
+    assert [name for name, _reason in told] == ["polls.csv.rejects.csv"]
+    assert "rejects" in told[0][1]
+    assert folder.notice_ignored(names) == []  # the next scan: nothing new to tell
+    assert folder.notice_ignored(["c.csv"]) == []  # it went away (renamed to import it) ...
+    assert [n for n, _ in folder.notice_ignored(["polls.csv.rejects.csv"])] == ["polls.csv.rejects.csv"]  # ... back
+    assert folder.observe({"polls.csv.rejects.csv": (10, 1)}, now=0.0) == []  # still never taken

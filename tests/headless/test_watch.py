@@ -329,6 +329,31 @@ def test_skip_invalid_imports_the_good_rows_and_files_the_rejects(
     watcher.wait_for("file_imported", path=str(drop_dir / "more.csv"))
     assert watcher.stop() == 0
     assert count_polls(db) == 3
+    assert "file_ignored" not in watcher.names()  # its own rejects file, beside the input for a moment
+
+
+def test_a_rejects_file_dropped_in_is_ignored_with_one_log_line_until_renamed(
+    start_watcher, drop_dir: Path, tmp_path: Path
+) -> None:
+    """A fixed ``*.rejects.csv`` dropped back in is not imported (so the watcher's own rejects never are),
+    but it does not sit there unexplained: one ``file_ignored`` line, not one per scan."""
+    db = tmp_path / "w.sqlite3"
+    watcher = start_watcher(drop_dir, db, "--poll")  # a scan every 0.2 s: "not every scan" is visible
+    fixed = drop(
+        drop_dir, "polls.csv.rejects.csv", POLLS_HEADER.rstrip("\n") + ",reason\ns1,2023-01-22 10:00:00 UTC,active,\n"
+    )
+    ignored = watcher.wait_for("file_ignored")
+    assert (ignored["level"], ignored["path"]) == ("warning", str(fixed))
+    assert ".rejects.csv" in ignored["reason"] and "rename" in ignored["hint"]
+    for hour in (1, 2):  # files after it: more scans, imports, batches
+        drop(drop_dir, f"more{hour}.csv", POLLS_HEADER + poll_rows(1, start_hour=hour))
+        watcher.wait_for("file_imported", path=str(drop_dir / f"more{hour}.csv"))
+    assert fixed.is_file() and count_polls(db) == 2
+    os.rename(fixed, drop_dir / "fixed.csv")  # the hint: renamed, it goes in
+    imported = watcher.wait_for("file_imported", path=str(drop_dir / "fixed.csv"))
+    assert imported["inserted"] == 1
+    assert watcher.stop() == 0
+    assert watcher.names().count("file_ignored") == 1
 
 
 def test_a_watcher_that_cannot_start_says_why_in_one_line(cli, drop_dir: Path, tmp_path: Path) -> None:
