@@ -138,8 +138,8 @@ def _owner() -> str:
     return _owner_of(os.getpid())  # keyed by pid: a forked child is another owner
 
 
-def _check_polls_before(conn: Connection, as_of_us: int) -> None:
-    """A report as of an instant before every poll would be empty: say so instead of writing one."""
+def check_polls_before(conn: Connection, as_of_us: int) -> None:
+    """A report (or a status) as of an instant before every poll would be empty: say so instead of writing one."""
     earliest = earliest_poll_us(conn)
     if earliest is None:
         raise NoPollsError()
@@ -256,7 +256,7 @@ class ReportJobs:
                 if as_of_us is None:
                     raise NoPollsError()
             else:
-                _check_polls_before(conn, as_of_us)
+                check_polls_before(conn, as_of_us)
             report = self._table(conn)
             # Only this process's own running reports are shared: a Running record of
             # another process (another host, or one that died) may never finish, and

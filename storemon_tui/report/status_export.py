@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from storemon_tui.db.database import Database, get_data_version
 from storemon_tui.db.summary_sql import STATUS_AT_KEY, STATUS_DATA_VERSION_KEY, STATUS_DOWN_KEY, set_meta_sql
 from storemon_tui.report.export import check_export_target, export_report, write_export
-from storemon_tui.report.jobs import ProgressCallback
+from storemon_tui.report.jobs import ProgressCallback, check_polls_before
 from storemon_tui.report.pipeline import run_status
 from storemon_tui.report.status import StatusResult, status_text
 
@@ -74,6 +74,8 @@ def write_outputs(
         report_seconds -= status_seconds
     else:
         with db.snapshot() as conn:
+            if as_of_us is not None:  # as --export does (there, when the report is recorded): exit 1, not an empty CSV
+                check_polls_before(conn, as_of_us)
             compute_status(conn)
     status, data_version = statuses[0]
     started = time.perf_counter()

@@ -79,6 +79,30 @@ def test_as_of_before_all_data_is_one_line_and_no_report(invoke, db_target: str,
     assert code == 0, err  # a poll exactly at the instant counts
 
 
+def test_status_as_of_before_all_data_is_the_same_line_as_the_report(
+    invoke, db_target: str, csv_file, tmp_path: Path
+) -> None:
+    """``--status`` alone used to write an empty CSV and exit 0 where ``--export`` exits 1: now both say so."""
+    out_path = tmp_path / "s.csv"
+    # An empty database first: the same line as --export's (which says so, with or without --as-of).
+    for as_of in ([], ["--as-of", "2023-01-24 09:59"]):
+        for output in (["--export", "-"], ["--status", "-"], ["--status", out_path]):
+            code, out, err = invoke("--db", db_target, *output, *as_of)
+            assert (code, out, err) == (1, "", "storemon: the database has no polls; import a polls CSV first\n")
+    polls = csv_file("p.csv", POLLS + "a,2023-01-25 10:00:00 UTC,active\nb,2023-01-24 10:00:00 UTC,active\n")
+    assert invoke("--db", db_target, "--import", polls)[0] == 0
+    for output in (["--status", "-"], ["--status", out_path]):
+        code, out, err = invoke("--db", db_target, *output, "--as-of", "2023-01-24 09:59")
+        assert (code, out) == (1, "")
+        assert err == (
+            "storemon: no polls at or before 2023-01-24 09:59:00 UTC (the first is at 2023-01-24 10:00:00 UTC)\n"
+        )
+        assert not out_path.exists()
+    code, out, err = invoke("--db", db_target, "--status", "-", "--as-of", "2023-01-24 10:00")
+    assert code == 0, err  # a poll exactly at the instant counts
+    assert out.splitlines()[1].startswith("b,")
+
+
 # -- data directory and database URLs -------------------------------------------------------------
 
 
