@@ -311,6 +311,63 @@ def test_watch_on_both_databases_survives_a_lost_connection(
     assert watcher.stop() == 0
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_connection_lost_in_the_middle_of_an_import_is_retried_and_the_file_goes_in(
+    start_watcher, drop_dir: Path, db_target: str
+) -> None:
+    """Lost while importing, where the pool's pre-ping cannot hide it: logged, retried after a delay, then in.
+
+    The test holds the import lock (another host importing), so the watcher's
+    import waits for it inside its transaction; the server then drops that
+    connection (``pg_terminate_backend``). The import must fail as a database
+    error and be retried (``retry`` with its delay), the file staying in the
+    folder meanwhile, never rejected; once the lock is free it goes in whole.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from storemon_tui.ingest.pg_writer import IMPORT_LOCK_KEY
+
+    name = f"storemon_lost_{os.getpid()}_{time.monotonic_ns()}"
+    target = make_url(db_target).update_query_dict({"application_name": name}).render_as_string(False)
+    watcher = start_watcher(drop_dir, target)
+    waiting_for_the_lock = text(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = :n AND xact_start IS NOT NULL "
+        "AND query LIKE '%pg_try_advisory_xact_lock%'"
+    )
+    engine = create_engine(db_target, isolation_level="AUTOCOMMIT")  # the test's schema: the same lock key
+    try:
+        with engine.connect() as holder:
+            holder.execute(text(f"SELECT pg_advisory_lock({IMPORT_LOCK_KEY})"))
+            try:
+                drop(drop_dir, "polls.csv", POLLS_HEADER + poll_rows(7))
+                watcher.wait_for("file_importing")
+                pids: list[int] = []
+                wait_until(
+                    lambda: bool(pids.extend(holder.execute(waiting_for_the_lock, {"n": name}).scalars()) or pids),
+                    30,
+                    "the watcher's import to wait for the import lock",
+                )
+                assert holder.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pids[0]}).scalar()
+                retry = watcher.wait_for("retry")
+            finally:
+                holder.execute(text(f"SELECT pg_advisory_unlock({IMPORT_LOCK_KEY})"))
+            assert retry["attempt"] == 1 and retry["delay_s"] == 0.5  # FAST's first back-off
+            assert retry["error"].endswith(": the connection is lost"), retry
+            assert (drop_dir / "polls.csv").is_file()  # waiting in the folder, not rejected
+            imported = watcher.wait_for("file_imported", path=str(drop_dir / "polls.csv"))
+            assert imported["inserted"] == 7
+            assert watcher.stop() == 0
+            rows = holder.execute(
+                text("SELECT s.store_id, p.active FROM poll p JOIN store s USING (store_key) ORDER BY 1")
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [(f"s{i}", 1) for i in range(7)]  # the file's rows, once each
+    assert "file_rejected" not in watcher.names() and (drop_dir / "imported" / "polls.csv").is_file()
+
+
 def test_skip_invalid_imports_the_good_rows_and_files_the_rejects(
     start_watcher, drop_dir: Path, tmp_path: Path
 ) -> None:
