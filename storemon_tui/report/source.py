@@ -13,6 +13,9 @@ almost entirely Python building one tuple per row. So each store's polls
 travel as one value: on SQLite a ``group_concat`` of
 ``(ts_us − now) × 2 + active`` parsed by numpy in one C call, on PostgreSQL
 a ``string_agg`` of big-endian ``int8send`` bytes cut by ``np.frombuffer``.
+On SQLite a whole chunk's polls are even one value (one row, so one step
+without the GIL for all its stores: reader threads no longer wait for the
+GIL store by store while the other threads hold it).
 Neither database promises the order inside an aggregate, so the order is
 checked (and restored if ever needed).
 
@@ -216,16 +219,47 @@ def load_report_input(conn: Connection, as_of_us: int | None) -> tuple[ReportInp
 
 
 def _sqlite_polls(cur: Any, keys: tuple[int, int], lo_us: int, hi_us: int) -> tuple[list[Any], Polls, list[int]]:
-    """Store ids, packed polls of ``[lo, hi]`` per store (one index seek each), the stores with polls before ``lo``."""
-    rows = cur.execute(
-        "SELECT s.store_key, s.store_id, (SELECT group_concat((p.ts_us - ?1) * 2 + p.active) FROM poll p"
-        " WHERE p.store_key = s.store_key AND p.ts_us >= ?2 AND p.ts_us <= ?1),"
-        " EXISTS (SELECT 1 FROM poll q WHERE q.store_key = s.store_key AND q.ts_us < ?2)"
-        " FROM store s WHERE s.store_key >= ?3 AND s.store_key < ?4",
-        (hi_us, lo_us, *keys),
-    ).fetchall()
-    store, packed = _parse_text_rows([(r[0], r[2]) for r in rows])
-    return [(r[0], r[1]) for r in rows], _unpack(store, packed, hi_us), [r[0] for r in rows if r[3]]
+    """Store ids, packed polls of ``[lo, hi]`` per store (one index seek each), the stores with polls before ``lo``.
+
+    The polls of the whole chunk come back as *one* value (:data:`_SQLITE_CHUNK_POLLS`),
+    so SQLite works through every store in one step without Python's GIL;
+    a row per store made each reader thread take the GIL back for every
+    store, and wait for it while another thread held it (bench/README.md).
+    """
+    (text,) = cur.execute(_SQLITE_CHUNK_POLLS, (hi_us, lo_us, *keys)).fetchone()
+    store, packed, older = _parse_chunk_text(text, keys[0])
+    ids = cur.execute("SELECT store_key, store_id FROM store WHERE store_key >= ? AND store_key < ?", keys).fetchall()
+    return ids, _unpack(store, packed, hi_us), older.tolist()
+
+
+# Per store: a header (store_key − first) × 2 + has_older + 2 ≥ 2, then its polls as
+# (ts − now) × 2 + active ≤ 1 (ts ≤ now), so a header can never be read as a poll.
+_SQLITE_CHUNK_POLLS = (
+    "SELECT group_concat(part) FROM (SELECT ((s.store_key - ?3) * 2 + 2"
+    " + EXISTS (SELECT 1 FROM poll q WHERE q.store_key = s.store_key AND q.ts_us < ?2))"
+    " || coalesce(',' || (SELECT group_concat((p.ts_us - ?1) * 2 + p.active) FROM poll p"
+    " WHERE p.store_key = s.store_key AND p.ts_us >= ?2 AND p.ts_us <= ?1), '') AS part"
+    " FROM store s WHERE s.store_key >= ?3 AND s.store_key < ?4)"
+)
+
+
+def _parse_chunk_text(text: str | None, first_key: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:data:`_SQLITE_CHUNK_POLLS`'s text → a store key per poll, the packed polls, the stores with older polls."""
+    if text is None:  # no store in the chunk
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), empty.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a partial parse must fail loudly, not truncate
+        values = np.fromstring(text, dtype=np.int64, sep=",")
+    expected = text.count(",") + 1
+    if len(values) != expected:
+        raise StoremonError(f"could not read the polls back: expected {expected} values, parsed {len(values)}")
+    header = values >= 2
+    at = np.flatnonzero(header)
+    counts = np.diff(np.append(at, len(values))) - 1
+    code = values[at] - 2
+    stores = (code >> 1) + first_key
+    return np.repeat(stores, counts), values[~header], stores[(code & 1).astype(bool)]
 
 
 def _postgres_polls(cur: Any, keys: tuple[int, int], lo_us: int, hi_us: int) -> tuple[list[Any], Polls, list[int]]:

@@ -14,7 +14,7 @@ from storemon_tui.db import open_database
 from storemon_tui.errors import StoremonError
 from storemon_tui.report import compute_report
 from storemon_tui.report.formatting import report_lines
-from storemon_tui.report.source import load_report_input
+from storemon_tui.report.source import ReportSnapshot, load_report_input
 from tests.report.report_helpers import hm, us
 
 
@@ -279,3 +279,39 @@ def test_sqlite_read_does_not_deadlock_with_a_committing_writer(sqlite_db, tmp_p
         assert time.monotonic() - started < 5
     assert not writer_errors
     assert report_lines(compute_report(*result[0])) == expected
+
+
+def test_chunk_read_equals_plain_sql(db):
+    # A chunk read of a bounded range, compared with plain SQL: the polls of [lo, now], the ids,
+    # and which stores have older polls. Edge cases of the packed reads: a poll at exactly now
+    # (active: the largest value a poll packs to), stores with no poll at all, with only older
+    # polls, with only recent ones, and unused keys inside and at the ends of chunks.
+    rng = np.random.default_rng(11)
+    now, lo = 1_700_000_000_000_000, 1_700_000_000_000_000 - 10**9
+    keys = [k for k in range(1, 40) if k % 7 != 3]  # keys 3, 10, 17, … unused
+    rows = {
+        (int(k), int(t)): int(a)
+        for k, t, a in zip(
+            rng.choice(keys[:-4], 800), rng.integers(lo - 10**9, now + 10**6, 800), rng.integers(0, 2, 800), strict=True
+        )
+    }
+    rows[(keys[-4], now)] = 1  # at now, active
+    rows[(keys[-3], lo - 1)] = 0  # only older polls
+    rows[(keys[-2], lo)] = 1  # only recent: exactly at lo
+    with db.begin() as conn:
+        conn.execute(text("INSERT INTO store (store_key, store_id) VALUES " + ",".join(f"({k}, 's{k}')" for k in keys)))
+        conn.execute(
+            text("INSERT INTO poll (store_key, ts_us, active) VALUES (:k, :t, :a)"),
+            [{"k": k, "t": t, "a": a} for (k, t), a in rows.items()],
+        )
+    with db.connect() as conn, ReportSnapshot(conn, now) as snap:
+        for first, stop in ((0, 3), (3, 4), (4, 20), (20, 45)):
+            chunk, older = snap.read_chunk(first, stop, lo)
+            recent = sorted((k, t) for k, t in rows if first <= k < stop and lo <= t <= now)
+            assert list(zip(chunk.poll_store.tolist(), chunk.poll_ts_us.tolist(), strict=True)) == [
+                (k - first, t) for k, t in recent
+            ]
+            assert chunk.poll_active.tolist() == [bool(rows[key]) for key in recent]
+            assert chunk.store_ids.tolist() == [f"s{k}" if k in keys else "" for k in range(first, stop)]
+            has_older = {k for k, t in rows if t < lo}
+            assert older.has_older.tolist() == [k in has_older for k in range(first, stop)]
