@@ -108,15 +108,14 @@ class ReportSnapshot:
         lo = lo_us if lo_us is not None else _MIN_INT64
         read_polls = _sqlite_polls if self.dialect == "sqlite" else _postgres_polls
         ids, found, has_older = read_polls(cur, keys, lo, self.now_us if polls or lo == _MIN_INT64 else lo - 1)
-        hours = _sqlite_hours(cur, keys) if self.dialect == "sqlite" else _generic_hours(cur, keys, self.dialect)
-        cur.execute(
-            _placeholders(
-                "SELECT store_key, timezone_str FROM store_timezone WHERE store_key >= ? AND store_key < ?",
-                self.dialect,
-            ),
-            keys,
-        )
-        zones = cur.fetchall()
+        if self.dialect == "sqlite":
+            hours, zones = _sqlite_hours(cur, keys), _sqlite_keyed_texts(cur, "store_timezone", "timezone_str", keys)
+        else:
+            hours = _generic_hours(cur, keys, self.dialect)
+            cur.execute(
+                "SELECT store_key, timezone_str FROM store_timezone WHERE store_key >= %s AND store_key < %s", keys
+            )
+            zones = cur.fetchall()
         chunk = _chunk_input(first_key, stop_key, ids, found, hours, zones)
         older = np.zeros(chunk.n_stores, dtype=bool)
         older[np.asarray([int(k) - first_key for k in has_older], dtype=np.int64)] = True
@@ -228,8 +227,29 @@ def _sqlite_polls(cur: Any, keys: tuple[int, int], lo_us: int, hi_us: int) -> tu
     """
     (text,) = cur.execute(_SQLITE_CHUNK_POLLS, (hi_us, lo_us, *keys)).fetchone()
     store, packed, older = _parse_chunk_text(text, keys[0])
-    ids = cur.execute("SELECT store_key, store_id FROM store WHERE store_key >= ? AND store_key < ?", keys).fetchall()
+    ids = _sqlite_keyed_texts(cur, "store", "store_id", keys)
     return ids, _unpack(store, packed, hi_us), older.tolist()
+
+
+def _sqlite_keyed_texts(cur: Any, table: str, column: str, keys: tuple[int, int]) -> list[tuple[int, str]]:
+    """``(store_key, column)`` of ``table``'s rows in the key range, as one row (see :func:`_sqlite_polls`).
+
+    The texts travel as a JSON array, which holds any text; both aggregates
+    see the rows of one scan in the same order, and neither column is NULL.
+    """
+    cur.execute(
+        f"SELECT group_concat(store_key), json_group_array({column}) FROM {table}"
+        " WHERE store_key >= ? AND store_key < ?",
+        keys,
+    )
+    key_text, texts = cur.fetchone()
+    if key_text is None:
+        return []
+    store_keys = [int(k) for k in key_text.split(",")]
+    values = json.loads(texts)
+    if len(values) != len(store_keys):
+        raise StoremonError(f"could not read {table} back")
+    return list(zip(store_keys, values, strict=True))
 
 
 # Per store: a header (store_key − first) × 2 + has_older + 2 ≥ 2, then its polls as

@@ -298,8 +298,16 @@ def test_chunk_read_equals_plain_sql(db):
     rows[(keys[-4], now)] = 1  # at now, active
     rows[(keys[-3], lo - 1)] = 0  # only older polls
     rows[(keys[-2], lo)] = 1  # only recent: exactly at lo
+    odd = {keys[0]: 'a,"b"', keys[1]: "\x1b[31m\u202e\n", keys[2]: "[1]", keys[3]: "\\ é 店"}  # ids are any text
+    ids = {k: odd.get(k, f"s{k}") for k in keys}
     with db.begin() as conn:
-        conn.execute(text("INSERT INTO store (store_key, store_id) VALUES " + ",".join(f"({k}, 's{k}')" for k in keys)))
+        conn.execute(
+            text("INSERT INTO store (store_key, store_id) VALUES (:k, :s)"), [{"k": k, "s": s} for k, s in ids.items()]
+        )
+        conn.execute(
+            text("INSERT INTO store_timezone (store_key, timezone_str) VALUES (:k, :z)"),
+            [{"k": k, "z": odd.get(k, "Asia/Tokyo")} for k in keys[::2]],
+        )
         conn.execute(
             text("INSERT INTO poll (store_key, ts_us, active) VALUES (:k, :t, :a)"),
             [{"k": k, "t": t, "a": a} for (k, t), a in rows.items()],
@@ -312,6 +320,9 @@ def test_chunk_read_equals_plain_sql(db):
                 (k - first, t) for k, t in recent
             ]
             assert chunk.poll_active.tolist() == [bool(rows[key]) for key in recent]
-            assert chunk.store_ids.tolist() == [f"s{k}" if k in keys else "" for k in range(first, stop)]
+            assert chunk.store_ids.tolist() == [ids.get(k, "") for k in range(first, stop)]
+            zoned = [k for k in keys[::2] if first <= k < stop]
+            assert chunk.zone_store.tolist() == [k - first for k in zoned]
+            assert chunk.zone_name.tolist() == [odd.get(k, "Asia/Tokyo") for k in zoned]
             has_older = {k for k, t in rows if t < lo}
             assert older.has_older.tolist() == [k in has_older for k in range(first, stop)]
