@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from sqlalchemy.engine import make_url
 
-from storemon_tui.db import open_database
+from storemon_tui.db import Database, open_database
 from storemon_tui.ingest import import_file, import_files
 from storemon_tui.report import compute_report
 from storemon_tui.report.formatting import report_text
@@ -255,6 +255,27 @@ def test_concurrent_import_and_export_are_consistent(new_target, dump, tmp_path:
     assert states[0] == 0 and states[-1] == len(files)
 
 
+def _wait_until_blocked_by(db: Database, holder_pid: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Return once a server session is waiting for a lock that ``holder_pid`` holds (the process still running).
+
+    One transaction per look: ``pg_stat_activity`` is a snapshot taken once per transaction.
+    """
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the import ended before waiting on the lock"
+        with db.engine.connect() as conn:
+            blocked = conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"),
+                {"holder": holder_pid},
+            ).scalar()
+        if blocked:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no session waited on the lock within {timeout:.0f} s")
+
+
 @on_postgresql
 def test_second_ctrl_c_stops_an_import_waiting_on_a_lock(new_target, tmp_path: Path, start_cli) -> None:
     """The first Ctrl-C asks to stop at a safe point; while the server keeps the import
@@ -270,10 +291,12 @@ def test_second_ctrl_c_stops_an_import_waiting_on_a_lock(new_target, tmp_path: P
     try:
         with db.engine.connect() as holder, holder.begin():
             holder.execute(text("LOCK TABLE poll IN ACCESS EXCLUSIVE MODE"))
+            holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar()
             running = start_cli("--db", target, "--import", polls)
             proc = running.proc
-            time.sleep(3)  # started, and now waiting for the lock
-            assert proc.poll() is None
+            # Wait until the import is blocked by the lock: a Ctrl-C during start-up (a slow machine
+            # takes more than 3 s to get there) rightly stops the process at once, with nothing to finish.
+            _wait_until_blocked_by(db, holder_pid, proc)
             proc.send_signal(signal.SIGINT)
             time.sleep(0.5)
             assert proc.poll() is None  # the first press waits for a safe point
