@@ -15,7 +15,7 @@ from storemon_tui.tui.app import StoremonApp
 from storemon_tui.tui.screens.dialogs import ConfirmScreen
 from storemon_tui.tui.screens.help import HelpScreen
 from storemon_tui.tui.screens.store import StoreScreen
-from tests.tui.tui_helpers import SIZE, label_text, settle, wait_for
+from tests.tui.tui_helpers import SIZE, label_text, settle, status_line_agrees, wait_for
 
 pytestmark = pytest.mark.usefixtures("stable_screen")
 AS_OF_US = 1_674_670_376_164_735  # 2023-01-25 18:12:56.164735 UTC, the sample's latest poll
@@ -66,7 +66,10 @@ async def status_ready(pilot) -> None:
     table = app.status_pane.table
     await wait_for(pilot, lambda: table.total is not None and table.row_at(table.shown().bottom - 1), what="rows")
     await wait_for(pilot, lambda: app.focused is table, what="focus")
+    await wait_for(pilot, lambda: not app.status_pane.computing, what="the last start-up computation")
     await still(pilot)
+    await wait_for(pilot, lambda: status_line_agrees(app), what="the status line to count the rows shown")
+    await pilot.pause()
 
 
 def test_status_pane(sample_db, snap_compare) -> None:

@@ -26,7 +26,7 @@ from storemon_tui.tui.screens.dialogs import PromptScreen
 from storemon_tui.tui.screens.store import StoreScreen
 from storemon_tui.tui.widgets.timeline import LABEL_WIDTH, now_marker
 from tests.report.status_fleet import HOUR, NOW, STATES, WORST_FIRST, write_fleet_csvs
-from tests.tui.tui_helpers import async_test, label_text, rows_loaded, wait_for
+from tests.tui.tui_helpers import async_test, label_text, rows_loaded, status_line_agrees, wait_for
 
 SIZE = (80, 24)
 
@@ -52,8 +52,7 @@ async def status_shown(pilot) -> list:
     await wait_for(pilot, lambda: not app.status_pane.computing, what="the fleet status computed")
     await wait_for(pilot, lambda: app.focused is not None, what="focus")
     rows = await rows_loaded(pilot, app.status_pane.table, what="status rows")
-    # The status line counts the rows shown once the table says which they are (a message after the rows).
-    await wait_for(pilot, lambda: status_line(app).startswith("rows "), what="the status line")
+    await wait_for(pilot, lambda: status_line_agrees(app), what="the status line to count the rows shown")
     return rows
 
 

@@ -136,6 +136,17 @@ def label_text(app, selector: str) -> str:
     return str(widget.render())
 
 
+def status_line_agrees(app) -> bool:
+    """The Status pane's line counts the rows its table shows now.
+
+    The line follows the table by one message (``RowTable.Moved``), and the table grows by a row
+    when the progress row goes away after the computation: until then the line may say 1–15
+    while 16 rows are on screen.
+    """
+    shown = app.status_pane.table.shown()
+    return label_text(app, "#status-line").startswith(f"rows {shown.top + 1:,}–{shown.bottom:,} of ")
+
+
 def screen_rows(table) -> list:
     """The rows a RowTable shows right now (None for a row still being read)."""
     shown = table.shown()
