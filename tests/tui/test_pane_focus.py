@@ -11,8 +11,10 @@ waiting on the Import pane with "(pane status, focus StatusTable)".
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import TabbedContent
 
+from storemon_tui.tui.screens.dialogs import ConfirmScreen
 from tests.tui.tui_helpers import async_test, settle, wait_for
 
 
@@ -58,3 +60,22 @@ async def test_keys_and_clicks_still_switch_panes(sample_db, start_app) -> None:
         await wait_for(pilot, lambda: app.focused is app.data_pane.table, what="the Data pane, clicked")
         await pilot.press("0")
         await wait_for(pilot, lambda: app.focused is app.status_pane.table, what="the Status pane")
+
+
+@pytest.mark.parametrize("answer", ["n", "y"])
+@async_test
+async def test_a_stray_focus_behind_the_sample_offer_is_not_where_keys_go_after_it(
+    empty_db, start_app, answer: str
+) -> None:
+    async with start_app(empty_db) as pilot:  # the sample offer is up
+        app = pilot.app
+        assert isinstance(app.screen, ConfirmScreen)
+        app.status_pane.table.focus()  # lands on the main screen, behind the dialog
+        await pilot.pause()
+        await pilot.press(answer)
+        if answer == "y":
+            await wait_for(pilot, lambda: app.summary is not None and app.summary.polls > 0, what="the sample")
+        await settle(pilot)
+        name = shown(app)
+        assert name == "import"
+        assert app.focused is not None and app.query_one(f"#panes #{name}") in app.focused.ancestors, app.focused
