@@ -20,16 +20,11 @@ class PaneTabs(TabbedContent):
     """
 
     class FocusStrayed(Message):
-        """A widget of a hidden pane got the focus; the pane shown stays."""
-
-        def __init__(self, shown: str, focused_pane: str) -> None:
-            super().__init__()
-            self.shown, self.focused_pane = shown, focused_pane
+        """A widget of a hidden pane got the focus; the pane shown stays (the app reads which it is)."""
 
     @on(TabPane.Focused)
     def focus_stays_in_the_shown_pane(self, event: TabPane.Focused) -> None:
         event.stop()
         event.prevent_default()  # TabbedContent's own handler would show the focused widget's pane
-        pane = event.tab_pane.id
-        if pane is not None and pane != self.active:
-            self.post_message(self.FocusStrayed(self.active, pane))
+        if event.tab_pane.id != self.active:
+            self.post_message(self.FocusStrayed())
