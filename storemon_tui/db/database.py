@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storemon_tui.db import sqlite_file
-from storemon_tui.db.identity import SCHEMA_VERSION, Contents, parse_version, schema_complete
+from storemon_tui.db.identity import SCHEMA_VERSION, Contents, parse_version, recorded_version_sql, schema_complete
 from storemon_tui.errors import DatabaseError
 from storemon_tui.paths import default_db_path
 
@@ -362,13 +362,15 @@ def _ensure_sqlite_schema(db: Database, path: str, should_cancel: Callable[[], b
             with sqlite_file.transaction(conn, should_cancel):
                 contents = sqlite_file.contents(conn)  # again, under the write lock: another creator may have won
                 if not schema_complete(db.location, contents):
-                    sqlite_file.create_schema(conn, SCHEMA_VERSION if contents.version is None else None)
+                    sqlite_file.create_schema(conn, contents)
         finally:
             conn.close()
 
 
 def _ensure_server_schema(db: Database) -> None:
     """The PostgreSQL case: an advisory lock serializes concurrent creators."""
+    from sqlalchemy import text
+
     with db._readable_errors():
         with db.engine.connect() as conn:
             if schema_complete(db.location, _server_contents(conn, db.location)):
@@ -379,11 +381,9 @@ def _ensure_server_schema(db: Database) -> None:
             if schema_complete(db.location, contents):
                 return
             _create_tables(conn)
-            if contents.version is None:
-                conn.exec_driver_sql(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', %(v)s), ('data_version', '0')",
-                    {"v": str(SCHEMA_VERSION)},
-                )
+            record = recorded_version_sql(contents)
+            if record is not None:
+                conn.execute(text(record), {"v": str(SCHEMA_VERSION)})
 
 
 def _create_tables(conn: Connection) -> None:

@@ -16,10 +16,15 @@ from dataclasses import dataclass
 
 from storemon_tui.errors import DatabaseError
 
-SCHEMA_VERSION = 1
-"""Bumped with every schema change; a later version migrates older databases."""
+SCHEMA_VERSION = 2
+"""Bumped with every schema change; a later version migrates older databases.
 
-TABLES = frozenset({"meta", "store", "poll", "business_hours", "store_timezone", "report"})
+2 added ``poll_recent``: a storemon of version 1 would neither read its polls
+nor keep them apart from ``poll``'s, so it must refuse such a database.
+Migrating from 1 only creates the table.
+"""
+
+TABLES = frozenset({"meta", "store", "poll", "poll_recent", "business_hours", "store_timezone", "report"})
 """storemon's tables (a test checks them against the models)."""
 
 _SHOWN = 5
@@ -42,7 +47,8 @@ def schema_complete(location: str, contents: Contents) -> bool:
     Raises :class:`DatabaseError` for a database that is neither empty nor
     storemon's, and for a newer storemon's. A storemon database of this
     version that lacks a table (one added within this version) gets it
-    created; an empty one gets everything.
+    created; an empty one gets everything; an older version's gets what
+    this version added (and its version raised, see :func:`recorded_version_sql`).
     """
     if contents.version is None:
         if contents.tables:
@@ -58,7 +64,19 @@ def schema_complete(location: str, contents: Contents) -> bool:
             f"database {location} has schema version {contents.version}, newer than this storemon "
             f"understands ({SCHEMA_VERSION}); upgrade storemon"
         )
-    return contents.tables >= TABLES
+    return contents.tables >= TABLES and contents.version == SCHEMA_VERSION
+
+
+def recorded_version_sql(contents: Contents) -> str | None:
+    """What to run, after creating the missing tables, to record this schema version (``None``: nothing).
+
+    The SQL takes the version as its one parameter, ``:v``.
+    """
+    if contents.version is None:
+        return "INSERT INTO meta (key, value) VALUES ('schema_version', :v), ('data_version', '0')"
+    if contents.version < SCHEMA_VERSION:
+        return "UPDATE meta SET value = :v WHERE key = 'schema_version'"
+    return None
 
 
 def parse_version(value: object) -> int | None:

@@ -15,6 +15,15 @@ Design notes (why it looks like this):
   transaction as the rows that reference it, and PostgreSQL's per-row
   foreign-key triggers made a two-million-poll import many times slower
   (bench/README.md).
+* ``poll_recent`` has ``poll``'s shape and takes the polls a small import
+  adds (an hourly file). ``poll`` is clustered by store, so one hour's
+  polls of 10,000 stores would land on ~10,000 different pages of it, each
+  journaled and written back (0.7 s of a 10,000-row import into 19 M
+  polls); in the small ``poll_recent`` they share a few hundred. Imports
+  fold it into ``poll`` once it holds enough rows to make that rewrite
+  pay (``ingest/recent.py``). The two tables never hold the same
+  ``(store_key, ts_us)``, so every reader takes their union
+  (``db/poll_sources.py``).
 * Timestamps are integer microseconds since the Unix epoch (UTC). They sort,
   compare and subtract exactly, unlike text or floats.
 * Business-hours times are microseconds since local midnight (``24:00:00`` is
@@ -51,6 +60,17 @@ class Poll(SQLModel, table=True):
     """One status observation: was the store online at this instant?"""
 
     __tablename__ = "poll"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    store_key: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    ts_us: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    active: int = Field(sa_column=Column(SmallInteger, nullable=False))
+
+
+class PollRecent(SQLModel, table=True):
+    """A poll imported since ``poll_recent`` was last folded into ``poll`` (see the module's notes)."""
+
+    __tablename__ = "poll_recent"
     __table_args__ = {"sqlite_with_rowid": False}
 
     store_key: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from storemon_tui.db import sqlite_ddl
-from storemon_tui.db.identity import Contents, parse_version
+from storemon_tui.db.identity import SCHEMA_VERSION, Contents, parse_version, recorded_version_sql
 from storemon_tui.errors import Cancelled
 
 BUSY_TIMEOUT_S = float(os.environ.get("STOREMON_BUSY_TIMEOUT_S") or 30)
@@ -152,15 +152,15 @@ def read_contents(path: str) -> Contents:
         conn.close()
 
 
-def create_schema(conn: sqlite3.Connection, version: int | None) -> None:
-    """Create every missing table and index (inside the caller's transaction) and record ``version`` (if given).
+def create_schema(conn: sqlite3.Connection, contents: Contents) -> None:
+    """Create every missing table and index (inside the caller's transaction) and record this schema version.
 
     Runs the SQL rendered from the models (:mod:`storemon_tui.db.sqlite_ddl`),
     which also spares a first import loading SQLModel and pydantic.
+    ``contents`` is what the database held before (an older version is raised).
     """
     for statement in sqlite_ddl.statements():
         conn.execute(statement)
-    if version is not None:
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?), ('data_version', '0')", (str(version),)
-        )
+    record = recorded_version_sql(contents)
+    if record is not None:
+        conn.execute(record, {"v": str(SCHEMA_VERSION)})

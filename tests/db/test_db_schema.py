@@ -75,6 +75,28 @@ def test_a_newer_schema_is_refused_with_one_line(db_target: str) -> None:
         open_database(db_target)
 
 
+def test_a_version_1_database_is_migrated_keeping_its_data(db_target: str) -> None:
+    """Version 1 had no ``poll_recent``: opening such a database adds it, raises the version, keeps every row."""
+    db = open_database(db_target)
+    with db.begin() as conn:
+        conn.execute(text("INSERT INTO store (store_key, store_id) VALUES (1, 's1')"))
+        conn.execute(text("INSERT INTO poll (store_key, ts_us, active) VALUES (1, 5, 1)"))
+        conn.execute(text("DROP TABLE poll_recent"))
+        conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
+        conn.execute(text("UPDATE meta SET value = '7' WHERE key = 'data_version'"))
+    db.dispose()
+
+    db = open_database(db_target)
+    with db.connect() as conn:
+        meta = conn.execute(text("SELECT key, value FROM meta ORDER BY key")).all()
+        polls = conn.execute(text("SELECT store_key, ts_us, active FROM poll")).all()
+        recent = conn.execute(text("SELECT count(*) FROM poll_recent")).scalar()
+    db.dispose()
+    assert meta == [("data_version", "7"), ("schema_version", str(SCHEMA_VERSION))]
+    assert polls == [(1, 5, 1)]
+    assert recent == 0
+
+
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
 def test_opening_sqlite_never_loads_the_orm(tmp_path: Path, existing: bool) -> None:
     """A headless import's start-up: opening a new or an existing SQLite database loads no SQLAlchemy, SQLModel or
