@@ -40,7 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO / "bench" / "data"
 MANIFEST = "manifest.json"
-TABLES = ("poll", "business_hours", "store_timezone", "report", "store", "meta")
+TABLES = ("poll", "poll_recent", "business_hours", "store_timezone", "report", "store", "meta")
 DEFAULT_END = datetime(2023, 1, 25, tzinfo=UTC)  # same default as storemon_tui.sample
 FILE_NAMES = ("store_status.csv", "menu_hours.csv", "timezones.csv")
 

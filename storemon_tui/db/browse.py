@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from storemon_tui.db.database import Database
+from storemon_tui.db.poll_sources import POLL_TABLES
 from storemon_tui.display import DAY_NAMES, format_time_of_day, format_ts_us
 from storemon_tui.paging import Key, Page
 
@@ -55,12 +56,13 @@ class TableSpec:
     title: str
     columns: tuple[str, ...]
     select: str
-    """SELECT list and FROM clause, with the key columns first, aliased k1, k2…"""
+    """SELECT list and FROM clause, with the key columns first. ``{rows}`` in it, if any, stands for
+    the rows of :attr:`base_tables`, aliased ``t`` (a table held in two tables, see :meth:`Pager._fetch`)."""
     keys: tuple[str, ...]
     """SQL expressions of the keyset, in order."""
     formatters: tuple[Any, ...]
-    base_table: str = ""
-    """The table counted (without joins, so the count stays cheap at millions of polls; bench/README.md)."""
+    base_tables: tuple[str, ...] = ()
+    """The tables counted (without joins, so the count stays cheap at millions of polls; bench/README.md)."""
     widths: tuple[int | str, ...] = ()
     """Per column, the widest display value: a fixed number, or a query for the widest
     value of a free-text column (store ids, zone names)."""
@@ -81,10 +83,10 @@ TABLES: dict[str, TableSpec] = {
     for spec in (
         TableSpec(
             name="polls",
-            base_table="poll",
+            base_tables=POLL_TABLES,
             title="Polls",
             columns=("store_id", "timestamp_utc", "status"),
-            select="SELECT t.store_key, t.ts_us, s.store_id, t.ts_us, t.active FROM poll t "
+            select="SELECT t.store_key, t.ts_us, s.store_id, t.ts_us, t.active FROM {rows} t "
             "JOIN store s ON s.store_key = t.store_key",
             keys=("t.store_key", "t.ts_us"),
             formatters=(_plain, _utc, _status),
@@ -92,7 +94,7 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             name="business_hours",
-            base_table="business_hours",
+            base_tables=("business_hours",),
             title="Business hours",
             columns=("store_id", "dayOfWeek", "start_time_local", "end_time_local"),
             select="SELECT t.store_key, t.id, s.store_id, t.day_of_week, t.start_us, t.end_us FROM business_hours t "
@@ -103,7 +105,7 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             name="time_zones",
-            base_table="store_timezone",
+            base_tables=("store_timezone",),
             title="Time zones",
             columns=("store_id", "timezone_str"),
             select="SELECT t.store_key, s.store_id, t.timezone_str FROM store_timezone t "
@@ -114,7 +116,7 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             name="reports",
-            base_table="report",
+            base_tables=("report",),
             title="Reports",
             columns=("id", "created_utc", "status", "as_of_utc", "stores", "progress"),
             select="SELECT t.created_at, t.id, t.id, t.created_at, t.status, t.as_of_us, t.row_count, t.progress "
@@ -210,8 +212,10 @@ class Pager:
             with _maybe(self.db, conn) as c:
                 where, params = self._where(c)
                 clause = f" WHERE {' AND '.join(where)}" if where else ""
-                count = f"SELECT count(*) FROM {self.spec.base_table} t{clause}"
-                self._total = int(c.execute(text(count), params).scalar() or 0)
+                self._total = sum(
+                    int(c.execute(text(f"SELECT count(*) FROM {table} t{clause}"), params).scalar() or 0)
+                    for table in self.spec.base_tables
+                )
         return self._total
 
     def widths(self, conn: Connection | None = None) -> tuple[int, ...]:
@@ -290,11 +294,27 @@ class Pager:
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         params["limit"] = limit
         params["offset"] = offset
-        sql = f"{spec.select}{clause} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        if "{rows}" in spec.select:
+            sql = spec.select.format(rows=self._union(clause, order)) + f" ORDER BY {order} LIMIT :limit OFFSET :offset"
+        else:
+            sql = f"{spec.select}{clause} ORDER BY {order} LIMIT :limit OFFSET :offset"
         rows = conn.execute(text(sql), params).all()
         if backwards:
             rows = list(reversed(rows))
         return self._page(conn, rows, start)
+
+    def _union(self, clause: str, order: str) -> str:
+        """The rows of every base table (aliased ``t``), each read as far as the page can need.
+
+        Each table gives its own first ``offset + limit`` rows in the page's
+        order (one index range read each), so the page over their union is
+        exact; a union without the limits would be sorted whole.
+        """
+        arms = [
+            f"SELECT * FROM (SELECT * FROM {table} t{clause} ORDER BY {order} LIMIT :limit + :offset) AS {table}_rows"
+            for table in self.spec.base_tables
+        ]
+        return "(" + " UNION ALL ".join(arms) + ")"
 
     def _page(self, conn: Connection, rows: Sequence[Any], start: int) -> Page:
         spec = self.spec

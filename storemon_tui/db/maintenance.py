@@ -14,7 +14,8 @@ from sqlalchemy import Connection, text
 
 from storemon_tui.db.browse import Pager
 from storemon_tui.db.database import Database, bump_data_version, get_data_version
-from storemon_tui.db.summary_sql import EARLIEST_POLL_SQL, LATEST_POLL_SQL, STORES_WITH_POLLS_SQL
+from storemon_tui.db.poll_sources import POLL_TABLES
+from storemon_tui.db.summary_sql import EARLIEST_POLL_SQL, LATEST_POLL_SQL, POLL_COUNT_SQL, STORES_WITH_POLLS_SQL
 from storemon_tui.display import counted
 
 ROW_NOUNS = {
@@ -24,12 +25,13 @@ ROW_NOUNS = {
     "reports": ("report", "reports"),
 }
 """How a count of each clearable table's rows reads (``1 poll``, ``193 time zones``)."""
-CLEARABLE = {
-    "polls": "poll",
-    "business_hours": "business_hours",
-    "time_zones": "store_timezone",
-    "reports": "report",
+CLEARABLE: dict[str, tuple[str, ...]] = {
+    "polls": POLL_TABLES,
+    "business_hours": ("business_hours",),
+    "time_zones": ("store_timezone",),
+    "reports": ("report",),
 }
+"""The tables behind each clearable name (polls live in two: db/poll_sources.py)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def stores_with_polls(conn: Connection) -> int:
 def summarize(db: Database) -> DataSummary:
     """Counts for the header: cheap enough to run on every start and after every import."""
     with db.connect() as conn:
-        polls = _count(conn, "poll")
+        polls = int(conn.execute(text(POLL_COUNT_SQL)).scalar() or 0)
         return DataSummary(
             stores=stores_with_polls(conn) if polls else 0,
             polls=polls,
@@ -81,8 +83,8 @@ def summarize(db: Database) -> DataSummary:
         )
 
 
-def _count(conn: Connection, table: str) -> int:
-    return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
+def _count(conn: Connection, *tables: str) -> int:
+    return sum(int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0) for table in tables)
 
 
 def describe_clear(db: Database, tables: list[str]) -> str:
@@ -90,7 +92,7 @@ def describe_clear(db: Database, tables: list[str]) -> str:
     with db.connect() as conn:
         parts = []
         for name in tables:
-            rows = _count(conn, CLEARABLE[name])
+            rows = _count(conn, *CLEARABLE[name])
             parts.append(counted(rows, *ROW_NOUNS[name]))
     return ", ".join(parts)
 
@@ -113,8 +115,9 @@ def clear_tables(db: Database, tables: list[str]) -> dict[str, int]:
         if "reports" in tables:
             files = [p for (p,) in conn.execute(text("SELECT file_path FROM report WHERE file_path IS NOT NULL"))]
         for name in tables:
-            result = conn.execute(text(f"DELETE FROM {CLEARABLE[name]}"))
-            deleted[name] = max(result.rowcount, 0)
+            deleted[name] = sum(
+                max(conn.execute(text(f"DELETE FROM {table}")).rowcount, 0) for table in CLEARABLE[name]
+            )
         if {"polls", "business_hours", "time_zones"} <= set(tables):
             conn.execute(text("DELETE FROM store"))
         if set(tables) - {"reports"}:
@@ -176,11 +179,12 @@ def clear_filtered(db: Database, table: str, store_filter: str) -> int:
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join(f":k{i}" for i in range(len(chunk)))
-            result = conn.execute(
-                text(f"DELETE FROM {CLEARABLE[table]} WHERE store_key IN ({marks})"),
-                {f"k{i}": key for i, key in enumerate(chunk)},
-            )
-            deleted += max(result.rowcount, 0)
+            for name in CLEARABLE[table]:
+                result = conn.execute(
+                    text(f"DELETE FROM {name} WHERE store_key IN ({marks})"),
+                    {f"k{i}": key for i, key in enumerate(chunk)},
+                )
+                deleted += max(result.rowcount, 0)
         if deleted:
             bump_data_version(conn)
     return deleted

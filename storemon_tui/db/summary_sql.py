@@ -7,21 +7,32 @@ SQLAlchemy or a bare DB-API cursor: the health check runs them on
 
 from __future__ import annotations
 
-LATEST_POLL_SQL = "SELECT max((SELECT max(p.ts_us) FROM poll p WHERE p.store_key = s.store_key)) FROM store s"
+# A poll is in ``poll`` or in ``poll_recent``, never both (db/poll_sources.py): each query reads both,
+# one primary-key seek per store and table (``max`` and ``min`` of an aggregate ignore a NULL, on both back ends).
+_STORE_LATEST = (
+    "(SELECT max(t) FROM (SELECT max(p.ts_us) AS t FROM poll p WHERE p.store_key = s.store_key"
+    " UNION ALL SELECT max(r.ts_us) FROM poll_recent r WHERE r.store_key = s.store_key) AS latest)"
+)
+_STORE_EARLIEST = (
+    "(SELECT min(t) FROM (SELECT min(p.ts_us) AS t FROM poll p WHERE p.store_key = s.store_key"
+    " UNION ALL SELECT min(r.ts_us) FROM poll_recent r WHERE r.store_key = s.store_key) AS earliest)"
+)
+
+LATEST_POLL_SQL = f"SELECT max({_STORE_LATEST}) FROM store s"
 """The newest poll's timestamp: one primary-key seek per store instead of a full scan
 (several times faster; bench/README.md): ``poll`` is ordered by (store, time), not time."""
 
-EARLIEST_POLL_SQL = "SELECT min((SELECT min(p.ts_us) FROM poll p WHERE p.store_key = s.store_key)) FROM store s"
+EARLIEST_POLL_SQL = f"SELECT min({_STORE_EARLIEST}) FROM store s"
 """The oldest poll's timestamp, the same way (a report as of an earlier instant has nothing to report)."""
 
 STORES_WITH_POLLS_SQL = (
     "SELECT count(*) FROM store s WHERE EXISTS (SELECT 1 FROM poll p WHERE p.store_key = s.store_key)"
+    " OR EXISTS (SELECT 1 FROM poll_recent r WHERE r.store_key = s.store_key)"
 )
 """How many stores have at least one poll (one seek per store, no scan)."""
 
 STORES_AND_LATEST_POLL_SQL = (
-    "SELECT count(last), max(last) FROM "
-    "(SELECT s.store_key, (SELECT max(p.ts_us) FROM poll p WHERE p.store_key = s.store_key) AS last "
+    f"SELECT count(last), max(last) FROM (SELECT s.store_key, {_STORE_LATEST} AS last "
     "FROM store s GROUP BY s.store_key) AS per_store"
 )
 """Both of the above in one pass of one seek per store (the health check's budget is tight).
@@ -31,7 +42,7 @@ inner query whole: SQLite otherwise flattens it into the outer one and runs
 the per-store seek once for ``count`` and again for ``max`` (two correlated
 subqueries in its plan: bench/README.md)."""
 
-POLL_COUNT_SQL = "SELECT count(*) FROM poll"
+POLL_COUNT_SQL = "SELECT (SELECT count(*) FROM poll) + (SELECT count(*) FROM poll_recent)"
 
 LAST_IMPORT_KEY = "last_import_us"
 """``meta`` key: when the last import committed (microseconds since the epoch, UTC)."""

@@ -34,7 +34,9 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from storemon_tui.db.database import Database, bump_data_version
+from storemon_tui.db.poll_sources import fold_recent_polls
 from storemon_tui.db.summary_sql import LATEST_POLL_SQL
+from storemon_tui.errors import StoremonError
 from storemon_tui.ingest.pg_writer import IMPORT_LOCK_KEY, LOCK_POLL_S
 from storemon_tui.report.jobs import ReportJobs
 from storemon_tui.report.lookback import latest_evidence_before
@@ -57,7 +59,7 @@ class PollsPruned:
     """Polls before the cut-off that stay: each store's latest poll and latest evidence poll."""
     bytes_before: int | None
     bytes_after: int | None
-    """SQLite: the file's size; PostgreSQL: the poll table's size (reusable, not returned to the system)."""
+    """SQLite: the file's size; PostgreSQL: the poll tables' size (reusable, not returned to the system)."""
     seconds: float
 
 
@@ -86,6 +88,7 @@ def prune_polls(
         if latest is None:
             return PollsPruned(None, 0, 0, size_before, size_before, time.perf_counter() - started)
         cutoff = int(latest) - int(keep_days * DAY_US)
+        _fold(conn)
         deleted, kept = _delete_before(conn, cutoff, check, lambda f: report(0.9 * f))
         if deleted:
             bump_data_version(conn)
@@ -102,6 +105,18 @@ def _take_import_lock(conn: Connection, check: Callable[[], None]) -> None:
     while not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({IMPORT_LOCK_KEY})").scalar():
         check()
         time.sleep(LOCK_POLL_S)
+
+
+def _fold(conn: Connection) -> None:
+    """Every recent poll into ``poll`` first (db/poll_sources.py), so the pruning has one table to delete from."""
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is None:  # only after the connection was closed or invalidated
+        raise StoremonError("the database connection is closed")
+    cursor = dbapi.cursor()
+    try:
+        fold_recent_polls(cursor)
+    finally:
+        cursor.close()
 
 
 def _delete_before(conn: Connection, cutoff: int, check: Callable[[], None], report: Progress) -> tuple[int, int]:
@@ -157,14 +172,16 @@ def _reclaim(db: Database) -> None:
             connection.close()
         return
     with db.engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM poll")
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM poll, poll_recent")
 
 
 def _size(db: Database) -> int | None:
     if db.sqlite_path is not None:
         return os.path.getsize(db.sqlite_path) if os.path.exists(db.sqlite_path) else None
     with db.connect() as conn:
-        value = conn.exec_driver_sql("SELECT pg_total_relation_size('poll')").scalar()
+        value = conn.exec_driver_sql(
+            "SELECT pg_total_relation_size('poll') + pg_total_relation_size('poll_recent')"
+        ).scalar()
     return int(value) if value is not None else None
 
 

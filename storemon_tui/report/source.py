@@ -39,6 +39,7 @@ from typing import Any, cast
 import numpy as np
 from sqlalchemy import Connection
 
+from storemon_tui.db.poll_sources import POLL_TABLES
 from storemon_tui.db.summary_sql import LATEST_POLL_SQL
 from storemon_tui.errors import NoPollsError, StoremonError
 from storemon_tui.report.inputs import Polls, ReportInput
@@ -74,6 +75,7 @@ class ReportSnapshot:
             latest = _scalar(self.cursor, LATEST_POLL_SQL)
             if latest is None:
                 raise NoPollsError()
+            self.has_recent = bool(_scalar(self.cursor, "SELECT EXISTS (SELECT 1 FROM poll_recent)"))
         except BaseException:
             self.close()
             raise
@@ -107,7 +109,10 @@ class ReportSnapshot:
         keys = (first_key, stop_key)
         lo = lo_us if lo_us is not None else _MIN_INT64
         read_polls = _sqlite_polls if self.dialect == "sqlite" else _postgres_polls
-        ids, found, has_older = read_polls(cur, keys, lo, self.now_us if polls or lo == _MIN_INT64 else lo - 1)
+        hi = self.now_us if polls or lo == _MIN_INT64 else lo - 1
+        ids, found, has_older = read_polls(cur, keys, lo, hi)
+        if self.has_recent:
+            found, has_older = _with_recent_polls(cur, self.dialect, keys, (lo, hi), found, has_older)
         if self.dialect == "sqlite":
             hours, zones = _sqlite_hours(cur, keys), _sqlite_keyed_texts(cur, "store_timezone", "timezone_str", keys)
         else:
@@ -187,11 +192,25 @@ class DatabaseOlder:
         return Polls.normalized(store - self.first_key, packed >> 1, (packed & 1).astype(bool))
 
 
-# Each store's nearest polls within (after, upto), of one status if want ≥ 0: one index seek per store.
+def _nearest(limit: str) -> str:
+    """A store's nearest polls in ``(lo_ts, hi_ts)`` of either poll table, of one status if ``want`` ≥ 0.
+
+    Each table gives its own nearest ``limit`` (one index seek each), and the
+    union's nearest ``limit`` of those are the store's. ``{{order}}`` is left
+    for the caller's direction.
+    """
+    arms = [
+        f"SELECT * FROM (SELECT ts_us, active FROM {table} p WHERE p.store_key = k.store_key AND p.ts_us > k.lo_ts"
+        f" AND p.ts_us < k.hi_ts AND (k.want < 0 OR p.active = k.want) ORDER BY p.ts_us {{order}} LIMIT {limit})"
+        f" AS {table}_near"
+        for table in POLL_TABLES
+    ]
+    return f"SELECT ts_us, active FROM ({' UNION ALL '.join(arms)}) AS near ORDER BY ts_us {{order}} LIMIT {limit}"
+
+
+# Each store's nearest polls within (after, upto), of one status if want ≥ 0: one index seek per store and table.
 _SQLITE_BEYOND = (
-    "SELECT k.store_key, (SELECT group_concat(ts_us * 2 + active) FROM (SELECT ts_us, active FROM poll p"
-    " WHERE p.store_key = k.store_key AND p.ts_us > k.lo_ts AND p.ts_us < k.hi_ts"
-    " AND (k.want < 0 OR p.active = k.want) ORDER BY p.ts_us {order} LIMIT ?2))"
+    f"SELECT k.store_key, (SELECT group_concat(ts_us * 2 + active) FROM ({_nearest('?2')}))"
     " FROM (SELECT json_extract(value, '$[0]') AS store_key, json_extract(value, '$[1]') AS lo_ts,"
     " json_extract(value, '$[2]') AS hi_ts, json_extract(value, '$[3]') AS want FROM json_each(?1)) k"
 )
@@ -199,8 +218,7 @@ _POSTGRES_BEYOND = (
     "SELECT k.store_key, x.packed FROM unnest(%(keys)s::bigint[], %(afters)s::bigint[], %(uptos)s::bigint[],"
     " %(wants)s::bigint[]) AS k(store_key, lo_ts, hi_ts, want)"
     " CROSS JOIN LATERAL (SELECT string_agg(int8send(q.ts_us * 2 + q.active), ''::bytea) AS packed"
-    " FROM (SELECT ts_us, active FROM poll p WHERE p.store_key = k.store_key AND p.ts_us > k.lo_ts"
-    " AND p.ts_us < k.hi_ts AND (k.want < 0 OR p.active = k.want) ORDER BY p.ts_us {order} LIMIT %(n)s) q) x"
+    f" FROM ({_nearest('%(n)s')}) q) x"
 )
 
 
@@ -294,6 +312,37 @@ def _postgres_polls(cur: Any, keys: tuple[int, int], lo_us: int, hi_us: int) -> 
     rows = cur.fetchall()
     store, packed = _parse_binary_rows([(r[0], r[2]) for r in rows])
     return [(r[0], r[1]) for r in rows], _unpack(store, packed, 0), [r[0] for r in rows if r[3]]
+
+
+def _with_recent_polls(
+    cur: Any, dialect: str, keys: tuple[int, int], bounds: tuple[int, int], found: Polls, has_older: list[int]
+) -> tuple[Polls, list[int]]:
+    """``found`` and ``has_older`` of ``poll`` completed with the chunk's polls in ``poll_recent``.
+
+    ``poll_recent`` is small (db/poll_sources.py), so one range read of it a
+    chunk, as plain rows, costs little; it is skipped when the table is empty.
+    """
+    lo, hi = bounds
+    cur.execute(
+        _placeholders(
+            "SELECT store_key, ts_us, active FROM poll_recent WHERE store_key >= ? AND store_key < ? AND ts_us <= ?",
+            dialect,
+        ),
+        (*keys, hi),
+    )
+    rows = cur.fetchall()
+    if not rows:
+        return found, has_older
+    recent = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+    older = recent[:, 1] < lo
+    stores = np.union1d(np.asarray(has_older, dtype=np.int64), recent[older, 0])
+    now = recent[~older]
+    merged = Polls.normalized(
+        np.concatenate([found.store, now[:, 0]]),
+        np.concatenate([found.ts_us, now[:, 1]]),
+        np.concatenate([found.active, now[:, 2].astype(bool)]),
+    )
+    return merged, [int(k) for k in stores]
 
 
 def _parse_text_rows(rows: Sequence[tuple[int, str | None]]) -> tuple[np.ndarray, np.ndarray]:

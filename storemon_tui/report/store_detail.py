@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from storemon_tui.db.database import Database
 from storemon_tui.db.maintenance import latest_poll_us
+from storemon_tui.db.poll_sources import union_of_polls
 from storemon_tui.display import DAY_NAMES, format_time_of_day
 from storemon_tui.errors import NoPollsError, StoremonError
 from storemon_tui.report.engine import compute_report
@@ -116,6 +117,9 @@ class _StoreRows:
     zone_name: str | None
 
 
+_STORE_POLLS = union_of_polls("store_key = :k AND ts_us <= :n", columns="ts_us, active")
+
+
 def _read_store(db: Database, store_id: str, as_of_us: int | None) -> _StoreRows:
     """The query: the store's polls up to now, its hours and its zone, in one connection."""
     with db.connect() as conn:
@@ -126,7 +130,7 @@ def _read_store(db: Database, store_id: str, as_of_us: int | None) -> _StoreRows
         if now_us is None:
             raise NoPollsError()
         polls = conn.execute(
-            text("SELECT ts_us, active FROM poll WHERE store_key = :k AND ts_us <= :n ORDER BY ts_us"),
+            text(f"SELECT ts_us, active FROM ({_STORE_POLLS}) AS u ORDER BY ts_us"),
             {"k": key, "n": now_us},
         ).all()
         hours = conn.execute(

@@ -34,7 +34,7 @@ def fill(db: Database, stores: list[Store], *, clear: bool = False) -> None:
     """Insert the stores with keys 1, 2, … in the order given (``clear``: empty the tables first)."""
     with db.begin() as conn:
         if clear:
-            for table in ("poll", "business_hours", "store_timezone", "store"):
+            for table in ("poll", "poll_recent", "business_hours", "store_timezone", "store"):
                 conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(
             text("INSERT INTO store (store_key, store_id) VALUES (:k, :s)"),
