@@ -64,7 +64,7 @@ def test_written_polls_equal_the_last_row_of_each_key(
         conn = sqlite_file.connect(str(Path(tmp) / "t.sqlite3"))
         try:
             conn.execute("BEGIN")
-            sqlite_file.create_schema(conn, None)
+            sqlite_file.create_schema(conn, sqlite_file.contents(conn))
             conn.execute("COMMIT")
             expected = {(k, BASE_US + t): a for k, t, a in first}
             assert _write(conn, _chunks(first, cuts), per_statement) == (len(expected), 0)  # plain inserts
