@@ -347,6 +347,24 @@ def ensure_schema(db: Database, should_cancel: Callable[[], bool] | None = None)
         _ensure_server_schema(db)
 
 
+def upgrade_schema(db: Database) -> None:
+    """Bring a database made by an older storemon up to this schema version; change nothing else.
+
+    For the readers that never create a database (``--check``): a database
+    of this version, an empty one or a foreign one is left exactly as it is
+    (their queries then say what is wrong), but an older storemon's gets
+    the tables its version lacks, as any other command would add them.
+    """
+    with db._readable_errors():
+        if db.sqlite_path is not None:
+            contents = sqlite_file.read_contents(db.sqlite_path)
+        else:
+            with db.engine.connect() as conn:
+                contents = _server_contents(conn, db.location)
+    if contents.version is not None and contents.version < SCHEMA_VERSION:
+        ensure_schema(db)
+
+
 def _ensure_sqlite_schema(db: Database, path: str, should_cancel: Callable[[], bool] | None) -> None:
     """The SQLite case, through ``sqlite3`` alone (no SQLAlchemy).
 

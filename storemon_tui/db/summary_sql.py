@@ -7,22 +7,24 @@ SQLAlchemy or a bare DB-API cursor: the health check runs them on
 
 from __future__ import annotations
 
-# A poll is in ``poll`` or in ``poll_recent``, never both (db/poll_sources.py): each query reads both,
-# one primary-key seek per store and table (``max`` and ``min`` of an aggregate ignore a NULL, on both back ends).
+# A poll is in ``poll`` or in ``poll_recent``, never both (db/poll_sources.py): each query reads both
+# (``max`` and ``min`` of an aggregate ignore a NULL, on both back ends).
 _STORE_LATEST = (
     "(SELECT max(t) FROM (SELECT max(p.ts_us) AS t FROM poll p WHERE p.store_key = s.store_key"
     " UNION ALL SELECT max(r.ts_us) FROM poll_recent r WHERE r.store_key = s.store_key) AS latest)"
 )
-_STORE_EARLIEST = (
-    "(SELECT min(t) FROM (SELECT min(p.ts_us) AS t FROM poll p WHERE p.store_key = s.store_key"
-    " UNION ALL SELECT min(r.ts_us) FROM poll_recent r WHERE r.store_key = s.store_key) AS earliest)"
+LATEST_POLL_SQL = (
+    "SELECT max(t) FROM (SELECT max((SELECT max(p.ts_us) FROM poll p WHERE p.store_key = s.store_key)) AS t"
+    " FROM store s UNION ALL SELECT max(ts_us) FROM poll_recent) AS latest"
 )
+"""The newest poll's timestamp: in ``poll`` one primary-key seek per store instead of a full scan
+(several times faster; bench/README.md): ``poll`` is ordered by (store, time), not time. The small
+``poll_recent`` is read whole (nothing when it is empty: the usual case after a fold)."""
 
-LATEST_POLL_SQL = f"SELECT max({_STORE_LATEST}) FROM store s"
-"""The newest poll's timestamp: one primary-key seek per store instead of a full scan
-(several times faster; bench/README.md): ``poll`` is ordered by (store, time), not time."""
-
-EARLIEST_POLL_SQL = f"SELECT min({_STORE_EARLIEST}) FROM store s"
+EARLIEST_POLL_SQL = (
+    "SELECT min(t) FROM (SELECT min((SELECT min(p.ts_us) FROM poll p WHERE p.store_key = s.store_key)) AS t"
+    " FROM store s UNION ALL SELECT min(ts_us) FROM poll_recent) AS earliest"
+)
 """The oldest poll's timestamp, the same way (a report as of an earlier instant has nothing to report)."""
 
 STORES_WITH_POLLS_SQL = (

@@ -151,12 +151,13 @@ def _one_line(text: str) -> str:
 
 def read_health(db_target: str | None) -> Health:
     """The facts, through ``sqlite3`` alone for a file, SQLAlchemy for a server."""
-    from storemon_tui.db.database import open_database
+    from storemon_tui.db.database import open_database, upgrade_schema
 
     db = open_database(db_target, create=False)
     if db.sqlite_path is not None:
         if not Path(db.sqlite_path).is_file():
             raise FileNotFoundError(f"database {db.sqlite_path}: no such file")
+        upgrade_schema(db)  # once, after storemon itself was upgraded
         conn = sqlite3.connect(f"file:{quote(db.sqlite_path)}?mode=ro", uri=True, timeout=_LOCK_WAIT_S)
         try:
             # Counting polls reads every page of the table: mapped, not copied, it took half the time.
@@ -165,6 +166,7 @@ def read_health(db_target: str | None) -> Health:
         finally:
             conn.close()
     try:
+        upgrade_schema(db)
         with db.connect() as sa_conn:
             return _read(lambda sql: [tuple(row) for row in sa_conn.exec_driver_sql(sql)])
     finally:

@@ -130,6 +130,29 @@ def test_the_down_count_comes_from_the_last_status_of_now(cli, db_target: str, t
     assert ", 1 open store down (status of 0 min ago, data imported since) |" in result.stdout, result.stdout
 
 
+def test_the_check_upgrades_an_older_storemon_database(cli, db_target: str, tmp_path: Path) -> None:
+    """After storemon itself is upgraded, the check may be the first command to open the database."""
+    from sqlalchemy import text
+
+    from storemon_tui.db import open_database
+    from storemon_tui.db.identity import SCHEMA_VERSION
+
+    _import_two_stores(cli, db_target, tmp_path, datetime.now(UTC))
+    db = open_database(db_target)
+    with db.begin() as conn:  # as storemon 1 left it: no poll_recent
+        conn.execute(text("DROP TABLE poll_recent"))
+        conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
+    db.dispose()
+    result = cli("--db", db_target, "--check")
+    assert result.returncode == 0 and result.stdout.startswith("STOREMON OK - 2 stores, 2 polls"), result.stdout
+    db = open_database(db_target, create=False)
+    with db.connect() as conn:
+        version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar()
+        assert conn.execute(text("SELECT count(*) FROM poll_recent")).scalar() == 0
+    db.dispose()
+    assert version == str(SCHEMA_VERSION)
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_failed_report_warns(cli, db_target: str, tmp_path: Path) -> None:
     polls = tmp_path / "polls.csv"
@@ -155,7 +178,7 @@ def test_unknown_when_the_database_cannot_be_opened(cli, tmp_path: Path) -> None
     not_a_db.write_text("this is not a database " * 100)
     result = cli("--db", not_a_db, "--check")
     assert result.returncode == UNKNOWN
-    assert result.stdout == "STOREMON UNKNOWN - file is not a database\n"
+    assert result.stdout == f"STOREMON UNKNOWN - database {not_a_db}: file is not a database\n"
     down = cli("--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", "--check")
     assert down.returncode == UNKNOWN and down.stdout.startswith("STOREMON UNKNOWN - ")
     assert len(down.stdout.splitlines()) == 1
