@@ -39,6 +39,9 @@ DUMP_QUERIES = {
     "store": "SELECT store_key, store_id FROM store ORDER BY 1, 2",
     "poll": "SELECT store_key, ts_us, active FROM poll ORDER BY 1, 2",
     "poll_recent": "SELECT store_key, ts_us, active FROM poll_recent ORDER BY 1, 2",
+    # Every poll, wherever an import put it (the two tables never share a key: db/poll_sources.py).
+    "polls": "SELECT store_key, ts_us, active FROM poll UNION ALL SELECT store_key, ts_us, active FROM poll_recent"
+    " ORDER BY 1, 2",
     "business_hours": "SELECT id, store_key, day_of_week, start_us, end_us FROM business_hours ORDER BY 1, 2",
     "store_timezone": "SELECT store_key, timezone_str FROM store_timezone ORDER BY 1, 2",
     "report": "SELECT id, status, data_version FROM report ORDER BY 1, 2",

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from storemon_tui.db.poll_sources import fold_recent_polls
 from storemon_tui.ingest.polls import SortedPolls
 from storemon_tui.ingest.writer import PollWrite, Rows, Writer
 
@@ -130,9 +131,17 @@ class PostgresWriter(Writer):
         of changed rows plus an anti-join ``INSERT`` of new ones; the two
         statements are safe together because every writer holds the import lock.
         The chunks arrive unique and in key order, so the stage is too.
+
+        PostgreSQL writes everything into ``poll`` (its cost profile is not
+        SQLite's), but keeps the rule that a key is never in both poll tables:
+        whatever ``poll_recent`` holds (a database written by the SQLite
+        code is impossible here, but nothing else forbids it) is folded into
+        ``poll`` first, in this same transaction.
         """
         result = PollWrite()
         with self.conn.cursor() as cursor:
+            fold_recent_polls(cursor)
+            self.check_cancel()
             if not self.has_rows("poll"):
                 # An empty table: COPY without the primary key and build it once at the end
                 # (sorted input; bench/README.md has the figures). The

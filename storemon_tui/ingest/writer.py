@@ -25,9 +25,11 @@ from typing import Any, Literal
 import numpy as np
 
 from storemon_tui.db.database import BUMP_DATA_VERSION_SQL
+from storemon_tui.db.poll_sources import FOLD_ROWS, fold_recent_polls
 from storemon_tui.db.summary_sql import LAST_IMPORT_KEY, set_meta_sql
 from storemon_tui.errors import Cancelled
 from storemon_tui.ingest.polls import PollPacking, SortedPolls
+from storemon_tui.ingest.recent import CREATE_STAGE_SQL, STAGE, place_staged_polls, recent_rows
 from storemon_tui.ingest.row_sets import StoreRowSets
 
 ProgressCallback = Callable[[int, int], None]
@@ -343,28 +345,70 @@ class SqliteWriter(Writer):
     rows_per_statement = 500
     """Larger statements measured no faster (bench/README.md); this stays far under SQLite's variable limit."""
 
+    fold_rows = FOLD_ROWS
+    """``poll_recent`` is folded into ``poll`` once it holds this many polls (tests set a small one)."""
+
     def write_polls(self, chunks: Iterable[SortedPolls], total: int) -> PollWrite:
-        """Into an empty table (a first import) plain INSERTs: the chunks are unique and in key
-        order, and this transaction holds the write lock. Otherwise one upsert pass, which seeks
-        each poll's key: nothing is counted or scanned, so an hourly file costs the same whatever
-        the table holds. Changed statuses are counted by a temporary trigger on this connection
-        (see :meth:`_count_status_changes`); inserted polls are the other changes."""
-        result = PollWrite()
-        mode: PollMode = "insert" if not self.has_rows("poll") else "upsert"
+        """Write a file's polls where they cost least, keeping a key out of both poll tables.
+
+        Into an empty database (a first import): plain inserts into ``poll``.
+        A file that could bring ``poll_recent`` to :attr:`fold_rows` folds it
+        into ``poll`` first, in this same transaction (a kill leaves the
+        database as it was), and upserts into ``poll``: a big file gains
+        nothing from the detour, and a small one pays the fold it made due.
+        Any other file (an hourly one) goes through ``poll_recent``
+        (:mod:`~storemon_tui.ingest.recent`), which therefore never holds
+        :attr:`fold_rows` polls after an import.
+        """
         cursor = self.conn.cursor()
-        changed = self._count_status_changes(cursor) if mode == "upsert" else [0]
         try:
-            for polls in chunks:
-                before, changed_before = self.conn.total_changes, changed[0]
-                self._insert_polls(cursor, polls, mode=mode, done=result.written + result.duplicates, total=total)
-                updated = changed[0] - changed_before
-                result.inserted += self.conn.total_changes - before - updated
-                result.changed += updated
-                result.add_chunk(polls)
-            if mode == "upsert":  # on an error the rollback removes it (temporary DDL is transactional too)
-                cursor.execute(f"DROP TRIGGER temp.{_CHANGED_TRIGGER}")
+            recent = recent_rows(cursor)
+            if not recent and not self.has_rows("poll"):
+                return self._write_into_poll(cursor, chunks, total, "insert")
+            if recent + total >= self.fold_rows:
+                self._fold(cursor)
+                return self._write_into_poll(cursor, chunks, total, "upsert")
+            return self._write_through_recent(cursor, chunks, total)
         finally:
             cursor.close()
+
+    def _fold(self, cursor: Any) -> None:
+        """Move ``poll_recent`` into ``poll`` (one statement of a few seconds: cancellable before and after)."""
+        self.check_cancel()
+        fold_recent_polls(cursor)
+        self.check_cancel()
+
+    def _write_through_recent(self, cursor: Any, chunks: Iterable[SortedPolls], total: int) -> PollWrite:
+        """Stage the polls, then place them (:func:`~storemon_tui.ingest.recent.place_staged_polls`).
+
+        The chunks are disjoint (each key's rows were merged before), so the stage takes plain inserts.
+        """
+        result = PollWrite()
+        cursor.execute(CREATE_STAGE_SQL)
+        for polls in chunks:
+            done = result.written + result.duplicates
+            self._insert_polls(cursor, polls, mode="insert", table=STAGE, done=done, total=total)
+            result.add_chunk(polls)
+        self.check_cancel()
+        result.inserted, result.changed = place_staged_polls(cursor)
+        return result
+
+    def _write_into_poll(self, cursor: Any, chunks: Iterable[SortedPolls], total: int, mode: PollMode) -> PollWrite:
+        """Into an empty ``poll`` plain INSERTs: the chunks are unique and in key order, and this
+        transaction holds the write lock. Otherwise one upsert pass, which seeks each poll's key:
+        nothing is counted or scanned. Changed statuses are counted by a temporary trigger on this
+        connection (see :meth:`_count_status_changes`); inserted polls are the other changes."""
+        result = PollWrite()
+        changed = self._count_status_changes(cursor) if mode == "upsert" else [0]
+        for polls in chunks:
+            before, changed_before = self.conn.total_changes, changed[0]
+            self._insert_polls(cursor, polls, mode=mode, done=result.written + result.duplicates, total=total)
+            updated = changed[0] - changed_before
+            result.inserted += self.conn.total_changes - before - updated
+            result.changed += updated
+            result.add_chunk(polls)
+        if mode == "upsert":  # on an error the rollback removes it (temporary DDL is transactional too)
+            cursor.execute(f"DROP TRIGGER temp.{_CHANGED_TRIGGER}")
         return result
 
     def _count_status_changes(self, cursor: Any) -> list[int]:
@@ -387,15 +431,17 @@ class SqliteWriter(Writer):
         )
         return counter
 
-    def _insert_polls(self, cursor: Any, polls: SortedPolls, *, mode: PollMode, done: int, total: int) -> None:
+    def _insert_polls(
+        self, cursor: Any, polls: SortedPolls, *, mode: PollMode, done: int, total: int, table: str = "poll"
+    ) -> None:
         count = len(polls)
         packing = polls.packing if polls.packed is not None else None
         per = self.rows_per_statement
         # The same two statements for every chunk of every file, so each is prepared once: a statement
         # of the leftover rows' own size was prepared anew for each chunk (bench/README.md).
         full_sql, one_sql = (
-            self._insert_sql(per, packing is not None, mode),
-            self._insert_sql(1, packing is not None, mode),
+            self._insert_sql(per, packing is not None, mode, table),
+            self._insert_sql(1, packing is not None, mode, table),
         )
         constants = packing.constants() if packing is not None else []
         batch = max(self.batch_rows * 10, per)
@@ -421,7 +467,7 @@ class SqliteWriter(Writer):
             self.progress(min(done + stop, total), total)
 
     @staticmethod
-    def _insert_sql(rows: int, packed: bool, mode: PollMode) -> str:
+    def _insert_sql(rows: int, packed: bool, mode: PollMode, table: str = "poll") -> str:
         """Multi-row insert (``mode`` ``"insert"``) or upsert that changes only differing statuses
         (``"upsert"``); ``packed``: one parameter per row, then the packing's three constants (binding
         Python ints dominates a bulk insert through ``sqlite3``: bench/README.md)."""
@@ -435,4 +481,4 @@ class SqliteWriter(Writer):
             if mode == "upsert"
             else ""
         )
-        return f"INSERT INTO poll (store_key, ts_us, active) VALUES {values}{conflict}"
+        return f"INSERT INTO {table} (store_key, ts_us, active) VALUES {values}{conflict}"

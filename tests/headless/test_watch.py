@@ -278,7 +278,7 @@ def test_text_log_and_polling_mode(drop_dir: Path, tmp_path: Path, cli_env) -> N
 def _dump(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return [
-            *conn.execute("SELECT * FROM poll ORDER BY 1, 2"),
+            *conn.execute("SELECT * FROM poll UNION ALL SELECT * FROM poll_recent ORDER BY 1, 2"),
             *conn.execute("SELECT * FROM store ORDER BY 1"),
             *conn.execute("SELECT key, value FROM meta WHERE key <> 'last_import_us' ORDER BY 1"),
         ]
@@ -360,7 +360,10 @@ def test_a_connection_lost_in_the_middle_of_an_import_is_retried_and_the_file_go
             assert imported["inserted"] == 7
             assert watcher.stop() == 0
             rows = holder.execute(
-                text("SELECT s.store_id, p.active FROM poll p JOIN store s USING (store_key) ORDER BY 1")
+                text(
+                    "SELECT s.store_id, p.active FROM (SELECT * FROM poll UNION ALL SELECT * FROM poll_recent) p"
+                    " JOIN store s USING (store_key) ORDER BY 1"
+                )
             ).all()
     finally:
         engine.dispose()

@@ -156,4 +156,6 @@ def poll_rows(n: int, *, start_hour: int = 0, store: str = "s", status: str = "a
 
 def count_polls(db: Path) -> int:
     with sqlite3.connect(db) as conn:
-        return int(conn.execute("SELECT count(*) FROM poll").fetchone()[0])
+        return int(
+            conn.execute("SELECT (SELECT count(*) FROM poll) + (SELECT count(*) FROM poll_recent)").fetchone()[0]
+        )

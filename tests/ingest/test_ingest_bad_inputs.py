@@ -366,7 +366,7 @@ def test_skip_invalid_rejects_only_the_malformed_record(invoke, seeded, csv_file
     assert rejects == POLLS.rstrip("\n").encode() + b",reason\n" + record + b"," + quoted.encode() + b"\n"
     db = open_database(db_path)
     try:
-        assert len(dump(db)["poll"]) == len(before["poll"]) + 1_000
+        assert len(dump(db)["polls"]) == len(before["polls"]) + 1_000
     finally:
         db.dispose()
 
@@ -447,7 +447,7 @@ def test_nul_and_oversized_ids_are_skipped_like_any_bad_value(invoke, seeded, cs
     assert "12 rows read, 10 inserted" in err and "2 rejected" in err
     db = open_database(db_path)
     try:
-        assert len(dump(db)["poll"]) == len(before["poll"]) + 10
+        assert len(dump(db)["polls"]) == len(before["polls"]) + 10
     finally:
         db.dispose()
 

@@ -142,7 +142,7 @@ def test_only_the_hostile_record_is_rejected_verbatim(db, dump, tmp_path: Path, 
     expected = POLLS.rstrip("\n").encode() + b",reason\n" + case.record + b"," + _csv_field(case.reason) + b"\n"
     assert summary.rejects_path.read_bytes() == expected
     tables = dump(db)
-    assert len(tables["poll"]) == GOOD_ROWS
+    assert len(tables["polls"]) == GOOD_ROWS
     assert sorted(sid for _, sid in tables["store"]) == sorted(f"g{i}" for i in range(100))
 
 

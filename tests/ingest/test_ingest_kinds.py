@@ -91,7 +91,7 @@ def test_extra_columns_are_ignored_and_named_in_summary(db, csv_file, dump) -> N
     assert summary.ignored_columns == ("comment", "source")
     line = summary.describe()
     assert "'comment'" in line and "'source'" in line and "ignored column" in line
-    assert dump(db)["poll"] == [(1, 1674388800000000, 1)]
+    assert dump(db)["polls"] == [(1, 1674388800000000, 1)]
 
 
 def test_long_lists_of_ignored_columns_are_shortened_in_the_summary(db, csv_file) -> None:

@@ -41,9 +41,10 @@ def _chunks(rows: list[Poll], cuts: list[int]) -> list[SortedPolls]:
     return chunks
 
 
-def _write(conn: sqlite3.Connection, chunks: list[SortedPolls], per_statement: int) -> tuple[int, int]:
+def _write(conn: sqlite3.Connection, chunks: list[SortedPolls], per_statement: int, fold_rows: int) -> tuple[int, int]:
     writer = SqliteWriter(conn)
     writer.rows_per_statement = per_statement
+    writer.fold_rows = fold_rows
     conn.execute("BEGIN IMMEDIATE")
     result = writer.write_polls(chunks, sum(len(c) for c in chunks))
     conn.execute("COMMIT")
@@ -56,10 +57,12 @@ def _write(conn: sqlite3.Connection, chunks: list[SortedPolls], per_statement: i
     second=polls,
     cuts=st.lists(st.integers(0, 200), max_size=4),
     per_statement=st.integers(1, 7),
+    fold_rows=st.sampled_from([1, 10**6]),
 )
 def test_written_polls_equal_the_last_row_of_each_key(
-    first: list[Poll], second: list[Poll], cuts: list[int], per_statement: int
+    first: list[Poll], second: list[Poll], cuts: list[int], per_statement: int, fold_rows: int
 ) -> None:
+    """``fold_rows`` 1: the second file is upserted into ``poll``; else it goes through ``poll_recent``'s stage."""
     with tempfile.TemporaryDirectory() as tmp:
         conn = sqlite_file.connect(str(Path(tmp) / "t.sqlite3"))
         try:
@@ -67,13 +70,16 @@ def test_written_polls_equal_the_last_row_of_each_key(
             sqlite_file.create_schema(conn, sqlite_file.contents(conn))
             conn.execute("COMMIT")
             expected = {(k, BASE_US + t): a for k, t, a in first}
-            assert _write(conn, _chunks(first, cuts), per_statement) == (len(expected), 0)  # plain inserts
+            assert _write(conn, _chunks(first, cuts), per_statement, fold_rows) == (len(expected), 0)  # plain inserts
             again = {(k, BASE_US + t): a for k, t, a in second}
             changed = sum(1 for key, a in again.items() if key in expected and expected[key] != a)
             inserted = sum(1 for key in again if key not in expected)
             expected.update(again)
-            assert _write(conn, _chunks(second, cuts[::-1]), per_statement) == (inserted, changed)  # the upsert
-            table = conn.execute("SELECT store_key, ts_us, active FROM poll ORDER BY store_key, ts_us").fetchall()
+            assert _write(conn, _chunks(second, cuts[::-1]), per_statement, fold_rows) == (inserted, changed)
+            table = conn.execute(
+                "SELECT store_key, ts_us, active FROM poll UNION ALL SELECT store_key, ts_us, active FROM poll_recent"
+                " ORDER BY store_key, ts_us"
+            ).fetchall()
         finally:
             conn.close()
     assert table == sorted((k, t, a) for (k, t), a in expected.items())

@@ -233,7 +233,7 @@ def test_import_files_writes_same_key_polls_from_the_later_file_last(db, csv_fil
     summaries = import_files(db, [first, second])
 
     assert [s.path.name for s in summaries] == ["first.csv", "second.csv"]
-    assert [row[-1] for row in dump(db)["poll"]] == [0]  # second.csv's 'inactive' won
+    assert [row[-1] for row in dump(db)["polls"]] == [0]  # second.csv's 'inactive' won
 
 
 def test_import_files_raises_the_first_error_after_writing_what_came_before(db, csv_file, dump) -> None:
@@ -244,7 +244,7 @@ def test_import_files_raises_the_first_error_after_writing_what_came_before(db, 
     with pytest.raises(InvalidRowsError, match="broken.csv:2"):
         import_files(db, [first, broken, later])
 
-    assert len(dump(db)["poll"]) == 1  # first.csv only: later.csv (same kind) waits behind broken.csv
+    assert len(dump(db)["polls"]) == 1  # first.csv only: later.csv (same kind) waits behind broken.csv
 
 
 def test_import_files_accepts_a_read_ahead_started_before_the_database_opened(db, csv_file, tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def test_later_import_replaces_status_of_same_key(db, csv_file, dump) -> None:
         db, csv_file("p2.csv", POLLS + "a,2023-01-22T12:00:00Z,inactive\na,2023-01-22 14:00:00 UTC,active\n")
     )
     assert (summary.inserted, summary.replaced, summary.changed) == (1, 1, 1)
-    assert dump(db)["poll"] == [(1, T0, 0), (1, T0 + H, 1), (1, T0 + 2 * H, 1)]
+    assert dump(db)["polls"] == [(1, T0, 0), (1, T0 + H, 1), (1, T0 + 2 * H, 1)]
 
 
 def test_last_row_wins_within_one_file(db, csv_file, dump) -> None:
@@ -70,7 +70,7 @@ def test_last_row_wins_within_one_file(db, csv_file, dump) -> None:
     summary = import_file(db, path)
     assert summary.duplicates == 3 and summary.inserted == 2
     assert "3 duplicate rows in file (last wins)" in summary.describe()
-    assert dump(db)["poll"] == [(1, T0, 1), (2, T0, 1)]
+    assert dump(db)["polls"] == [(1, T0, 1), (2, T0, 1)]
 
 
 def test_last_row_wins_with_a_huge_time_span(db, csv_file, dump) -> None:
@@ -85,7 +85,7 @@ def test_last_row_wins_with_a_huge_time_span(db, csv_file, dump) -> None:
     )
     summary = import_file(db, path)
     assert summary.duplicates == 2
-    assert [active for _, _, active in dump(db)["poll"]] == [0, 0]
+    assert [active for _, _, active in dump(db)["polls"]] == [0, 0]
 
 
 def test_keys_and_times_too_wide_to_pack_take_the_stable_lexsort_path() -> None:
@@ -120,7 +120,7 @@ def test_last_row_wins_many_duplicates(db, csv_file, dump) -> None:
     assert summary.duplicates == len(rows) - len(expected)
     tables = dump(db)
     ids = dict(tables["store"])
-    got = {(ids[k], (ts - T0) // 60_000_000): a for k, ts, a in tables["poll"]}
+    got = {(ids[k], (ts - T0) // 60_000_000): a for k, ts, a in tables["polls"]}
     assert got == expected
 
 
@@ -237,7 +237,7 @@ def test_store_ids_are_text_byte_for_byte(db, csv_file, dump) -> None:
     tables = dump(db)
     assert sorted(sid for _, sid in tables["store"]) == sorted(STORE_IDS)
     assert len(tables["store"]) == len(STORE_IDS)  # 0012 and 12 are two stores
-    assert len(tables["poll"]) == len(tables["store_timezone"]) == len(tables["business_hours"]) == len(STORE_IDS)
+    assert len(tables["polls"]) == len(tables["store_timezone"]) == len(tables["business_hours"]) == len(STORE_IDS)
     for table in ("polls", "time_zones", "business_hours"):
         pager = Pager(db, table, page_size=100)
         shown = [row[0] for row in pager.first().rows]
@@ -260,7 +260,7 @@ def test_sample_data_imported_twice_is_identical(db, tmp_path: Path, dump) -> No
     assert {s.kind for s in summaries} == set(FileKind)
     assert all(s.rejected == 0 for s in summaries)
     first = dump(db)
-    assert first["poll"] and first["business_hours"] and first["store_timezone"]
+    assert first["polls"] and first["business_hours"] and first["store_timezone"]
     again = import_files(db, copies)
     assert [s.inserted for s in again if s.kind is FileKind.POLLS] == [0]
     second = dump(db)
@@ -312,7 +312,7 @@ def test_a_file_sorted_in_runs_on_disk_writes_like_one_sorted_in_memory(
     assert (summary.rows_read, summary.inserted, summary.duplicates) == (600, len(expected), 600 - len(expected))
     tables = dump(db)
     ids = dict(tables["store"])
-    assert {(ids[k], ts): active for k, ts, active in tables["poll"]} == expected
+    assert {(ids[k], ts): active for k, ts, active in tables["polls"]} == expected
 
     again = import_file(db, path)  # the upsert path, in many chunks too
     assert (again.inserted, again.replaced, again.changed) == (0, len(expected), 0)

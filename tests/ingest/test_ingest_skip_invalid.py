@@ -44,7 +44,7 @@ def test_rejects_file_content_is_exact(db, csv_file, dump) -> None:
     )
     tables = dump(db)
     assert sorted(sid for _, sid in tables["store"]) == ["s1", "s4"]
-    assert len(tables["poll"]) == 2
+    assert len(tables["polls"]) == 2
 
 
 def test_rejects_file_can_be_fixed_and_reimported(db, csv_file, dump) -> None:
@@ -157,6 +157,6 @@ def test_rejects_next_to_a_read_only_directory_commit_nothing(invoke, db_target:
     assert err.splitlines()[0].startswith(f"storemon: {bad}.rejects.csv: the rejects file cannot be written (")
     db = open_database(db_target)
     try:
-        assert dump(db)["poll"] == []
+        assert dump(db)["polls"] == []
     finally:
         db.dispose()

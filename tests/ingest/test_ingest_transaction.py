@@ -107,7 +107,7 @@ def test_cancel_during_import_files_keeps_earlier_files(db, csv_file, dump) -> N
         import_files(db, [first, second], progress=progress, should_cancel=lambda: bool(seen) and seen[-1] == second)
     tables = dump(db)
     assert tables["store_timezone"] == [(1, "UTC")]
-    assert tables["poll"] == []
+    assert tables["polls"] == []
     assert dict(tables["meta"])["data_version"] == "1"
 
 

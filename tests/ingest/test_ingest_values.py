@@ -112,7 +112,7 @@ def test_every_timestamp_form_in_one_file(db, csv_file, dump) -> None:
     assert summary.inserted == len(lines)
     tables = dump(db)
     by_key = {key: sid for key, sid in tables["store"]}
-    stored = {by_key[k]: ts for k, ts, _ in tables["poll"]}
+    stored = {by_key[k]: ts for k, ts, _ in tables["polls"]}
     assert stored == {f"s{i}": expected for i, (_, expected) in enumerate(TIMESTAMPS)}
 
 
@@ -121,7 +121,7 @@ def test_every_timestamp_form_in_one_file(db, csv_file, dump) -> None:
 )
 def test_status_case_insensitive(db, csv_file, dump, text: str, active: int) -> None:
     import_file(db, csv_file("p.csv", f"store_id,timestamp_utc,status\ns,2023-01-22 12:09:39 UTC,{text}\n"))
-    assert dump(db)["poll"] == [(1, BASE, active)]
+    assert dump(db)["polls"] == [(1, BASE, active)]
 
 
 @pytest.mark.parametrize("text", ["up", "", "activ", "1", "true"])
@@ -219,7 +219,7 @@ def test_whitespace_is_not_part_of_any_value(db, csv_file, dump) -> None:
     import_file(db, csv_file("z.csv", "store_id,timezone_str\n0012,\tAsia/Tokyo\t\n"))
     tables = dump(db)
     assert tables["store"] == [(1, "0012")]
-    assert tables["poll"] == [(1, BASE, 1)]
+    assert tables["polls"] == [(1, BASE, 1)]
     assert tables["store_timezone"] == [(1, "Asia/Tokyo")]
 
 
@@ -232,7 +232,7 @@ def test_whitespace_spellings_of_one_key_are_one_poll(db, csv_file, dump) -> Non
         ),
     )
     assert summary.duplicates == 1
-    assert dump(db)["poll"] == [(1, BASE, 0)]
+    assert dump(db)["polls"] == [(1, BASE, 0)]
 
 
 def test_bad_value_in_whitespace_file_still_reports_raw_value(db, csv_file) -> None:
