@@ -37,6 +37,7 @@ from storemon_tui.report import owner
 
 if TYPE_CHECKING:
     from storemon_tui.report.engine import ReportResult
+    from storemon_tui.report.workers import WorkerPool
 
 ProgressCallback = Callable[[float], None]
 
@@ -215,10 +216,13 @@ class ReportJobs:
         after it (e.g. the fleet status of exactly the same data); if an equal
         report was already running here, it gets a snapshot of its own.
         """
-        report_id, created = self._create(as_of_us)
-        if created:
-            self._compute(report_id, progress, timings, alongside)
-        else:
+        from storemon_tui.report.pipeline import early_workers
+
+        with early_workers(self.db) as workers:  # a large fleet's worker processes start while the record is made
+            report_id, created = self._create(as_of_us)
+            if created:
+                self._compute(report_id, progress, timings, alongside, workers)
+        if not created:
             self.wait(report_id)
             if alongside is not None:
                 with self.db.snapshot() as conn:
@@ -296,6 +300,7 @@ class ReportJobs:
         on_progress: ProgressCallback | None,
         timings: dict[str, float] | None,
         alongside: Callable[[Connection], None] | None = None,
+        workers: WorkerPool | None = None,
     ) -> None:
         cancel = self._cancel.setdefault(report_id, threading.Event())
         stored = 0.0
@@ -314,7 +319,7 @@ class ReportJobs:
                 self._update(report_id, progress=round(fraction * 100, 1))
 
         try:
-            result, version = self._read_and_compute(report_id, progress, cancel, timings, alongside)
+            result, version = self._read_and_compute(report_id, progress, cancel, timings, alongside, workers)
             progress(WRITE_FROM)
             started = time.perf_counter()
             target = self._write_csv(report_id, result, cancel)
@@ -354,6 +359,7 @@ class ReportJobs:
         cancel: threading.Event,
         timings: dict[str, float] | None,
         alongside: Callable[[Connection], None] | None = None,
+        workers: WorkerPool | None = None,
     ) -> tuple[ReportResult, int]:
         """The report's result and the data version it was computed from."""
         from storemon_tui.report.pipeline import run_report
@@ -370,6 +376,7 @@ class ReportJobs:
                 progress=lambda f: progress(COMPUTE_FROM + (WRITE_FROM - COMPUTE_FROM) * f),
                 should_cancel=cancel.is_set,
                 timings=timings,
+                workers=workers,
             )
             if alongside is not None:
                 alongside(conn)

@@ -1,18 +1,29 @@
-"""A report over a database: chunks of stores, read ahead in threads while earlier chunks compute.
+"""A report over a database: chunks of stores, computed by worker processes or read ahead in threads.
 
 Why chunks: peak memory then follows the size of a chunk, not of the fleet
 (a chunk holds about :data:`TARGET_CHUNK_POLLS` polls; its size in stores is
-learnt from the chunks read so far). Why threads: reading is most of a
-report's time, and it runs in the database's C code (SQLite) or in another
-process (PostgreSQL), both without Python's GIL; so up to
-:data:`READERS` helper connections read the next chunks, each in the
-report's snapshot, while this thread computes (numpy, mostly GIL-free
-too). Without a helper connection (SQLite refused it because a writer is
-committing) the chunks are read here, one after another.
+learnt from the chunks done so far).
 
-The chunks themselves know nothing of this: :func:`compute_chunk` is a
-pure function of a chunk's input and ``now`` (plus the look-back source),
-so a distributed engine could run the same chunks.
+A large fleet (:data:`WORKER_MIN_STORES`): :data:`WORKERS` worker processes
+(``workers.py``) each join the report's snapshot, then read *and* compute
+whole chunks and send back only their rows; this process hands out store
+ranges and puts the rows back in key order. Why processes: at that size the
+report is CPU-bound on every core, and in one process the reader threads and
+the computing thread take turns holding Python's GIL (bench/README.md).
+They start early (:func:`early_workers`) so their imports overlap the
+caller's own start; if none can join the snapshot, the chunks are done here.
+
+A smaller fleet, where starting interpreters would cost more than it saves:
+up to :data:`READERS` helper connections read the next chunks in threads,
+each in the report's snapshot (reading runs in SQLite's C code or in the
+PostgreSQL server, without the GIL), while this thread computes. Without a
+helper connection (SQLite refused it because a writer is committing) the
+chunks are read here, one after another.
+
+The chunks themselves know nothing of this: :func:`compute_chunk` is a pure
+function of a chunk's input and ``now`` (plus the look-back source), and
+:func:`report_part` / :func:`status_part` are what a worker — or a
+distributed engine — runs per chunk (README, "A distributed engine").
 """
 
 from __future__ import annotations
@@ -21,17 +32,17 @@ import queue
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, closing
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from contextlib import ExitStack, closing, contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from storemon_tui.report.engine import STAGES, ChunkResult, ReportResult, compute_chunk, read_start
 from storemon_tui.report.inputs import ReportInput
-from storemon_tui.report.source import DatabaseOlder, ReportSnapshot
+from storemon_tui.report.source import Chunk, DatabaseOlder, ReportSnapshot
 from storemon_tui.report.status import StatusResult, status_chunk, status_read_start
 from storemon_tui.report.timing import Check, Progress, StageTimer, cancel_check, clamped_progress
+from storemon_tui.report.workers import Job, WorkerPool
 
 TARGET_CHUNK_POLLS = 300_000
 """Polls per chunk: small enough that a chunk's arrays stay a small part of the memory budget
@@ -41,17 +52,15 @@ FIRST_CHUNK_STORES = 1024
 MAX_CHUNK_STORES = 65_536
 READERS = 2
 """Helper connections reading ahead (the machine this was tuned on has two cores)."""
+WORKERS = 2
+"""Worker processes for a large fleet (``workers.py``): one a core of the machine this was tuned on."""
+WORKER_MIN_STORES = 50_000
+"""Fleets this large are computed by worker processes; smaller ones here, where starting the
+workers (a new interpreter each, ~0.4 s of imports) would cost more than it saves (bench/README.md)."""
+if TYPE_CHECKING:
+    from storemon_tui.db.database import Database
+
 _Part = TypeVar("_Part")
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """One chunk of the fleet as read: store keys ``first_key … stop_key − 1``."""
-
-    first_key: int
-    stop_key: int
-    input: ReportInput
-    older: DatabaseOlder
 
 
 def run_report(
@@ -61,13 +70,14 @@ def run_report(
     progress: Progress | None = None,
     should_cancel: Callable[[], bool] | None = None,
     timings: dict[str, float] | None = None,
+    workers: WorkerPool | None = None,
 ) -> ReportResult:
-    """The report of the database behind ``conn`` (a snapshot connection) as of ``as_of_us`` or the latest poll."""
+    """The report of the database behind ``conn`` (a snapshot connection) as of ``as_of_us`` or the latest poll.
 
-    def compute(chunk: Chunk, now_us: int, timer: StageTimer, check: Check, progress: Progress) -> ChunkResult:
-        return compute_chunk(chunk.input, now_us, older=chunk.older, timer=timer, check=check, progress=progress)
-
-    results, now_us = _over_chunks(conn, as_of_us, read_start, compute, progress, should_cancel, timings)
+    ``workers``: processes started early (:func:`early_workers`), used if the fleet is large; else
+    they are started here when it is.
+    """
+    results, now_us = _over_chunks(conn, as_of_us, read_start, report_part, progress, should_cancel, timings, workers)
     return ReportResult.from_chunks(results, now_us)
 
 
@@ -78,16 +88,25 @@ def run_status(
     progress: Progress | None = None,
     should_cancel: Callable[[], bool] | None = None,
     timings: dict[str, float] | None = None,
+    workers: WorkerPool | None = None,
 ) -> StatusResult:
     """The fleet status (``spec/status.md``) of the database behind ``conn`` as of ``as_of_us`` or the latest poll."""
-
-    def compute(chunk: Chunk, now_us: int, timer: StageTimer, check: Check, progress: Progress) -> StatusResult:
-        part = status_chunk(chunk.input, now_us, older=chunk.older, timer=timer, check=check)
-        progress(1.0)
-        return part
-
-    parts, now_us = _over_chunks(conn, as_of_us, status_read_start, compute, progress, should_cancel, timings)
+    parts, now_us = _over_chunks(
+        conn, as_of_us, status_read_start, status_part, progress, should_cancel, timings, workers
+    )
     return StatusResult.from_chunks(parts, now_us)
+
+
+def report_part(chunk: Chunk, now_us: int, timer: StageTimer, check: Check, progress: Progress) -> ChunkResult:
+    """A chunk's report rows (module-level: a worker process gets it by name)."""
+    return compute_chunk(chunk.input, now_us, older=chunk.older, timer=timer, check=check, progress=progress)
+
+
+def status_part(chunk: Chunk, now_us: int, timer: StageTimer, check: Check, progress: Progress) -> StatusResult:
+    """A chunk's fleet status rows (module-level: a worker process gets it by name)."""
+    part = status_chunk(chunk.input, now_us, older=chunk.older, timer=timer, check=check)
+    progress(1.0)
+    return part
 
 
 def _over_chunks(
@@ -98,25 +117,105 @@ def _over_chunks(
     progress: Progress | None,
     should_cancel: Callable[[], bool] | None,
     timings: dict[str, float] | None,
+    workers: WorkerPool | None = None,
 ) -> tuple[list[_Part], int]:
     """``compute`` over every chunk of the snapshot (polls read from ``read_from(now)``), and ``now``."""
     check, report = cancel_check(should_cancel), clamped_progress(progress)
     timer = StageTimer(("read", *STAGES))
     report(0.0)
-    results: list[_Part] = []
-    with ReportSnapshot(conn, as_of_us) as snap, ExitStack() as stack:
-        total = snap.max_key + 1
-        # Closed here, not by the garbage collector: its helper connections must end before the snapshot.
-        chunks = stack.enter_context(closing(read_chunks(snap, read_from(snap.now_us), timer, check)))
-        for chunk in chunks:
-            share = _key_share(report, chunk.first_key, chunk.stop_key, total)
-            results.append(compute(chunk, snap.now_us, timer, check, share))
+    with ReportSnapshot(conn, as_of_us) as snap:
+        lo_us = read_from(snap.now_us)
+        results = _in_workers(snap, lo_us, compute, timer, check, report, workers)
+        if results is None:
+            results = _in_process(snap, lo_us, compute, timer, check, report)
         now_us = snap.now_us
     check()
     if timings is not None:
         timings.update(timer.seconds)
     report(1.0)
     return results, now_us
+
+
+def _in_process(
+    snap: ReportSnapshot,
+    lo_us: int,
+    compute: Callable[[Chunk, int, StageTimer, Check, Progress], _Part],
+    timer: StageTimer,
+    check: Check,
+    report: Progress,
+) -> list[_Part]:
+    """Every chunk computed here, read ahead by helper threads when the database allows."""
+    total = snap.max_key + 1
+    results: list[_Part] = []
+    # Closed here, not by the garbage collector: its helper connections must end before the snapshot.
+    with closing(read_chunks(snap, lo_us, timer, check)) as chunks:
+        for chunk in chunks:
+            share = _key_share(report, chunk.first_key, chunk.stop_key, total)
+            results.append(compute(chunk, snap.now_us, timer, check, share))
+    return results
+
+
+def _in_workers(
+    snap: ReportSnapshot,
+    lo_us: int,
+    compute: Callable[[Chunk, int, StageTimer, Check, Progress], _Part],
+    timer: StageTimer,
+    check: Check,
+    report: Progress,
+    started: WorkerPool | None = None,
+) -> list[_Part] | None:
+    """Every chunk computed by worker processes (``workers.py``), or ``None`` where they do not pay or cannot join.
+
+    The parent only hands out store ranges and collects results in key
+    order; the workers end before the snapshot does.
+    """
+    total = snap.max_key + 1
+    if total < WORKER_MIN_STORES or WORKERS < 1:
+        return None
+    # Started early or now (their imports then run while the snapshot is exported); single use:
+    # closed here either way, so the workers end before the snapshot does.
+    with started if started is not None else WorkerPool(WORKERS) as pool:
+        spec = snap.join_spec()
+        joined = pool.join(Job(spec, lo_us, compute), check) if spec is not None else []
+        if not joined:
+            return None
+        sizes = _ChunkSizes()
+        parts: dict[int, _Part] = {}
+        done = 0
+        for first, stop, result in pool.results(joined, _ranges(snap.max_key, sizes), check):
+            parts[first] = result.part
+            sizes.learn_counts(result.stores, result.polls)
+            for stage, seconds in result.seconds.items():
+                timer.seconds[stage] = timer.seconds.get(stage, 0.0) + seconds
+            done += stop - first
+            report(done / total * 0.97)
+    return [parts[first] for first in sorted(parts)]
+
+
+@contextmanager
+def early_workers(db: Database) -> Iterator[WorkerPool | None]:
+    """Worker processes started now, before the report's snapshot is opened, if the fleet is large enough.
+
+    A new interpreter takes ~0.7 s to import numpy and the engine; started
+    here, that overlaps the caller's own work (recording the report, opening
+    the snapshot). Pass the pool to :func:`run_report` or :func:`run_status`.
+    """
+    with db.connect() as conn:
+        stores = int(conn.execute(text("SELECT max(store_key) FROM store")).scalar() or 0) + 1
+    if stores < WORKER_MIN_STORES or WORKERS < 1:
+        yield None
+        return
+    with WorkerPool(WORKERS) as pool:
+        yield pool
+
+
+def _ranges(max_key: int, sizes: _ChunkSizes) -> Iterator[tuple[int, int]]:
+    """Store-key ranges covering ``0 … max_key``, each sized by what ``sizes`` has learnt when it is drawn."""
+    first = 0
+    while first <= max_key:
+        stop = min(first + sizes.next(), max_key + 1)
+        yield first, stop
+        first = stop
 
 
 def _key_share(report: Progress, first: int, stop: int, total: int) -> Progress:
@@ -191,5 +290,8 @@ class _ChunkSizes:
         return max(1, min(MAX_CHUNK_STORES, int(TARGET_CHUNK_POLLS / per_store)))
 
     def learn(self, chunk: ReportInput) -> None:
-        self.stores += chunk.n_stores
-        self.polls += len(chunk.poll_store)
+        self.learn_counts(chunk.n_stores, len(chunk.poll_store))
+
+    def learn_counts(self, stores: int, polls: int) -> None:
+        self.stores += stores
+        self.polls += polls

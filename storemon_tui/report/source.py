@@ -33,6 +33,7 @@ import sqlite3
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -49,6 +50,22 @@ _MIN_INT64 = -(1 << 63)
 _NO_LOWER_BOUND = -(1 << 62)  # before any instant a database holds (year −146 000)
 
 
+@dataclass(frozen=True)
+class SnapshotJoin:
+    """What another process needs to read in a report's snapshot (:meth:`ReportSnapshot.join_spec`).
+
+    Plain values only: it crosses a pipe to a worker process (``workers.py``).
+    """
+
+    dialect: str
+    now_us: int
+    max_key: int
+    has_recent: bool
+    sqlite_path: str | None = None
+    postgres: tuple[list[Any], dict[str, Any], str] | None = None
+    """psycopg's connect arguments and the exported snapshot's id."""
+
+
 class ReportSnapshot:
     """One consistent view of the database for one computation, read chunk by chunk.
 
@@ -63,8 +80,9 @@ class ReportSnapshot:
         dbapi = conn.connection.dbapi_connection
         if dbapi is None:  # only after the connection was closed or invalidated
             raise StoremonError("the database connection is closed")
-        self.conn = conn
+        self.conn: Connection | None = conn
         self.dialect = conn.dialect.name
+        self._owns_connection = False
         self._dbapi = dbapi
         self._own_transaction = self.dialect == "sqlite" and not cast(sqlite3.Connection, dbapi).in_transaction
         self.cursor: Any = dbapi.cursor()
@@ -86,12 +104,58 @@ class ReportSnapshot:
         if self._own_transaction:
             self._dbapi.rollback()  # read-only: just ends the snapshot
             self._own_transaction = False
+        if self._owns_connection:
+            self._dbapi.close()
+            self._owns_connection = False
 
     def __enter__(self) -> ReportSnapshot:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def join_spec(self) -> SnapshotJoin | None:
+        """How another process joins this snapshot, or ``None`` if none can (an in-memory database).
+
+        PostgreSQL: the snapshot is exported now and stays importable while
+        this transaction lasts. SQLite: the other process's read must start
+        while this connection holds its shared lock (see :meth:`helper`).
+        """
+        if self.dialect == "sqlite":
+            path = _sqlite_path(self)
+            return None if path is None else self._spec(sqlite_path=path)
+        snapshot_id = _export_postgres_snapshot(self)
+        if snapshot_id is None:
+            return None
+        args, kwargs = _postgres_connect_args(self)
+        # Plain connection parameters only: SQLAlchemy's adapters ("context") cannot cross a pipe,
+        # and the chunk queries return only integers, bytes and text, which psycopg reads by itself.
+        plain = {k: v for k, v in kwargs.items() if isinstance(v, str | int | float | bool) or v is None}
+        return self._spec(postgres=(args, plain, snapshot_id))
+
+    def _spec(self, **where: Any) -> SnapshotJoin:
+        return SnapshotJoin(self.dialect, self.now_us, self.max_key, self.has_recent, **where)
+
+    @classmethod
+    def joined(cls, spec: SnapshotJoin) -> ReportSnapshot | None:
+        """The snapshot ``spec`` describes, from a connection of this process; ``None`` if SQLite refuses it."""
+        if spec.dialect == "sqlite":
+            opened = _open_sqlite_reader(spec.sqlite_path or "")
+        elif spec.postgres is not None:
+            args, kwargs, snapshot_id = spec.postgres
+            opened = _join_postgres((args, kwargs), snapshot_id)
+        else:
+            opened = None
+        if opened is None:
+            return None
+        snap = cls.__new__(cls)
+        snap.conn = None
+        snap.dialect = spec.dialect
+        snap._dbapi, snap.cursor = opened
+        snap._own_transaction = True
+        snap._owns_connection = True
+        snap.max_key, snap.now_us, snap.has_recent = spec.max_key, spec.now_us, spec.has_recent
+        return snap
 
     def read_chunk(
         self, first_key: int, stop_key: int, lo_us: int | None, cursor: Any = None, *, polls: bool = True
@@ -138,7 +202,10 @@ class ReportSnapshot:
         once, and if refused there is no helper. PostgreSQL: a connection
         that imports this transaction's exported snapshot.
         """
-        opened = _open_sqlite_helper(self) if self.dialect == "sqlite" else _open_postgres_helper(self)
+        if self.conn is None:  # a joined snapshot (another process's): no helpers of its own
+            opened = None
+        else:
+            opened = _open_sqlite_helper(self) if self.dialect == "sqlite" else _open_postgres_helper(self)
         if opened is None:
             yield None
             return
@@ -220,6 +287,16 @@ _POSTGRES_BEYOND = (
     " CROSS JOIN LATERAL (SELECT string_agg(int8send(q.ts_us * 2 + q.active), ''::bytea) AS packed"
     f" FROM ({_nearest('%(n)s')}) q) x"
 )
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk of the fleet as read: store keys ``first_key … stop_key − 1``."""
+
+    first_key: int
+    stop_key: int
+    input: ReportInput
+    older: DatabaseOlder
 
 
 def load_report_input(conn: Connection, as_of_us: int | None) -> tuple[ReportInput, int]:
@@ -449,12 +526,23 @@ def _chunk_input(
 
 
 def _open_sqlite_helper(snap: ReportSnapshot) -> tuple[Any, Any] | None:
-    db_path = snap.conn.engine.url.database
+    path = _sqlite_path(snap)
+    return None if path is None else _open_sqlite_reader(path)
+
+
+def _sqlite_path(snap: ReportSnapshot) -> str | None:
+    """The snapshot's database file, or ``None`` for an in-memory database (no other connection sees it)."""
+    db_path = snap.conn.engine.url.database if snap.conn is not None else None
     if not db_path or db_path == ":memory:":
         return None
+    return str(Path(db_path).resolve())
+
+
+def _open_sqlite_reader(path: str) -> tuple[Any, Any] | None:
+    """A read-only connection to ``path`` holding SQLite's shared lock, or ``None`` if it is not granted at once."""
     # as_uri() percent-encodes '#', '?' and '%', which a URI filename would
     # otherwise read as a fragment, a query or an escape (and open another file).
-    uri = Path(db_path).resolve().as_uri() + "?mode=ro"
+    uri = Path(path).as_uri() + "?mode=ro"
     try:
         connection = sqlite3.connect(uri, uri=True, timeout=0, check_same_thread=False, isolation_level=None)
     except sqlite3.Error:
@@ -474,14 +562,30 @@ _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f-]+")
 
 def _open_postgres_helper(snap: ReportSnapshot) -> tuple[Any, Any] | None:
     """A new connection (not from the pool: its transaction settings are its own) in this snapshot."""
-    import psycopg
+    snapshot_id = _export_postgres_snapshot(snap)
+    return None if snapshot_id is None else _join_postgres(_postgres_connect_args(snap), snapshot_id)
 
+
+def _export_postgres_snapshot(snap: ReportSnapshot) -> str | None:
+    """An id other connections can import this transaction's snapshot by (valid while it lasts)."""
     snapshot_id = str(_scalar(snap.cursor, "SELECT pg_export_snapshot()"))
-    if not _SNAPSHOT_ID.fullmatch(snapshot_id):
-        return None
+    return snapshot_id if _SNAPSHOT_ID.fullmatch(snapshot_id) else None
+
+
+def _postgres_connect_args(snap: ReportSnapshot) -> tuple[list[Any], dict[str, Any]]:
+    if snap.conn is None:
+        raise StoremonError("a joined snapshot cannot export itself")
     engine = snap.conn.engine
     args, kwargs = engine.dialect.create_connect_args(engine.url)
-    connection = psycopg.connect(*args, **kwargs)
+    return list(args), dict(kwargs)
+
+
+def _join_postgres(connect: tuple[list[Any], dict[str, Any]], snapshot_id: str) -> tuple[Any, Any]:
+    import psycopg
+
+    if not _SNAPSHOT_ID.fullmatch(snapshot_id):
+        raise StoremonError("not a snapshot id")
+    connection = psycopg.connect(*connect[0], **connect[1])
     try:
         connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         connection.read_only = True

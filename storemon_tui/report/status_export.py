@@ -25,8 +25,9 @@ from storemon_tui.db.database import Database, get_data_version
 from storemon_tui.db.summary_sql import STATUS_AT_KEY, STATUS_DATA_VERSION_KEY, STATUS_DOWN_KEY, set_meta_sql
 from storemon_tui.report.export import check_export_target, export_report, write_export
 from storemon_tui.report.jobs import ProgressCallback, check_polls_before
-from storemon_tui.report.pipeline import run_status
+from storemon_tui.report.pipeline import early_workers, run_status
 from storemon_tui.report.status import StatusResult, status_text
+from storemon_tui.report.workers import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,11 @@ def write_outputs(
     statuses: list[tuple[StatusResult, int]] = []
     status_seconds = 0.0
 
-    def compute_status(conn: Connection) -> None:
+    def compute_status(conn: Connection, workers: WorkerPool | None = None) -> None:
         nonlocal status_seconds
         started = time.perf_counter()
-        status = run_status(conn, as_of_us, progress=None if report_target else progress, timings=timings)
+        shown = None if report_target else progress
+        status = run_status(conn, as_of_us, progress=shown, timings=timings, workers=workers)
         statuses.append((status, get_data_version(conn)))
         status_seconds = time.perf_counter() - started
 
@@ -73,10 +75,10 @@ def write_outputs(
         )
         report_seconds -= status_seconds
     else:
-        with db.snapshot() as conn:
+        with early_workers(db) as workers, db.snapshot() as conn:
             if as_of_us is not None:  # as --export does (there, when the report is recorded): exit 1, not an empty CSV
                 check_polls_before(conn, as_of_us)
-            compute_status(conn)
+            compute_status(conn, workers)
     status, data_version = statuses[0]
     started = time.perf_counter()
     if status_target is not None:
