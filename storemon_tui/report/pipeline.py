@@ -42,7 +42,7 @@ from storemon_tui.report.inputs import ReportInput
 from storemon_tui.report.source import Chunk, DatabaseOlder, ReportSnapshot
 from storemon_tui.report.status import StatusResult, status_chunk, status_read_start
 from storemon_tui.report.timing import Check, Progress, StageTimer, cancel_check, clamped_progress
-from storemon_tui.report.workers import Job, WorkerPool
+from storemon_tui.report.workers import Done, Job, WorkerPool
 
 TARGET_CHUNK_POLLS = 300_000
 """Polls per chunk: small enough that a chunk's arrays stay a small part of the memory budget
@@ -52,8 +52,14 @@ FIRST_CHUNK_STORES = 1024
 MAX_CHUNK_STORES = 65_536
 READERS = 2
 """Helper connections reading ahead (the machine this was tuned on has two cores)."""
-WORKERS = 2
-"""Worker processes for a large fleet (``workers.py``): one a core of the machine this was tuned on."""
+WORKERS = 1
+"""Worker processes beside this one for a large fleet (``workers.py``): this process computes
+chunks too, so with one worker the two cores of the machine this was tuned on are busy, and only
+one new interpreter pays for its imports (bench/README.md)."""
+COMPUTE_HERE = True
+"""This process computes chunks beside its workers (off: it only hands them out, as tests check)."""
+_WORKER_QUEUE = 2
+"""Chunks a worker holds: the one it computes and the next, so it never waits for this process."""
 WORKER_MIN_STORES = 50_000
 """Fleets this large are computed by worker processes; smaller ones here, where starting the
 workers (a new interpreter each, ~0.4 s of imports) would cost more than it saves (bench/README.md)."""
@@ -164,32 +170,64 @@ def _in_workers(
     report: Progress,
     started: WorkerPool | None = None,
 ) -> list[_Part] | None:
-    """Every chunk computed by worker processes (``workers.py``), or ``None`` where they do not pay or cannot join.
+    """Every chunk, computed here and by worker processes (``workers.py``); ``None`` where they do not pay.
 
-    The parent only hands out store ranges and collects results in key
-    order; the workers end before the snapshot does.
+    This process computes chunks too, one at a time (it has nothing else to
+    do, and its imports are done), from the first chunk on, while the
+    workers start; each worker keeps :data:`_WORKER_QUEUE` chunks in hand so
+    it never waits for this one. A worker that cannot join the snapshot
+    takes no chunk. The workers end before the snapshot does.
     """
     total = snap.max_key + 1
     if total < WORKER_MIN_STORES or WORKERS < 1:
         return None
-    # Started early or now (their imports then run while the snapshot is exported); single use:
-    # closed here either way, so the workers end before the snapshot does.
+    # Started early or now; single use: closed here either way.
     with started if started is not None else WorkerPool(WORKERS) as pool:
         spec = snap.join_spec()
-        joined = pool.join(Job(spec, lo_us, compute), check) if spec is not None else []
-        if not joined:
+        if spec is None or not pool.offer(Job(spec, lo_us, compute)):
             return None
         sizes = _ChunkSizes()
+        ranges = _ranges(snap.max_key, sizes)
         parts: dict[int, _Part] = {}
         done = 0
-        for first, stop, result in pool.results(joined, _ranges(snap.max_key, sizes), check):
-            parts[first] = result.part
-            sizes.learn_counts(result.stores, result.polls)
-            for stage, seconds in result.seconds.items():
-                timer.seconds[stage] = timer.seconds.get(stage, 0.0) + seconds
+
+        def record(first: int, stop: int, part: _Part) -> None:
+            nonlocal done
+            parts[first] = part
             done += stop - first
             report(done / total * 0.97)
+
+        def take(answers: list[tuple[int, int, Done]]) -> None:
+            for first, stop, answer in answers:
+                sizes.learn_counts(answer.stores, answer.polls)
+                _add_seconds(timer, answer.seconds)
+                record(first, stop, answer.part)
+
+        while True:
+            take(pool.collect(0.0))
+            pool.hand_out(lambda: next(ranges, None), _WORKER_QUEUE)
+            check()
+            here = next(ranges, None) if COMPUTE_HERE or not pool.joined and not pool.waiting else None
+            if here is not None:
+                with timer.stage("read"):
+                    chunk_input, older = snap.read_chunk(*here, lo_us)
+                sizes.learn(chunk_input)
+                record(*here, compute(Chunk(*here, chunk_input, older), snap.now_us, timer, check, _no_progress))
+            elif pool.waiting:
+                take(pool.collect(0.1))
+            else:
+                break
     return [parts[first] for first in sorted(parts)]
+
+
+def _add_seconds(timer: StageTimer, seconds: dict[str, float]) -> None:
+    """A worker's seconds per stage, added to this process's (the totals are then CPU-like, not wall)."""
+    for stage, value in seconds.items():
+        timer.seconds[stage] = timer.seconds.get(stage, 0.0) + value
+
+
+def _no_progress(fraction: float) -> None:
+    """Within a chunk computed beside the workers: progress is counted a chunk at a time."""
 
 
 @contextmanager

@@ -31,7 +31,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
@@ -39,7 +40,7 @@ from typing import Any
 
 from storemon_tui.errors import StoremonError
 from storemon_tui.report.source import Chunk, ReportSnapshot, SnapshotJoin
-from storemon_tui.report.timing import Check, StageTimer
+from storemon_tui.report.timing import StageTimer
 
 _STOP_GRACE_S = 2.0
 """How long a worker asked to stop may take before it is killed."""
@@ -86,12 +87,13 @@ class Worker:
             pass_fds=(fd,),
             stdin=subprocess.DEVNULL,
             env=env,
-            start_new_session=False,
         )
         theirs.close()
         self.conn: Connection = ours
-        self.chunk: tuple[int, int, int] | None = None
-        """The chunk it computes: its index, first and stop key."""
+        self.joined: bool | None = None
+        """Whether it joined the snapshot; ``None`` until it says."""
+        self.chunks: deque[tuple[int, int]] = deque()
+        """The chunks sent to it and not yet answered, in the order it computes them."""
 
     def receive(self) -> Any:
         """The worker's next message; a worker's error is raised here, as it was raised there."""
@@ -124,10 +126,16 @@ class Worker:
 
 
 class WorkerPool:
-    """``count`` worker processes, started at once; a context manager that stops them all."""
+    """``count`` worker processes, started at once; a context manager that stops them all.
+
+    Single use: :meth:`offer` them one job, :meth:`hand_out` chunks and
+    :meth:`collect` the answers; a worker that cannot join the snapshot
+    just never takes a chunk.
+    """
 
     def __init__(self, count: int) -> None:
         self.workers: list[Worker] = []
+        self.offered = False
         try:
             for _ in range(count):
                 self.workers.append(Worker())
@@ -149,60 +157,53 @@ class WorkerPool:
             worker.wait()
         self.workers = []
 
-    def join(self, job: Job, check: Check) -> list[Worker]:
-        """The workers that joined the snapshot (SQLite refuses a worker while a writer is committing)."""
+    def offer(self, job: Job) -> bool:
+        """Send every worker the job (each answers whether it joined the snapshot); ``False`` if already used."""
+        if self.offered or not self.workers:
+            return False
+        self.offered = True
         for worker in self.workers:
             worker.conn.send(job)
-        joined: list[Worker] = []
-        waiting = list(self.workers)
-        while waiting:
-            check()
-            for worker in _ready(waiting, 0.1):
-                waiting.remove(worker)
-                if worker.receive():
-                    joined.append(worker)
-        return joined
+        return True
 
-    def results(
-        self, workers: list[Worker], chunks: Iterator[tuple[int, int]], check: Check
-    ) -> Iterator[tuple[int, int, Done]]:
-        """Each chunk's ``(first, stop, Done)``, in the order they finish (not key order).
+    @property
+    def joined(self) -> int:
+        return sum(1 for w in self.workers if w.joined)
 
-        ``chunks`` is drawn from only when a worker is free, so it may
-        learn from the chunks done so far (their sizes).
-        """
-        busy: list[Worker] = []
-        idle = list(workers)
-        source = iter(chunks)
-        exhausted = False
-        index = 0
-        while True:
-            while idle and not exhausted:
-                nxt = next(source, None)
-                if nxt is None:
-                    exhausted = True
+    @property
+    def waiting(self) -> bool:
+        """Some worker has yet to say whether it joined, or has chunks to answer."""
+        return any(w.joined is None or w.chunks for w in self.workers)
+
+    def hand_out(self, next_chunk: Callable[[], tuple[int, int] | None], depth: int) -> None:
+        """Fill each joined worker's queue up to ``depth`` chunks (one computing, the next ones waiting)."""
+        for worker in self.workers:
+            while worker.joined and len(worker.chunks) < depth:
+                chunk = next_chunk()
+                if chunk is None:
+                    return
+                worker.chunks.append(chunk)
+                try:
+                    worker.conn.send(chunk)
+                except OSError:  # it has just stopped: collect() reads why (its error, or that it died)
                     break
-                worker = idle.pop()
-                worker.chunk = (index, *nxt)
-                worker.conn.send(nxt)
-                busy.append(worker)
-                index += 1
-            if not busy:
-                return
-            check()
-            for worker in _ready(busy, 0.1):
-                done = worker.receive()
-                assert worker.chunk is not None
-                _, first, stop = worker.chunk
-                busy.remove(worker)
-                idle.append(worker)
-                yield first, stop, done
 
-
-def _ready(workers: list[Worker], timeout: float) -> list[Worker]:
-    """The workers with a message (or a closed socket) within ``timeout`` seconds."""
-    by_conn = {id(w.conn): w for w in workers}
-    return [by_conn[id(c)] for c in wait([w.conn for w in workers], timeout)]
+    def collect(self, timeout: float) -> list[tuple[int, int, Done]]:
+        """The chunks answered within ``timeout`` seconds (0: only those already in), as ``(first, stop, Done)``."""
+        listening = [w for w in self.workers if w.joined is None or w.chunks]
+        if not listening:
+            return []
+        by_conn = {id(w.conn): w for w in listening}
+        done = []
+        for conn in wait([w.conn for w in listening], timeout):
+            worker = by_conn[id(conn)]
+            answer = worker.receive()
+            if worker.joined is None:
+                worker.joined = bool(answer)
+            else:
+                first, stop = worker.chunks.popleft()
+                done.append((first, stop, answer))
+        return done
 
 
 # ------------------------------------------------------------------------------ the worker's side

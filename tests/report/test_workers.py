@@ -49,14 +49,14 @@ def joined(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Workers forced on for any fleet; records how many joined each report's snapshot."""
     monkeypatch.setattr(pipeline, "WORKER_MIN_STORES", 1)
     counts: list[int] = []
-    real = workers.WorkerPool.join
+    real = workers.WorkerPool.close
 
-    def counting(self, job, check):
-        got = real(self, job, check)
-        counts.append(len(got))
-        return got
+    def counting(self):
+        if self.workers and self.offered:  # the first close of a pool that was given a job
+            counts.append(self.joined)
+        real(self)
 
-    monkeypatch.setattr(workers.WorkerPool, "join", counting)
+    monkeypatch.setattr(workers.WorkerPool, "close", counting)
     return counts
 
 
@@ -68,10 +68,12 @@ def _both(db, as_of: int | None) -> tuple[str, str]:
     return report, status
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_workers_give_exactly_the_in_process_report_and_status(db, seed, monkeypatch, joined):
+@pytest.mark.parametrize(("seed", "here_too"), [(1, False), (2, True)])
+def test_workers_give_exactly_the_in_process_report_and_status(db, seed, here_too, monkeypatch, joined):
+    # here_too=False: the workers compute every chunk; True: this process takes chunks as well.
     fill(db, random_fleet(seed))
     set_chunking(monkeypatch, 3, 40, 2)  # many small chunks, finishing out of order
+    monkeypatch.setattr(pipeline, "COMPUTE_HERE", here_too)
     for as_of in (None, NOW - 3 * 86_400_000_000 + 17):
         monkeypatch.setattr(pipeline, "WORKERS", 0)
         expected = _both(db, as_of)
@@ -98,13 +100,15 @@ def test_workers_started_from_a_thread_and_early_give_the_same_report(db, monkey
     thread.start()
     thread.join(60)
     assert got == [expected]
-    assert joined[-1] == 2
+    assert joined[-1] == pipeline.WORKERS
     assert _children() == []
 
 
 def test_cancelling_a_report_stops_its_workers_at_once(db, monkeypatch, joined):
     fill(db, random_fleet(4))
     set_chunking(monkeypatch, 1, 1, 2)  # a chunk per store: many chunks to cancel between
+    monkeypatch.setattr(pipeline, "WORKERS", 2)
+    monkeypatch.setattr(pipeline, "COMPUTE_HERE", False)  # so the first chunk done is a worker's
     seen: list[float] = []
 
     def cancel_after_a_chunk() -> bool:
@@ -114,7 +118,7 @@ def test_cancelling_a_report_stops_its_workers_at_once(db, monkeypatch, joined):
     with db.snapshot() as conn, pytest.raises(Cancelled):
         pipeline.run_report(conn, None, progress=seen.append, should_cancel=cancel_after_a_chunk)
     assert time.monotonic() - started < 20
-    assert joined == [2]
+    assert joined in ([1], [2])  # cancelled after a worker's first chunk: the other may not have said yet
     assert max(seen) < 0.97  # stopped before the last chunk
     assert _children() == []
 
@@ -134,7 +138,8 @@ def failing_part(chunk: Chunk, now_us: int, timer: StageTimer, check: Check, pro
 def test_an_error_in_a_worker_surfaces_as_raised_there(db, monkeypatch, joined, kind, error, message):
     fill(db, random_fleet(5, n=8))
     set_chunking(monkeypatch, 1, 1, 2)
-    monkeypatch.setattr(pipeline, "WORKERS", 1)  # one worker: the first chunk fails first
+    monkeypatch.setattr(pipeline, "WORKERS", 1)  # one worker, taking every chunk: the first fails first
+    monkeypatch.setattr(pipeline, "COMPUTE_HERE", False)
     monkeypatch.setenv("STOREMON_TEST_FAIL", kind)  # the worker inherits it
     with db.snapshot() as conn, pytest.raises(error) as raised:
         pipeline._over_chunks(conn, None, read_start, failing_part, None, None, None)
@@ -145,10 +150,11 @@ def test_an_error_in_a_worker_surfaces_as_raised_there(db, monkeypatch, joined, 
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_workers_refused_by_a_committing_writer_leave_the_report_to_this_process(db, tmp_path, joined):
+def test_workers_refused_by_a_committing_writer_leave_the_report_to_this_process(db, tmp_path, monkeypatch, joined):
     # SQLite grants no new reader while a writer holds its pending lock: the workers cannot join,
     # so the report is computed here, from the same snapshot, and the writer commits afterwards.
     fill(db, random_fleet(6, n=16))
+    monkeypatch.setattr(pipeline, "COMPUTE_HERE", False)  # this process computes only without workers
     with db.snapshot() as conn:
         expected = report_text(pipeline.run_report(conn, None))
     joined.clear()
