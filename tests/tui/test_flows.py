@@ -425,7 +425,7 @@ async def test_cancel_running_report_and_page_meanwhile(sample_db, monkeypatch: 
 
     running = threading.Event()
 
-    def slow_compute(conn, as_of_us, progress=None, should_cancel=None, timings=None):
+    def slow_compute(conn, as_of_us, progress=None, should_cancel=None, timings=None, workers=None):
         deadline = time.monotonic() + 20
         step = 0
         while time.monotonic() < deadline:

@@ -180,7 +180,7 @@ def slow_report(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
 
     running = threading.Event()
 
-    def slow_compute(conn, as_of_us, progress=None, should_cancel=None, timings=None):
+    def slow_compute(conn, as_of_us, progress=None, should_cancel=None, timings=None, workers=None):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             running.set()

@@ -22,7 +22,7 @@ def stepped_report(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     release = threading.Event()
     real = pipeline.run_report
 
-    def stepped(conn, as_of_us, progress=None, should_cancel=None, timings=None):
+    def stepped(conn, as_of_us, progress=None, should_cancel=None, timings=None, workers=None):
         for step in range(10):
             if should_cancel is not None and should_cancel():
                 raise Cancelled()
@@ -30,7 +30,7 @@ def stepped_report(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
                 progress(step / 10)
             time.sleep(0.3)
         release.wait(20)
-        return real(conn, as_of_us, progress=progress, should_cancel=should_cancel, timings=timings)
+        return real(conn, as_of_us, progress=progress, should_cancel=should_cancel, timings=timings, workers=workers)
 
     monkeypatch.setattr(pipeline, "run_report", stepped)
     return release

@@ -259,7 +259,7 @@ def stepped_status(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     release = threading.Event()
     real = pipeline.run_status
 
-    def stepped(conn, as_of_us, *, progress=None, should_cancel=None, timings=None):
+    def stepped(conn, as_of_us, *, progress=None, should_cancel=None, timings=None, workers=None):
         for step in range(10):
             if should_cancel is not None and should_cancel():
                 raise Cancelled()
@@ -269,7 +269,7 @@ def stepped_status(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
         while not release.wait(0.05):
             if should_cancel is not None and should_cancel():
                 raise Cancelled()
-        return real(conn, as_of_us, progress=progress, should_cancel=should_cancel, timings=timings)
+        return real(conn, as_of_us, progress=progress, should_cancel=should_cancel, timings=timings, workers=workers)
 
     monkeypatch.setattr(pipeline, "run_status", stepped)
     return release
