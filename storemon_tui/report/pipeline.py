@@ -4,10 +4,10 @@ Why chunks: peak memory then follows the size of a chunk, not of the fleet
 (a chunk holds about :data:`TARGET_CHUNK_POLLS` polls; its size in stores is
 learnt from the chunks done so far).
 
-A large fleet (:data:`WORKER_MIN_STORES`): :data:`WORKERS` worker processes
-(``workers.py``) each join the report's snapshot, then read *and* compute
-whole chunks and send back only their rows; this process hands out store
-ranges and puts the rows back in key order. Why processes: at that size the
+A large fleet (:data:`WORKER_MIN_STORES`): :data:`WORKERS` worker process(es)
+(``workers.py``) join the report's snapshot, then read *and* compute whole
+chunks and send back only their rows; this process hands out store ranges,
+computes chunks of its own meanwhile, and puts the rows back in key order. Why processes: at that size the
 report is CPU-bound on every core, and in one process the reader threads and
 the computing thread take turns holding Python's GIL (bench/README.md).
 They start early (:func:`early_workers`) so their imports overlap the
