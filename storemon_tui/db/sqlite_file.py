@@ -36,6 +36,9 @@ SQLite's own busy wait runs in C: Ctrl-C and a cancel button would go
 unnoticed for up to :data:`BUSY_TIMEOUT_S`. Waiting in slices of this
 length lets both take effect within a tenth of a second."""
 
+PAGE_CACHE_KIB = 256 * 1024
+"""Each connection's page cache: a large import's dirty pages stay in memory until the commit."""
+
 
 def configure(conn: sqlite3.Connection) -> None:
     """Connection settings, measured rather than guessed.
@@ -55,9 +58,24 @@ def configure(conn: sqlite3.Connection) -> None:
     cur.execute("PRAGMA journal_mode=DELETE")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-    cur.execute("PRAGMA cache_size=-262144")
+    cur.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
+
+
+@contextmanager
+def page_cache_of(cursor: sqlite3.Cursor, kib: int) -> Iterator[None]:
+    """Within the block, ``cursor``'s connection keeps at most ``kib`` KiB of pages; then :data:`PAGE_CACHE_KIB` again.
+
+    For a statement that dirties many pages once each: SQLite spills them to
+    the file (journaled first, so a rollback still restores them) instead of
+    holding them all until the commit, and peak memory follows the limit.
+    """
+    cursor.execute(f"PRAGMA cache_size=-{kib}")
+    try:
+        yield
+    finally:
+        cursor.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
 
 
 def connect(path: str) -> sqlite3.Connection:

@@ -26,6 +26,7 @@ import numpy as np
 
 from storemon_tui.db.database import BUMP_DATA_VERSION_SQL
 from storemon_tui.db.poll_sources import FOLD_ROWS, fold_recent_polls
+from storemon_tui.db.sqlite_file import page_cache_of
 from storemon_tui.db.summary_sql import LAST_IMPORT_KEY, set_meta_sql
 from storemon_tui.errors import Cancelled
 from storemon_tui.ingest.polls import PollPacking, SortedPolls
@@ -36,6 +37,14 @@ ProgressCallback = Callable[[int, int], None]
 Rows = Sequence[Sequence] | np.ndarray
 """Rows for :meth:`Writer.insert_rows`: tuples, or a 2-D integer array."""
 CancelCheck = Callable[[], bool]
+FOLD_PAGE_CACHE_KIB = 32 * 1024
+"""The page cache while ``poll_recent`` is folded into ``poll`` (``PRAGMA cache_size``, KiB).
+
+The fold inserts in key order, so it dirties each page of ``poll`` it
+reaches once and never comes back: a bigger cache only holds those pages
+until the commit. An hourly import that folds 495,000 polls into 19 M: peak
+RSS 367 MB with the full 256 MiB, 171 MB with this, equally fast
+(bench/README.md)."""
 WHOLE_STORE_TABLE_SHARE = 2
 """A file's store ids are looked up one by one unless this many times their number
 reaches the store table's size; then reading the whole table is cheaper."""
@@ -373,9 +382,11 @@ class SqliteWriter(Writer):
             cursor.close()
 
     def _fold(self, cursor: Any) -> None:
-        """Move ``poll_recent`` into ``poll`` (one statement of a few seconds: cancellable before and after)."""
+        """Move ``poll_recent`` into ``poll`` (one statement of a few seconds: cancellable before and after)
+        with a small page cache (:data:`FOLD_PAGE_CACHE_KIB`)."""
         self.check_cancel()
-        fold_recent_polls(cursor)
+        with page_cache_of(cursor, FOLD_PAGE_CACHE_KIB):
+            fold_recent_polls(cursor)
         self.check_cancel()
 
     def _write_through_recent(self, cursor: Any, chunks: Iterable[SortedPolls], total: int) -> PollWrite:

@@ -21,9 +21,11 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from storemon_tui.db import Database, open_database
+from storemon_tui.db.sqlite_file import PAGE_CACHE_KIB
 from storemon_tui.errors import Cancelled
 from storemon_tui.ingest import import_file
-from storemon_tui.ingest.writer import SqliteWriter
+from storemon_tui.ingest import writer as writer_module
+from storemon_tui.ingest.writer import FOLD_PAGE_CACHE_KIB, SqliteWriter
 
 POLLS = "store_id,timestamp_utc,status\n"
 T0 = 1674388800000000  # 2023-01-22 12:00:00 UTC
@@ -190,6 +192,35 @@ def test_cancel_at_any_check_of_a_folding_import_changes_nothing(
         assert dump(db) == before, stop_at
     import_file(db, path)
     assert dump(db)["poll_recent"] == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_fold_runs_with_a_small_page_cache_and_the_write_after_it_with_the_full_one(
+    db, csv_file, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folding hourly import stays under issue 12's 300 MB: its fold rewrites pages of ``poll`` once
+    each, so a big page cache only holds them (367 MB peak with 256 MiB, 171 MB with 32 MiB, same speed:
+    bench/README.md). The cache size is read on the writer's own connection during and after the fold."""
+    seen: dict[str, int] = {}
+    fold, write_into_poll = writer_module.fold_recent_polls, SqliteWriter._write_into_poll
+
+    def recording_fold(cursor) -> int:
+        seen["fold"] = cursor.execute("PRAGMA cache_size").fetchone()[0]
+        return fold(cursor)
+
+    def recording_write(self, cursor, *args):
+        seen["after"] = cursor.execute("PRAGMA cache_size").fetchone()[0]
+        return write_into_poll(self, cursor, *args)
+
+    monkeypatch.setattr(writer_module, "fold_recent_polls", recording_fold)
+    monkeypatch.setattr(SqliteWriter, "_write_into_poll", recording_write)
+    monkeypatch.setattr(SqliteWriter, "fold_rows", 5)
+    fill_poll_recent(db, csv_file)
+    seen.clear()  # the first import wrote into an empty poll: no fold
+    import_file(db, csv_file("file.csv", polls_csv([("e", 60, 1), ("f", 100, 1), ("g", 100, 0)])))
+    assert seen == {"fold": -FOLD_PAGE_CACHE_KIB, "after": -PAGE_CACHE_KIB}
+    assert FOLD_PAGE_CACHE_KIB < PAGE_CACHE_KIB
+    assert tables(db)["poll_recent"] == []
 
 
 # -- property: any sequence of imports gives the polls of one table, last row wins ---------------
