@@ -150,6 +150,9 @@ class PostgresWriter(Writer):
                 self._copy_chunks(cursor, "poll", chunks, result, total)
                 self.check_cancel()
                 cursor.execute("ALTER TABLE poll ADD CONSTRAINT poll_pkey PRIMARY KEY (store_key, ts_us)")
+                # Statistics now, not whenever autovacuum gets to it: without them the next
+                # hourly import's UPDATE hash-joined all of poll (bench/README.md).
+                cursor.execute("ANALYZE poll")
                 result.inserted = result.written
                 return result
             cursor.execute(
