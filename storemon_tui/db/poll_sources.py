@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from storemon_tui.db.summary_sql import set_meta_sql
+
 POLL_TABLES = ("poll", "poll_recent")
 """Every table that holds polls; a reader reads all of them."""
 
@@ -31,6 +33,19 @@ Folding rewrites up to every page of ``poll``, whatever it moves (19 M polls:
 still takes an hourly file in a few hundred pages (bench/README.md).
 """
 
+POLL_NEWEST_KEY = "poll_newest_us"
+"""``meta`` key: no poll in ``poll`` is newer than this (µs since the epoch); absent while unknown.
+
+Why: an hourly file's polls are newer than everything in ``poll``, and then
+none of them can be there, so SQLite's hourly path does not seek each of them
+in ``poll`` (~10,000 of its leaf pages read: most of what an hourly import
+into 19 M polls cost beyond one into an empty database, bench/README.md).
+It is an upper bound, so deleting polls (pruning, Clear) leaves it true;
+every write into ``poll`` keeps it (:func:`note_newest_in_poll`). A database
+from before it has none until an import into an empty ``poll`` or a fold
+sets it.
+"""
+
 FOLD_SQL = (
     "INSERT INTO poll (store_key, ts_us, active) SELECT store_key, ts_us, active FROM poll_recent",
     "DELETE FROM poll_recent",
@@ -38,17 +53,52 @@ FOLD_SQL = (
 """Moving every recent poll into ``poll`` (no key is in both, so a plain insert)."""
 
 
+NEWEST_IN_POLL_SQL = "SELECT max((SELECT max(p.ts_us) FROM poll AS p WHERE p.store_key = s.store_key)) FROM store AS s"
+"""The newest poll of ``poll``, exactly: one primary-key seek per store (``max(ts_us)`` alone scans the table)."""
+
+
 def fold_recent_polls(cursor: Any) -> int:
     """Move every poll of ``poll_recent`` into ``poll``, inside the caller's transaction; the number moved.
 
     ``cursor`` is a DB-API cursor of either back end.
     """
-    cursor.execute("SELECT count(*) FROM poll_recent")
-    (count,) = cursor.fetchone()
+    cursor.execute("SELECT count(*), max(ts_us) FROM poll_recent")
+    count, newest = cursor.fetchone()
     if count:
         for statement in FOLD_SQL:
             cursor.execute(statement)
+        if newest_in_poll_bound(cursor) is None:  # not known yet: worked out once, here
+            cursor.execute(NEWEST_IN_POLL_SQL)
+            note_newest_in_poll(cursor, cursor.fetchone()[0], exact=True)
+        else:
+            note_newest_in_poll(cursor, int(newest), exact=False)
     return int(count)
+
+
+def newest_in_poll_bound(cursor: Any) -> int | None:
+    """:data:`POLL_NEWEST_KEY`, or ``None`` when it is not known."""
+    cursor.execute(f"SELECT value FROM meta WHERE key = '{POLL_NEWEST_KEY}'")
+    row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+def note_newest_in_poll(cursor: Any, newest_us: int | None, *, exact: bool) -> None:
+    """Polls up to ``newest_us`` were written into ``poll``: keep :data:`POLL_NEWEST_KEY` an upper bound.
+
+    ``exact``: ``newest_us`` is the newest poll of all ``poll`` (it was empty
+    before, or it was worked out), so it is the bound itself (``None``: an
+    empty ``poll``, no bound). Otherwise a known bound is raised to it, and an
+    unknown one stays unknown.
+    """
+    if exact:
+        if newest_us is None:
+            cursor.execute(f"DELETE FROM meta WHERE key = '{POLL_NEWEST_KEY}'")
+        else:
+            cursor.execute(set_meta_sql(POLL_NEWEST_KEY, newest_us))
+        return
+    bound = newest_in_poll_bound(cursor)
+    if bound is not None and newest_us is not None and newest_us > bound:
+        cursor.execute(set_meta_sql(POLL_NEWEST_KEY, newest_us))
 
 
 def union_of_polls(where: str, columns: str = "store_key, ts_us, active") -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from storemon_tui.db.poll_sources import fold_recent_polls
+from storemon_tui.db.poll_sources import fold_recent_polls, note_newest_in_poll
 from storemon_tui.ingest.polls import SortedPolls
 from storemon_tui.ingest.writer import PollWrite, Rows, Writer
 
@@ -153,6 +153,7 @@ class PostgresWriter(Writer):
                 # Statistics now, not whenever autovacuum gets to it: without them the next
                 # hourly import's UPDATE hash-joined all of poll (bench/README.md).
                 cursor.execute("ANALYZE poll")
+                note_newest_in_poll(cursor, result.newest_us, exact=True)
                 result.inserted = result.written
                 return result
             cursor.execute(
@@ -176,6 +177,7 @@ class PostgresWriter(Writer):
             )
             result.inserted = max(cursor.rowcount, 0)
             cursor.execute("DROP TABLE poll_stage")
+            note_newest_in_poll(cursor, result.newest_us, exact=False)
         return result
 
     def _copy_chunks(

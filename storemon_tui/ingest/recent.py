@@ -10,13 +10,17 @@ three statements, each driven by that table and seeking the others by
 primary key (never a scan of ``poll``), keep the rule that a key is never in
 both tables: a poll already in ``poll`` changes its status there, one
 already in ``poll_recent`` changes it there, every other one is inserted
-into ``poll_recent``. Their row counts are the import's exact counts.
+into ``poll_recent``. Their row counts are the import's exact counts. A file
+whose polls are all newer than ``poll``'s newest (its recorded upper bound)
+skips ``poll`` altogether.
 ``UPDATE … FROM`` is not used: SQLite plans it as a scan of the updated table.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from storemon_tui.db.poll_sources import newest_in_poll_bound
 
 STAGE = "temp.poll_in"
 """This file's polls, unique, while the hourly path places them."""
@@ -41,27 +45,44 @@ def _update_sql(table: str) -> str:
     )
 
 
-INSERT_NEW_SQL = (
-    f"INSERT INTO poll_recent (store_key, ts_us, active) SELECT i.store_key, i.ts_us, i.active FROM {STAGE} AS i "
-    "WHERE NOT EXISTS (SELECT 1 FROM poll AS p WHERE p.store_key = i.store_key AND p.ts_us = i.ts_us) "
-    "ORDER BY i.store_key, i.ts_us ON CONFLICT (store_key, ts_us) DO NOTHING"
-)
-"""Every staged poll in neither table, into ``poll_recent`` (those already there were updated in place)."""
+def _insert_new_sql(seek_poll: bool) -> str:
+    """Every staged poll in neither table, into ``poll_recent`` (those already there were updated in place).
+
+    Without ``seek_poll`` the caller knows that none of them is in ``poll``.
+    """
+    in_poll = "WHERE NOT EXISTS (SELECT 1 FROM poll AS p WHERE p.store_key = i.store_key AND p.ts_us = i.ts_us) "
+    return (
+        f"INSERT INTO poll_recent (store_key, ts_us, active) SELECT i.store_key, i.ts_us, i.active FROM {STAGE} AS i "
+        f"{in_poll if seek_poll else ''}ORDER BY i.store_key, i.ts_us ON CONFLICT (store_key, ts_us) DO NOTHING"
+    )
 
 
 def place_staged_polls(cursor: Any) -> tuple[int, int]:
     """Write the staged polls where they belong; ``(inserted, changed)``: new polls, and polls whose status changed.
 
     Inside the caller's transaction; drops the stage afterwards (a rollback drops it too).
+    When every staged poll is newer than the newest in ``poll`` (an hourly file, usually),
+    ``poll`` is not read at all.
     """
+    seek_poll = not _all_newer_than_poll(cursor)
     changed = 0
-    for table in ("poll", "poll_recent"):
+    for table in ("poll", "poll_recent") if seek_poll else ("poll_recent",):
         cursor.execute(_update_sql(table))
         changed += max(cursor.rowcount, 0)
-    cursor.execute(INSERT_NEW_SQL)
+    cursor.execute(_insert_new_sql(seek_poll))
     inserted = max(cursor.rowcount, 0)
     cursor.execute(f"DROP TABLE {STAGE}")
     return inserted, changed
+
+
+def _all_newer_than_poll(cursor: Any) -> bool:
+    """Is every staged poll newer than :data:`~storemon_tui.db.poll_sources.POLL_NEWEST_KEY` (when known)?"""
+    bound = newest_in_poll_bound(cursor)
+    if bound is None:
+        return False
+    cursor.execute(f"SELECT min(ts_us) FROM {STAGE}")
+    (oldest,) = cursor.fetchone()
+    return oldest is not None and int(oldest) > bound
 
 
 def recent_rows(cursor: Any) -> int:

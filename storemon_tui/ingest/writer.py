@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from storemon_tui.db.database import BUMP_DATA_VERSION_SQL
-from storemon_tui.db.poll_sources import FOLD_ROWS, fold_recent_polls
+from storemon_tui.db.poll_sources import FOLD_ROWS, fold_recent_polls, note_newest_in_poll
 from storemon_tui.db.sqlite_file import page_cache_of
 from storemon_tui.db.summary_sql import LAST_IMPORT_KEY, set_meta_sql
 from storemon_tui.errors import Cancelled
@@ -61,10 +61,15 @@ class PollWrite:
     """Unique polls written (inserted or replacing an existing one)."""
     duplicates: int = 0
     """Rows of the file superseded by a later row with the same key."""
+    newest_us: int | None = None
+    """The newest poll written (``None`` before the first): what ``poll``'s recorded bound must cover."""
 
     def add_chunk(self, polls: SortedPolls) -> None:
         self.written += len(polls)
         self.duplicates += polls.duplicates
+        if len(polls.ts_us):
+            newest = int(polls.ts_us.max())
+            self.newest_us = newest if self.newest_us is None else max(self.newest_us, newest)
 
 
 @dataclass
@@ -418,6 +423,7 @@ class SqliteWriter(Writer):
             result.inserted += self.conn.total_changes - before - updated
             result.changed += updated
             result.add_chunk(polls)
+        note_newest_in_poll(cursor, result.newest_us, exact=mode == "insert")
         if mode == "upsert":  # on an error the rollback removes it (temporary DDL is transactional too)
             cursor.execute(f"DROP TRIGGER temp.{_CHANGED_TRIGGER}")
         return result

@@ -21,9 +21,11 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from storemon_tui.db import Database, open_database
+from storemon_tui.db.poll_sources import POLL_NEWEST_KEY
 from storemon_tui.db.sqlite_file import PAGE_CACHE_KIB
 from storemon_tui.errors import Cancelled
 from storemon_tui.ingest import import_file
+from storemon_tui.ingest import recent as recent_module
 from storemon_tui.ingest import writer as writer_module
 from storemon_tui.ingest.writer import FOLD_PAGE_CACHE_KIB, SqliteWriter
 
@@ -263,3 +265,75 @@ def test_any_sequence_of_imports_equals_one_table_last_wins(files: list[list[Pol
                 assert len(found["poll_recent"]) < fold_rows
         finally:
             db.dispose()
+
+
+# -- poll's newest-poll bound: an hourly file newer than all of poll never reads poll -------------
+
+
+def newest_bound(db: Database) -> int | None:
+    with db.connect() as conn:
+        value = conn.execute(text(f"SELECT value FROM meta WHERE key = '{POLL_NEWEST_KEY}'")).scalar()
+    return None if value is None else (int(value) - T0) // MINUTE
+
+
+def recording_seeks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each hourly placement seeks ``poll`` (the flag its insert statement is built with)."""
+    seeks: list[bool] = []
+    build = recent_module._insert_new_sql
+
+    def recording(seek_poll: bool) -> str:
+        seeks.append(seek_poll)
+        return build(seek_poll)
+
+    monkeypatch.setattr(recent_module, "_insert_new_sql", recording)
+    return seeks
+
+
+def test_a_first_import_records_the_newest_poll_of_poll(db, csv_file) -> None:
+    import_file(db, csv_file("history.csv", polls_csv(HISTORY)))
+    assert newest_bound(db) == 5  # c/5 is the newest of HISTORY
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_an_hourly_file_newer_than_poll_skips_poll_and_an_older_poll_seeks_it(
+    db, csv_file, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_file(db, csv_file("history.csv", polls_csv(HISTORY)))
+    seeks = recording_seeks(monkeypatch)
+    assert counts(db, csv_file("hour.csv", polls_csv([("a", 60, 1), ("d", 61, 0)]))) == (2, 0, 0, 0)
+    assert seeks == [False]  # 60 and 61 are newer than 5, the newest poll of poll
+    # b/0 is in poll, older than the bound: the file seeks poll and changes it there.
+    assert counts(db, csv_file("late.csv", polls_csv([("b", 0, 1), ("a", 62, 1)]))) == (1, 1, 1, 0)
+    assert seeks == [False, True]
+    found = tables(db)
+    assert ("b", 0, 1) in found["poll"] and found["poll_recent"] == [("a", 60, 1), ("a", 62, 1), ("d", 61, 0)]
+    assert newest_bound(db) == 5  # nothing was written into poll but a status
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_fold_raises_the_bound_and_works_it_out_when_unknown(db, csv_file, monkeypatch: pytest.MonkeyPatch) -> None:
+    """fold_rows 5: three polls wait in poll_recent; the next two-poll file folds them, then writes into poll."""
+    monkeypatch.setattr(SqliteWriter, "fold_rows", 5)
+    import_file(db, csv_file("history.csv", polls_csv(HISTORY)))
+    import_file(db, csv_file("small.csv", polls_csv([("a", 60, 1), ("b", 70, 1), ("e", 65, 0)])))
+    import_file(db, csv_file("file.csv", polls_csv([("f", 80, 1), ("g", 75, 0)])))
+    assert tables(db)["poll_recent"] == [] and newest_bound(db) == 80
+    # A database that has no bound (one from before it): the next fold works it out from poll.
+    with db.connect() as conn:
+        conn.execute(text(f"DELETE FROM meta WHERE key = '{POLL_NEWEST_KEY}'"))
+        conn.commit()
+    seeks = recording_seeks(monkeypatch)
+    import_file(db, csv_file("hour.csv", polls_csv([("a", 90, 1)])))
+    assert seeks == [True] and newest_bound(db) is None  # unknown: every staged poll seeks poll
+    import_file(db, csv_file("more.csv", polls_csv([("b", 95, 1), ("c", 96, 1), ("d", 97, 1), ("e", 98, 1)])))
+    assert tables(db)["poll_recent"] == [] and newest_bound(db) == 98
+
+
+def test_deleting_polls_keeps_the_bound_an_upper_bound_and_an_import_into_an_empty_poll_resets_it(db, csv_file) -> None:
+    import_file(db, csv_file("history.csv", polls_csv(HISTORY)))
+    with db.connect() as conn:
+        conn.execute(text("DELETE FROM poll"))
+        conn.commit()
+    assert newest_bound(db) == 5
+    import_file(db, csv_file("again.csv", polls_csv([("a", 2, 1)])))
+    assert newest_bound(db) == 2  # poll was empty: the bound is exact again
