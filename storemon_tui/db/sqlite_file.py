@@ -37,7 +37,7 @@ unnoticed for up to :data:`BUSY_TIMEOUT_S`. Waiting in slices of this
 length lets both take effect within a tenth of a second."""
 
 PAGE_CACHE_KIB = 256 * 1024
-"""Each connection's page cache: a large import's dirty pages stay in memory until the commit."""
+"""Each connection's page cache: large enough that a large import seldom spills dirty pages before its commit."""
 
 
 def configure(conn: sqlite3.Connection) -> None:

@@ -73,6 +73,7 @@ class SortedPolls:
         duplicates: int,
         packing: PollPacking | None = None,
         packed: np.ndarray | None = None,
+        newest_us: int | None = None,
     ) -> None:
         if arrays is None and (packing is None or packed is None):
             raise ValueError("need the arrays or the packed values")
@@ -82,6 +83,8 @@ class SortedPolls:
         self.packing = packing
         self.packed = packed
         """The polls packed with ``packing`` (when it fits)."""
+        self.newest_us = newest_us
+        """The newest poll's time (``None`` when there is none), known without unpacking."""
 
     @property
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -110,12 +113,13 @@ def sort_last_wins(keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray) -> S
     """Sort polls by key and keep, for each key, the row read last."""
     if len(keys) == 0:
         return SortedPolls((keys, ts_us, active), 0)
+    newest = int(ts_us.max())  # a dropped duplicate has the time of the row that wins over it
     packing = PollPacking.fit(keys, ts_us)
     if packing is not None:
         packed = np.sort(packing.pack(keys, ts_us, active))
         identity = packed >> 1
         if not (identity[1:] == identity[:-1]).any():
-            return SortedPolls(None, duplicates=0, packing=packing, packed=packed)
+            return SortedPolls(None, duplicates=0, packing=packing, packed=packed, newest_us=newest)
         # Duplicates: sort positions by identity, then keep the highest position per identity.
         identity = packing.pack(keys, ts_us, np.zeros_like(active)) >> 1
         order = np.argsort(identity)
@@ -129,4 +133,4 @@ def sort_last_wins(keys: np.ndarray, ts_us: np.ndarray, active: np.ndarray) -> S
         winners = order[last]
     keys, ts_us, active = keys[winners], ts_us[winners], active[winners]
     kept_packed = packing.pack(keys, ts_us, active) if packing is not None else None
-    return SortedPolls((keys, ts_us, active), len(order) - len(winners), packing, kept_packed)
+    return SortedPolls((keys, ts_us, active), len(order) - len(winners), packing, kept_packed, newest)

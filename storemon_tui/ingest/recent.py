@@ -61,7 +61,7 @@ def place_staged_polls(cursor: Any) -> tuple[int, int]:
     """Write the staged polls where they belong; ``(inserted, changed)``: new polls, and polls whose status changed.
 
     Inside the caller's transaction; drops the stage afterwards (a rollback drops it too).
-    When every staged poll is newer than the newest in ``poll`` (an hourly file, usually),
+    When every staged poll is newer than ``poll``'s recorded bound on its newest poll (an hourly file, usually),
     ``poll`` is not read at all.
     """
     seek_poll = not _all_newer_than_poll(cursor)

@@ -67,9 +67,8 @@ class PollWrite:
     def add_chunk(self, polls: SortedPolls) -> None:
         self.written += len(polls)
         self.duplicates += polls.duplicates
-        if len(polls.ts_us):
-            newest = int(polls.ts_us.max())
-            self.newest_us = newest if self.newest_us is None else max(self.newest_us, newest)
+        if polls.newest_us is not None:
+            self.newest_us = polls.newest_us if self.newest_us is None else max(self.newest_us, polls.newest_us)
 
 
 @dataclass
@@ -387,7 +386,7 @@ class SqliteWriter(Writer):
             cursor.close()
 
     def _fold(self, cursor: Any) -> None:
-        """Move ``poll_recent`` into ``poll`` (one statement of a few seconds: cancellable before and after)
+        """Move ``poll_recent`` into ``poll`` (a few seconds, not cancellable inside: checked before and after)
         with a small page cache (:data:`FOLD_PAGE_CACHE_KIB`)."""
         self.check_cancel()
         with page_cache_of(cursor, FOLD_PAGE_CACHE_KIB):

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,7 +28,8 @@ from storemon_tui.errors import Cancelled
 from storemon_tui.ingest import import_file
 from storemon_tui.ingest import recent as recent_module
 from storemon_tui.ingest import writer as writer_module
-from storemon_tui.ingest.writer import FOLD_PAGE_CACHE_KIB, SqliteWriter
+from storemon_tui.ingest.polls import sort_last_wins
+from storemon_tui.ingest.writer import FOLD_PAGE_CACHE_KIB, PollWrite, SqliteWriter
 
 POLLS = "store_id,timestamp_utc,status\n"
 T0 = 1674388800000000  # 2023-01-22 12:00:00 UTC
@@ -155,7 +157,7 @@ def test_an_import_folds_whatever_poll_recent_holds_on_postgresql(db, csv_file) 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_a_first_postgresql_import_leaves_poll_with_planner_statistics(db, csv_file) -> None:
-    """The bulk load into an empty ``poll`` analyzes it in its own transaction. Without statistics the
+    """The bulk load into an empty ``poll`` analyzes it in the import's transaction. Without statistics the
     planner guessed ~200 rows a key and hash-joined the next hourly file's 10,000 polls against all of
     ``poll`` (0.95 s on 7.9 M polls) instead of seeking the primary key (0.04 s): bench/README.md."""
     import_file(db, csv_file("history.csv", polls_csv(HISTORY)))
@@ -312,12 +314,14 @@ def test_an_hourly_file_newer_than_poll_skips_poll_and_an_older_poll_seeks_it(
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_fold_raises_the_bound_and_works_it_out_when_unknown(db, csv_file, monkeypatch: pytest.MonkeyPatch) -> None:
-    """fold_rows 5: three polls wait in poll_recent; the next two-poll file folds them, then writes into poll."""
+    """fold_rows 5: three polls wait in poll_recent; the next file folds them, then writes into poll.
+    The folding files are older than what they fold, so only the fold can have raised the bound."""
     monkeypatch.setattr(SqliteWriter, "fold_rows", 5)
     import_file(db, csv_file("history.csv", polls_csv(HISTORY)))
     import_file(db, csv_file("small.csv", polls_csv([("a", 60, 1), ("b", 70, 1), ("e", 65, 0)])))
-    import_file(db, csv_file("file.csv", polls_csv([("f", 80, 1), ("g", 75, 0)])))
-    assert tables(db)["poll_recent"] == [] and newest_bound(db) == 80
+    assert newest_bound(db) == 5  # poll_recent is not poll
+    import_file(db, csv_file("file.csv", polls_csv([("b", 0, 1), ("c", 1, 1)])))
+    assert tables(db)["poll_recent"] == [] and newest_bound(db) == 70
     # A database that has no bound (one from before it): the next fold works it out from poll.
     with db.connect() as conn:
         conn.execute(text(f"DELETE FROM meta WHERE key = '{POLL_NEWEST_KEY}'"))
@@ -325,8 +329,21 @@ def test_a_fold_raises_the_bound_and_works_it_out_when_unknown(db, csv_file, mon
     seeks = recording_seeks(monkeypatch)
     import_file(db, csv_file("hour.csv", polls_csv([("a", 90, 1)])))
     assert seeks == [True] and newest_bound(db) is None  # unknown: every staged poll seeks poll
-    import_file(db, csv_file("more.csv", polls_csv([("b", 95, 1), ("c", 96, 1), ("d", 97, 1), ("e", 98, 1)])))
-    assert tables(db)["poll_recent"] == [] and newest_bound(db) == 98
+    import_file(db, csv_file("more.csv", polls_csv([("a", 2, 1), ("d", 3, 1), ("e", 4, 1), ("f", 1, 0)])))
+    assert tables(db)["poll_recent"] == [] and newest_bound(db) == 90
+
+
+def test_a_fold_with_no_bound_works_it_out_on_either_database(db, csv_file, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Polls put into poll_recent by hand, the bound removed; any file folds (fold_rows 1 on SQLite,
+    always on PostgreSQL), and the bound is poll's newest poll afterwards, whichever table held it."""
+    monkeypatch.setattr(SqliteWriter, "fold_rows", 1)
+    import_file(db, csv_file("history.csv", polls_csv(HISTORY)))
+    with db.connect() as conn:
+        conn.execute(text("INSERT INTO poll_recent SELECT store_key, ts_us + 3600000000, active FROM poll"))
+        conn.execute(text(f"DELETE FROM meta WHERE key = '{POLL_NEWEST_KEY}'"))
+        conn.commit()
+    import_file(db, csv_file("file.csv", polls_csv([("d", 1, 1)])))
+    assert tables(db)["poll_recent"] == [] and newest_bound(db) == 65  # c/5 moved an hour on
 
 
 def test_deleting_polls_keeps_the_bound_an_upper_bound_and_an_import_into_an_empty_poll_resets_it(db, csv_file) -> None:
@@ -337,3 +354,20 @@ def test_deleting_polls_keeps_the_bound_an_upper_bound_and_an_import_into_an_emp
     assert newest_bound(db) == 5
     import_file(db, csv_file("again.csv", polls_csv([("a", 2, 1)])))
     assert newest_bound(db) == 2  # poll was empty: the bound is exact again
+
+
+@pytest.mark.parametrize(
+    ("keys", "ts_us"),
+    [([3, 1, 2], [50, 70, 60]), ([1, 1, 2], [70, 70, 10]), ([1, 2], [0, 1 << 61])],
+    ids=["packed", "packed-with-a-duplicate", "too-wide-to-pack"],
+)
+def test_a_chunk_knows_its_newest_poll_without_unpacking(keys: list[int], ts_us: list[int]) -> None:
+    """The bound is raised by every chunk written into poll; a packed chunk must not be unpacked for it
+    (a 4.7 M-poll chunk's arrays are ~80 MB, the SQLite writer binds the packed values)."""
+    chunk = sort_last_wins(np.array(keys), np.array(ts_us), np.ones(len(keys), dtype=np.int8))
+    unpacked_before = chunk._arrays is not None
+    written = PollWrite()
+    written.add_chunk(chunk)
+    assert chunk.newest_us == written.newest_us == max(ts_us)
+    assert (chunk._arrays is not None) == unpacked_before
+    assert sort_last_wins(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8)).newest_us is None
