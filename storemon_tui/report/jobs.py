@@ -274,6 +274,9 @@ class ReportJobs:
                 )
             ).scalar()
             if running is not None:
+                # Nothing was written: roll back, since on SQLite a commit, even an empty one, waits
+                # for every open read to end, and the running report reads until it is done.
+                conn.rollback()
                 return str(running)
             conn.execute(
                 report.insert().values(
