@@ -42,7 +42,7 @@ from storemon_tui.report.inputs import ReportInput
 from storemon_tui.report.source import Chunk, DatabaseOlder, ReportSnapshot
 from storemon_tui.report.status import StatusResult, status_chunk, status_read_start
 from storemon_tui.report.timing import Check, Progress, StageTimer, cancel_check, clamped_progress
-from storemon_tui.report.workers import Done, Job, WorkerPool
+from storemon_tui.report.workers import Done, Job, WorkerPool, compute_range
 
 TARGET_CHUNK_POLLS = 300_000
 """Polls per chunk: small enough that a chunk's arrays stay a small part of the memory budget
@@ -67,6 +67,8 @@ if TYPE_CHECKING:
     from storemon_tui.db.database import Database
 
 _Part = TypeVar("_Part")
+ChunkCompute = Callable[[Chunk, int, StageTimer, Check, Progress], _Part]
+"""What runs per chunk (:func:`report_part`, :func:`status_part`): ``(chunk, now_us, timer, check, progress)``."""
 
 
 def run_report(
@@ -119,7 +121,7 @@ def _over_chunks(
     conn: Connection,
     as_of_us: int | None,
     read_from: Callable[[int], int],
-    compute: Callable[[Chunk, int, StageTimer, Check, Progress], _Part],
+    compute: ChunkCompute[_Part],
     progress: Progress | None,
     should_cancel: Callable[[], bool] | None,
     timings: dict[str, float] | None,
@@ -145,7 +147,7 @@ def _over_chunks(
 def _in_process(
     snap: ReportSnapshot,
     lo_us: int,
-    compute: Callable[[Chunk, int, StageTimer, Check, Progress], _Part],
+    compute: ChunkCompute[_Part],
     timer: StageTimer,
     check: Check,
     report: Progress,
@@ -164,7 +166,7 @@ def _in_process(
 def _in_workers(
     snap: ReportSnapshot,
     lo_us: int,
-    compute: Callable[[Chunk, int, StageTimer, Check, Progress], _Part],
+    compute: ChunkCompute[_Part],
     timer: StageTimer,
     check: Check,
     report: Progress,
@@ -179,7 +181,7 @@ def _in_workers(
     takes no chunk. The workers end before the snapshot does.
     """
     total = snap.max_key + 1
-    if total < WORKER_MIN_STORES or WORKERS < 1:
+    if not _workers_pay(total):
         return None
     # Started early or now; single use: closed here either way.
     with started if started is not None else WorkerPool(WORKERS) as pool:
@@ -209,10 +211,9 @@ def _in_workers(
             check()
             here = next(ranges, None) if COMPUTE_HERE or not pool.joined and not pool.waiting else None
             if here is not None:
-                with timer.stage("read"):
-                    chunk_input, older = snap.read_chunk(*here, lo_us)
+                part, chunk_input = compute_range(snap, here, lo_us, compute, timer, check)
                 sizes.learn(chunk_input)
-                record(*here, compute(Chunk(*here, chunk_input, older), snap.now_us, timer, check, _no_progress))
+                record(*here, part)
             elif pool.waiting:
                 take(pool.collect(0.1))
             else:
@@ -226,10 +227,6 @@ def _add_seconds(timer: StageTimer, seconds: dict[str, float]) -> None:
         timer.seconds[stage] = timer.seconds.get(stage, 0.0) + value
 
 
-def _no_progress(fraction: float) -> None:
-    """Within a chunk computed beside the workers: progress is counted a chunk at a time."""
-
-
 @contextmanager
 def early_workers(db: Database) -> Iterator[WorkerPool | None]:
     """Worker processes started now, before the report's snapshot is opened, if the fleet is large enough.
@@ -240,11 +237,16 @@ def early_workers(db: Database) -> Iterator[WorkerPool | None]:
     """
     with db.connect() as conn:
         stores = int(conn.execute(text("SELECT max(store_key) FROM store")).scalar() or 0) + 1
-    if stores < WORKER_MIN_STORES or WORKERS < 1:
+    if not _workers_pay(stores):
         yield None
         return
     with WorkerPool(WORKERS) as pool:
         yield pool
+
+
+def _workers_pay(stores: int) -> bool:
+    """Whether a fleet of ``stores`` store keys is computed in worker processes (:data:`WORKER_MIN_STORES`)."""
+    return stores >= WORKER_MIN_STORES and WORKERS >= 1
 
 
 def _ranges(max_key: int, sizes: _ChunkSizes) -> Iterator[tuple[int, int]]:
@@ -276,13 +278,13 @@ def read_chunks(
         pool = ThreadPoolExecutor(max_workers=len(cursors), thread_name_prefix="report-read")
         stack.callback(pool.shutdown, wait=True, cancel_futures=True)  # before the helpers close
         sizes = _ChunkSizes()
+        ranges = _ranges(snap.max_key, sizes)
         pending: deque[tuple[int, int, Future[tuple[ReportInput, DatabaseOlder]]]] = deque()
-        first = 0
-        while pending or first <= snap.max_key:
-            while len(pending) < len(cursors) and first <= snap.max_key:
-                stop = min(first + sizes.next(), snap.max_key + 1)
-                pending.append((first, stop, pool.submit(_read_with, free, snap, first, stop, lo_us)))
-                first = stop
+        while True:
+            while len(pending) < len(cursors) and (keys := next(ranges, None)) is not None:
+                pending.append((*keys, pool.submit(_read_with, free, snap, *keys, lo_us)))
+            if not pending:
+                return
             a, b, future = pending.popleft()
             check()
             with timer.stage("read"):
@@ -303,15 +305,12 @@ def _read_with(
 
 def _read_here(snap: ReportSnapshot, lo_us: int | None, timer: StageTimer, check: Check) -> Iterator[Chunk]:
     sizes = _ChunkSizes()
-    first = 0
-    while first <= snap.max_key:
+    for first, stop in _ranges(snap.max_key, sizes):
         check()
-        stop = min(first + sizes.next(), snap.max_key + 1)
         with timer.stage("read"):
             chunk_input, older = snap.read_chunk(first, stop, lo_us)
         sizes.learn(chunk_input)
         yield Chunk(first, stop, chunk_input, older)
-        first = stop
 
 
 class _ChunkSizes:

@@ -34,6 +34,10 @@ class StageTimer:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
 
+def ignore_progress(fraction: float) -> None:
+    """A :data:`Progress` for work whose progress is counted elsewhere (e.g. a chunk at a time)."""
+
+
 def cancel_check(should_cancel: Callable[[], bool] | None) -> Check:
     """A :data:`Check` that raises :class:`Cancelled` once ``should_cancel()`` is true."""
 

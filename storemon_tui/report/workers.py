@@ -39,8 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from storemon_tui.errors import StoremonError
+from storemon_tui.report.inputs import ReportInput
 from storemon_tui.report.source import Chunk, ReportSnapshot, SnapshotJoin
-from storemon_tui.report.timing import StageTimer
+from storemon_tui.report.timing import Check, StageTimer, ignore_progress
 
 _STOP_GRACE_S = 2.0
 """How long a worker asked to stop may take before it is killed."""
@@ -206,6 +207,24 @@ class WorkerPool:
         return done
 
 
+def compute_range(
+    snap: ReportSnapshot,
+    keys: tuple[int, int],
+    lo_us: int | None,
+    compute: Callable[..., Any],
+    timer: StageTimer,
+    check: Check,
+) -> tuple[Any, ReportInput]:
+    """Store keys ``keys`` of ``snap`` read (timed as ``read``) and computed whole; the result and the input read.
+
+    What a worker does with each chunk, and the parent with those it keeps:
+    their progress is counted a chunk at a time, by the parent.
+    """
+    with timer.stage("read"):
+        chunk_input, older = snap.read_chunk(*keys, lo_us)
+    return compute(Chunk(*keys, chunk_input, older), snap.now_us, timer, check, ignore_progress), chunk_input
+
+
 # ------------------------------------------------------------------------------ the worker's side
 
 
@@ -221,13 +240,9 @@ def _serve(conn: Connection) -> None:
         return
     try:
         while (task := conn.recv()) is not None:
-            first, stop = task
             timer = StageTimer()
             try:
-                with timer.stage("read"):
-                    chunk_input, older = snap.read_chunk(first, stop, job.lo_us)
-                chunk = Chunk(first, stop, chunk_input, older)
-                part = job.compute(chunk, snap.now_us, timer, _never, _ignore)
+                part, chunk_input = compute_range(snap, task, job.lo_us, job.compute, timer, _never)
             except Exception as exc:
                 conn.send(("error", _portable(exc)))
                 return
@@ -238,10 +253,6 @@ def _serve(conn: Connection) -> None:
 
 def _never() -> None:
     """A worker is never cancelled from within: the parent stops it."""
-
-
-def _ignore(fraction: float) -> None:
-    """A worker's progress is the parent's to count, a chunk at a time."""
 
 
 def _portable(exc: Exception) -> Exception:
