@@ -179,11 +179,9 @@ def clear_filtered(db: Database, table: str, store_filter: str) -> int:
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join(f":k{i}" for i in range(len(chunk)))
+            params = {f"k{i}": key for i, key in enumerate(chunk)}
             for name in CLEARABLE[table]:
-                result = conn.execute(
-                    text(f"DELETE FROM {name} WHERE store_key IN ({marks})"),
-                    {f"k{i}": key for i, key in enumerate(chunk)},
-                )
+                result = conn.execute(text(f"DELETE FROM {name} WHERE store_key IN ({marks})"), params)
                 deleted += max(result.rowcount, 0)
         if deleted:
             bump_data_version(conn)
